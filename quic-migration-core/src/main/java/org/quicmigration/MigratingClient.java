@@ -1,0 +1,250 @@
+package org.quicmigration;
+
+import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Objects;
+
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+import org.quicmigration.kwik.ClientSettings;
+import org.quicmigration.kwik.ConnectFailure;
+import org.quicmigration.kwik.KwikClients;
+
+/**
+ * Opens QUIC connections to one server. Configure it once with {@link #builder()}, then call {@link #connect()}
+ * as often as needed; each call makes a new connection.
+ *
+ * <pre>{@code
+ * MigratingClient client = MigratingClient.builder()
+ *         .server(new InetSocketAddress("192.0.2.10", 4433))
+ *         .applicationProtocol("echo")
+ *         .pinnedCertificate(serverCertificate)
+ *         .build();
+ * try (MigratingConnection connection = client.connect()) {
+ *     BidirectionalStream stream = connection.openStream();
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class MigratingClient {
+
+    private final InetSocketAddress server;
+    private final String serverName;
+    private final String applicationProtocol;
+    private final X509TrustManager trustManager;
+    private final InetSocketAddress localAddress;
+    private final Duration connectTimeout;
+    private final Duration idleTimeout;
+    private final long streamReceiveWindow;
+
+    private MigratingClient(Builder builder) {
+        this.server = builder.server;
+        this.serverName = builder.serverName != null ? builder.serverName : builder.server.getHostString();
+        this.applicationProtocol = builder.applicationProtocol;
+        this.trustManager = builder.trustManager;
+        this.localAddress = builder.localAddress;
+        this.connectTimeout = builder.connectTimeout;
+        this.idleTimeout = builder.idleTimeout;
+        this.streamReceiveWindow = builder.streamReceiveWindow;
+    }
+
+    /** A builder with the defaults: connect timeout 5 s, idle timeout 30 s, system trust store. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Opens a new connection and completes the QUIC handshake, or fails within the connect timeout.
+     *
+     * @return the established connection
+     * @throws QuicConnectException with a {@link QuicConnectException.Reason} saying what went wrong
+     * @throws InterruptedException if the calling thread was interrupted while waiting
+     */
+    public MigratingConnection connect() throws QuicConnectException, InterruptedException {
+        ClientSettings settings = new ClientSettings(server, serverName, applicationProtocol, trustManager,
+                localAddress, connectTimeout, idleTimeout, streamReceiveWindow);
+        try {
+            return new MigratingConnection(KwikClients.connect(settings));
+        } catch (ConnectFailure failure) {
+            QuicConnectException.Reason reason = switch (failure.kind()) {
+                case UNREACHABLE -> QuicConnectException.Reason.UNREACHABLE;
+                case TIMEOUT -> QuicConnectException.Reason.TIMEOUT;
+                case CERTIFICATE_REJECTED -> QuicConnectException.Reason.CERTIFICATE_REJECTED;
+                case APPLICATION_PROTOCOL_REJECTED -> QuicConnectException.Reason.APPLICATION_PROTOCOL_REJECTED;
+                case REFUSED -> QuicConnectException.Reason.REFUSED;
+                case LOCAL_ERROR -> QuicConnectException.Reason.LOCAL_ERROR;
+            };
+            throw new QuicConnectException(reason, failure.getMessage(), failure.getCause());
+        }
+    }
+
+    /** The server this client connects to. */
+    public InetSocketAddress server() {
+        return server;
+    }
+
+    @Override
+    public String toString() {
+        return "MigratingClient[" + serverName + " at " + server + ", alpn " + applicationProtocol + "]";
+    }
+
+    /** Configures a {@link MigratingClient}. Not thread-safe; {@link #build()} copies what it needs. */
+    public static final class Builder {
+        private InetSocketAddress server;
+        private String serverName;
+        private String applicationProtocol;
+        private X509TrustManager trustManager;
+        private boolean trustConfigured;
+        private InetSocketAddress localAddress;
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration idleTimeout = Duration.ofSeconds(30);
+        private long streamReceiveWindow = 1024 * 1024;
+
+        private Builder() {
+        }
+
+        /** The server's UDP address. Required; must be resolved. */
+        public Builder server(InetSocketAddress server) {
+            Objects.requireNonNull(server, "server");
+            if (server.isUnresolved()) {
+                throw new IllegalArgumentException("server address " + server + " is unresolved; resolve it first");
+            }
+            this.server = server;
+            return this;
+        }
+
+        /**
+         * The name sent in TLS SNI and checked against the server's certificate. Defaults to the host string
+         * of the server address (an IP literal if it was created from one).
+         */
+        public Builder serverName(String serverName) {
+            this.serverName = requireText(serverName, "serverName");
+            return this;
+        }
+
+        /** The ALPN protocol id to ask for, for example {@code "h3"}. Required. */
+        public Builder applicationProtocol(String applicationProtocol) {
+            this.applicationProtocol = requireText(applicationProtocol, "applicationProtocol");
+            return this;
+        }
+
+        /** Trusts servers whose chain leads to a certificate in this trust store (default: the JDK's cacerts). */
+        public Builder trustStore(KeyStore trustStore) {
+            Objects.requireNonNull(trustStore, "trustStore");
+            try {
+                TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                factory.init(trustStore);
+                return trust(firstX509(factory.getTrustManagers()));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalArgumentException("unusable trust store: " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * Trusts exactly this certificate, whoever signed it: the server's leaf certificate must equal it. The
+         * server name must still match the certificate.
+         */
+        public Builder pinnedCertificate(X509Certificate certificate) {
+            return trust(new PinnedCertificateTrustManager(Objects.requireNonNull(certificate, "certificate")));
+        }
+
+        /**
+         * Accepts any server certificate. This removes all protection against an attacker in the path:
+         * use it only in tests against servers you start yourself.
+         */
+        public Builder insecureTrustAnyCertificateForTesting() {
+            this.trustConfigured = true;
+            this.trustManager = null;
+            return this;
+        }
+
+        /** The local address to send from (default: any address, any port, chosen by the OS). */
+        public Builder localAddress(InetSocketAddress localAddress) {
+            this.localAddress = Objects.requireNonNull(localAddress, "localAddress");
+            return this;
+        }
+
+        /** How long {@link MigratingClient#connect()} may take before it fails with TIMEOUT (default 5 s). */
+        public Builder connectTimeout(Duration connectTimeout) {
+            this.connectTimeout = requirePositive(connectTimeout, "connectTimeout");
+            return this;
+        }
+
+        /** How long a connection may stay silent before it ends (default 30 s). */
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = requirePositive(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /** How many bytes the server may send on one stream ahead of the application's reads (default 1 MiB). */
+        public Builder streamReceiveWindow(long bytes) {
+            if (bytes < 1024) {
+                throw new IllegalArgumentException("stream receive window must be at least 1024 bytes, was " + bytes);
+            }
+            this.streamReceiveWindow = bytes;
+            return this;
+        }
+
+        /**
+         * Builds the client.
+         *
+         * @throws IllegalStateException if the server address or application protocol is missing
+         */
+        public MigratingClient build() {
+            if (server == null) {
+                throw new IllegalStateException("server(...) is required");
+            }
+            if (applicationProtocol == null) {
+                throw new IllegalStateException("applicationProtocol(...) is required");
+            }
+            if (!trustConfigured) {
+                try {
+                    TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                    factory.init((KeyStore) null);
+                    trustManager = firstX509(factory.getTrustManagers());
+                } catch (GeneralSecurityException e) {
+                    throw new IllegalStateException("cannot load the JDK's default trust store: " + e.getMessage(), e);
+                }
+            }
+            return new MigratingClient(this);
+        }
+
+        private Builder trust(X509TrustManager manager) {
+            this.trustManager = manager;
+            this.trustConfigured = true;
+            return this;
+        }
+
+        private static X509TrustManager firstX509(TrustManager[] managers) throws GeneralSecurityException {
+            for (TrustManager manager : managers) {
+                if (manager instanceof X509TrustManager x509) {
+                    return x509;
+                }
+            }
+            throw new GeneralSecurityException("no X.509 trust manager available");
+        }
+    }
+
+    static String requireText(String value, String name) {
+        Objects.requireNonNull(value, name);
+        if (value.isBlank()) {
+            throw new IllegalArgumentException(name + " must not be blank");
+        }
+        return value;
+    }
+
+    static Duration requirePositive(Duration value, String name) {
+        Objects.requireNonNull(value, name);
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, was " + value);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,23 @@
+package org.quicmigration.kwik;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * Internal: everything the binding needs to open a client connection.
+ *
+ * @param server             where to send datagrams
+ * @param serverName         the TLS server name (SNI and certificate host name check)
+ * @param applicationProtocol the ALPN protocol id
+ * @param trustManager       how to check the server's certificate, or null to accept any (tests only)
+ * @param localAddress       the local address to bind, port 0 for any
+ * @param connectTimeout     how long the handshake may take
+ * @param idleTimeout        the max_idle_timeout to advertise
+ * @param streamReceiveWindow bytes a peer may send on one stream before we read them
+ */
+public record ClientSettings(InetSocketAddress server, String serverName, String applicationProtocol,
+                             X509TrustManager trustManager, InetSocketAddress localAddress,
+                             Duration connectTimeout, Duration idleTimeout, long streamReceiveWindow) {
+}

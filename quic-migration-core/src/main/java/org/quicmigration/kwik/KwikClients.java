@@ -1,0 +1,150 @@
+package org.quicmigration.kwik;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+import tech.kwik.core.QuicClientConnection;
+import tech.kwik.core.impl.QuicClientConnectionImpl;
+import tech.kwik.core.log.NullLogger;
+
+/** Internal: opens Kwik client connections and classifies why one could not be opened. */
+public final class KwikClients {
+
+    /** Extra wait beyond Kwik's own connect timeout before we stop waiting for Kwik to report. */
+    private static final long REPORT_GRACE_MILLIS = 1_000;
+
+    private KwikClients() {
+    }
+
+    /**
+     * Opens a connection and completes the handshake, within the configured timeout.
+     *
+     * @throws ConnectFailure with a kind that says what happened
+     */
+    public static KwikConnection connect(ClientSettings settings) throws ConnectFailure, InterruptedException {
+        KwikInternals.verify();
+        CompletableFuture<Void> portUnreachable = new CompletableFuture<>();
+        AtomicReference<ClientPathSocket> socket = new AtomicReference<>();
+        QuicClientConnectionImpl connection = build(settings, portUnreachable, socket);
+        KwikConnection result = new KwikConnection(connection,
+                (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), FlowControlGuard.none());
+        connection.setPeerInitiatedStreamCallback(result::peerOpenedStream);
+
+        CompletableFuture<Void> handshake = new CompletableFuture<>();
+        Thread connector = new Thread(() -> {
+            try {
+                connection.connect();
+                handshake.complete(null);
+            } catch (Throwable e) {
+                handshake.completeExceptionally(e);
+            }
+        }, "quic-migration-connect " + settings.server());
+        connector.setDaemon(true);
+        connector.start();
+        long waitMillis = settings.connectTimeout().toMillis() + REPORT_GRACE_MILLIS;
+        try {
+            CompletableFuture.anyOf(handshake, portUnreachable).get(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            // handshake failed; classified below
+        } catch (TimeoutException e) {
+            connection.abortConnection(e);
+            throw new ConnectFailure(ConnectFailure.Kind.TIMEOUT,
+                    "no QUIC handshake with " + settings.server() + " within " + settings.connectTimeout().toMillis() + " ms",
+                    e);
+        } catch (InterruptedException e) {
+            connection.abortConnection(e);
+            throw e;
+        }
+        if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
+            return result;
+        }
+        if (portUnreachable.isDone() && !handshake.isDone()) {
+            connection.abortConnection(new SocketException("port unreachable"));
+            throw new ConnectFailure(ConnectFailure.Kind.UNREACHABLE,
+                    "nothing listens on UDP " + settings.server() + " (ICMP port unreachable)", null);
+        }
+        Throwable cause = handshake.handle((ok, error) -> error).join();
+        throw classify(settings, cause, portUnreachable.isDone());
+    }
+
+    private static QuicClientConnectionImpl build(ClientSettings settings, CompletableFuture<Void> portUnreachable,
+                                                  AtomicReference<ClientPathSocket> socketHolder) throws ConnectFailure {
+        InetSocketAddress server = settings.server();
+        InetSocketAddress local = settings.localAddress() != null ? settings.localAddress() : new InetSocketAddress(0);
+        QuicClientConnection.Builder builder = QuicClientConnection.newBuilder()
+                // Kwik resolves the "proxy" and sends there, and uses "host" for SNI and the certificate check.
+                .host(settings.serverName())
+                .proxy(server.getAddress().getHostAddress())
+                .port(server.getPort())
+                .applicationProtocol(settings.applicationProtocol())
+                .connectTimeout(settings.connectTimeout())
+                .maxIdleTimeout(settings.idleTimeout())
+                .defaultStreamReceiveBufferSize(settings.streamReceiveWindow())
+                .maxOpenPeerInitiatedBidirectionalStreams(100)
+                .maxOpenPeerInitiatedUnidirectionalStreams(0)
+                .logger(new NullLogger())
+                .socketFactory(ignoredKwikResolvedAddress -> {
+                    ClientPathSocket socket = new ClientPathSocket(local, server, () -> portUnreachable.complete(null));
+                    socketHolder.set(socket);
+                    return socket;
+                });
+        if (settings.trustManager() == null) {
+            builder.noServerCertificateCheck();
+        } else {
+            builder.customTrustManager(settings.trustManager());
+        }
+        try {
+            return (QuicClientConnectionImpl) builder.build();
+        } catch (IOException | RuntimeException e) {
+            throw new ConnectFailure(ConnectFailure.Kind.LOCAL_ERROR,
+                    "cannot open a UDP socket on " + local + " for " + server + ": " + e.getMessage(), e);
+        }
+    }
+
+    static ConnectFailure classify(ClientSettings settings, Throwable cause, boolean sawPortUnreachable) {
+        String server = settings.server().toString();
+        String text = describe(cause);
+        String lower = text.toLowerCase(java.util.Locale.ROOT);
+        if (lower.contains("no_application_protocol") || lower.contains("application protocol")
+                || lower.contains("0x178") || lower.contains("376")) {
+            return new ConnectFailure(ConnectFailure.Kind.APPLICATION_PROTOCOL_REJECTED,
+                    "server " + server + " does not speak application protocol \"" + settings.applicationProtocol()
+                            + "\" (" + text + ")", cause);
+        }
+        if (lower.contains("certificate") || lower.contains("bad_certificate") || lower.contains("0x12a")
+                || lower.contains("certificate_unknown") || lower.contains("hostname")) {
+            return new ConnectFailure(ConnectFailure.Kind.CERTIFICATE_REJECTED,
+                    "certificate check failed for " + settings.serverName() + " at " + server + " (" + text + ")", cause);
+        }
+        if (sawPortUnreachable) {
+            return new ConnectFailure(ConnectFailure.Kind.UNREACHABLE,
+                    "nothing listens on UDP " + server + " (ICMP port unreachable)", cause);
+        }
+        if (lower.contains("timed out") || lower.contains("timeout") || cause instanceof java.net.SocketTimeoutException) {
+            return new ConnectFailure(ConnectFailure.Kind.TIMEOUT,
+                    "no QUIC handshake with " + server + " within " + settings.connectTimeout().toMillis() + " ms", cause);
+        }
+        return new ConnectFailure(ConnectFailure.Kind.REFUSED,
+                "server " + server + " ended the handshake: " + text, cause);
+    }
+
+    private static String describe(Throwable cause) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (text.length() > 0) {
+                text.append(": ");
+            }
+            text.append(t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName());
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return text.toString();
+    }
+}

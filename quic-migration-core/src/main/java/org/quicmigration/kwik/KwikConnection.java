@@ -1,0 +1,140 @@
+package org.quicmigration.kwik;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import tech.kwik.core.ConnectionListener;
+import tech.kwik.core.ConnectionTerminatedEvent;
+import tech.kwik.core.QuicStream;
+import tech.kwik.core.impl.QuicConnectionImpl;
+
+/**
+ * Internal: one Kwik connection, client or server side, seen through the few operations the public API needs.
+ * Thread-safe.
+ */
+public final class KwikConnection {
+
+    private static final Object TERMINATED = new Object();
+
+    private final QuicConnectionImpl connection;
+    private final InetSocketAddress localAddress;
+    private final InetSocketAddress peerAddress;
+    private final LinkedBlockingQueue<Object> acceptedStreams = new LinkedBlockingQueue<>();
+    private final FlowControlGuard flowControlGuard;
+    private volatile Termination termination;
+
+    KwikConnection(QuicConnectionImpl connection, InetSocketAddress localAddress, InetSocketAddress peerAddress,
+                   FlowControlGuard flowControlGuard) {
+        this.connection = connection;
+        this.localAddress = localAddress;
+        this.peerAddress = peerAddress;
+        this.flowControlGuard = flowControlGuard;
+        connection.setConnectionListener(new ConnectionListener() {
+            @Override
+            public void disconnected(ConnectionTerminatedEvent event) {
+                terminated(translate(event));
+            }
+        });
+    }
+
+    /** Called on Kwik's receiver thread for every stream the peer opens; never blocks. */
+    void peerOpenedStream(QuicStream stream) {
+        if (stream.isBidirectional()) {
+            acceptedStreams.add(new KwikStream(stream));
+        } else {
+            // The public API offers bidirectional streams only; refuse the peer's unidirectional ones politely.
+            stream.abortReading(0);
+        }
+    }
+
+    void terminated(Termination how) {
+        if (termination == null) {
+            termination = how;
+        }
+        flowControlGuard.stop();
+        acceptedStreams.add(TERMINATED);
+    }
+
+    public KwikStream openStream() throws IOException {
+        Termination ended = termination;
+        if (ended != null) {
+            throw new ConnectionEndedException(ended);
+        }
+        try {
+            return new KwikStream(connection.createStream(true));
+        } catch (IOException e) {
+            ended = termination;
+            throw ended != null ? new ConnectionEndedException(ended) : e;
+        }
+    }
+
+    /**
+     * Waits for the next stream the peer opened.
+     *
+     * @return the stream, or null when the timeout elapsed first
+     * @throws ConnectionEndedException if the connection ended (queued streams are handed out first)
+     */
+    public KwikStream acceptStream(Duration timeout) throws IOException, InterruptedException {
+        Object next = acceptedStreams.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        if (next == TERMINATED) {
+            acceptedStreams.add(TERMINATED); // every later caller sees the end too
+            throw new ConnectionEndedException(termination);
+        }
+        return (KwikStream) next;
+    }
+
+    /** Closes with NO_ERROR; returns at once, Kwik finishes the closing handshake in the background. */
+    public void close() {
+        terminated(Termination.localClose());
+        connection.close();
+    }
+
+    /** Closes with an application error code and reason phrase. */
+    public void close(long applicationErrorCode, String reason) {
+        terminated(new Termination(Termination.Kind.CLOSED, false, applicationErrorCode, true, reason));
+        connection.close(applicationErrorCode, reason);
+    }
+
+    /** How the connection ended, or null while it is open. */
+    public Termination termination() {
+        return termination;
+    }
+
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    public InetSocketAddress peerAddress() {
+        return peerAddress;
+    }
+
+    /** The Kwik connection object itself, for users who need Kwik features the API does not offer. */
+    public Object kwikConnection() {
+        return connection;
+    }
+
+    static Termination translate(ConnectionTerminatedEvent event) {
+        Termination.Kind kind = switch (event.closeReason()) {
+            case IdleTimeout -> Termination.Kind.IDLE_TIMEOUT;
+            case StatelessReset -> Termination.Kind.STATELESS_RESET;
+            case ConnectionLost -> Termination.Kind.LOST;
+            case ImmediateClose -> Termination.Kind.CLOSED;
+        };
+        long code = -1;
+        boolean application = false;
+        if (event.hasApplicationError()) {
+            code = event.applicationErrorCode();
+            application = true;
+        } else if (event.hasTransportError()) {
+            code = event.transportErrorCode();
+        } else if (kind == Termination.Kind.CLOSED) {
+            code = 0;
+        }
+        return new Termination(kind, event.closedByPeer(), code, application,
+                Objects.requireNonNullElse(event.errorDescription(), ""));
+    }
+}

@@ -1,0 +1,140 @@
+package org.quicmigration.kwik;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECKey;
+import java.util.function.Consumer;
+
+import tech.kwik.core.QuicConnection;
+import tech.kwik.core.QuicStream;
+import tech.kwik.core.impl.QuicConnectionImpl;
+import tech.kwik.core.log.NullLogger;
+import tech.kwik.core.server.ApplicationProtocolConnection;
+import tech.kwik.core.server.ApplicationProtocolConnectionFactory;
+import tech.kwik.core.server.ServerConnectionConfig;
+import tech.kwik.core.server.ServerConnector;
+import tech.kwik.core.server.impl.ServerConnectionImpl;
+
+/** Internal: a running Kwik server on one UDP socket. Thread-safe. */
+public final class KwikServer implements AutoCloseable {
+
+    private static final String KEY_ALIAS = "server";
+
+    private final ServerConnector connector;
+    private final DatagramSocket socket;
+    private final InetSocketAddress localAddress;
+
+    private KwikServer(ServerConnector connector, DatagramSocket socket) {
+        this.connector = connector;
+        this.socket = socket;
+        this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    /**
+     * Binds the socket and starts accepting connections. {@code onConnection} is called on a Kwik thread once
+     * a client completed its handshake; it must return quickly.
+     *
+     * @throws IOException if the address cannot be bound or the certificate is unusable
+     */
+    public static KwikServer start(ServerSettings settings, Consumer<KwikConnection> onConnection) throws IOException {
+        KwikInternals.verify();
+        DatagramSocket socket = new DatagramSocket(settings.bindAddress());
+        try {
+            char[] password = randomPassword();
+            ServerConnectionConfig config = ServerConnectionConfig.builder()
+                    .maxIdleTimeout((int) Math.min(Integer.MAX_VALUE, settings.idleTimeout().toMillis()))
+                    .maxOpenPeerInitiatedBidirectionalStreams(settings.maxStreamsPerConnection())
+                    .maxOpenPeerInitiatedUnidirectionalStreams(0)
+                    .maxBidirectionalStreamBufferSize(settings.streamReceiveWindow())
+                    .maxConnectionBufferSize(settings.streamReceiveWindow() * 4)
+                    .build();
+            ServerConnector.Builder builder = ServerConnector.builder()
+                    .withSocket(socket)
+                    .withConfiguration(config)
+                    .withLogger(new NullLogger());
+            KeyStore keyStore = keyStore(settings, password);
+            if (settings.privateKey() instanceof ECKey ecKey) {
+                builder.withKeyStore(keyStore, KEY_ALIAS, password, curveName(ecKey));
+            } else {
+                builder.withKeyStore(keyStore, KEY_ALIAS, password);
+            }
+            ServerConnector connector = builder.build();
+            connector.registerApplicationProtocol(settings.applicationProtocol(), new ConnectionFactory(onConnection, (InetSocketAddress) socket.getLocalSocketAddress()));
+            connector.start();
+            return new KwikServer(connector, socket);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            socket.close();
+            throw new IOException("cannot start a QUIC server on " + settings.bindAddress() + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public void close() {
+        connector.close();
+        socket.close();
+    }
+
+    private static KeyStore keyStore(ServerSettings settings, char[] password) throws GeneralSecurityException, IOException {
+        KeyStore keyStore = KeyStore.getInstance("PKCS12");
+        keyStore.load(null, null);
+        keyStore.setKeyEntry(KEY_ALIAS, settings.privateKey(), password,
+                settings.certificateChain().toArray(new X509Certificate[0]));
+        return keyStore;
+    }
+
+    private static String curveName(ECKey key) throws GeneralSecurityException {
+        int bits = key.getParams().getCurve().getField().getFieldSize();
+        return switch (bits) {
+            case 256 -> "secp256r1";
+            case 384 -> "secp384r1";
+            case 521 -> "secp521r1";
+            default -> throw new GeneralSecurityException("unsupported EC key size " + bits + " bits; use P-256, P-384 or P-521");
+        };
+    }
+
+    private static char[] randomPassword() {
+        SecureRandom random = new SecureRandom();
+        char[] password = new char[24];
+        for (int i = 0; i < password.length; i++) {
+            password[i] = (char) ('a' + random.nextInt(26));
+        }
+        return password;
+    }
+
+    /** Kwik calls this once per connection, after the handshake, on its own thread. */
+    private static final class ConnectionFactory implements ApplicationProtocolConnectionFactory {
+        private final Consumer<KwikConnection> onConnection;
+        private final InetSocketAddress localAddress;
+
+        ConnectionFactory(Consumer<KwikConnection> onConnection, InetSocketAddress localAddress) {
+            this.onConnection = onConnection;
+            this.localAddress = localAddress;
+        }
+
+        @Override
+        public ApplicationProtocolConnection createConnection(String protocol, QuicConnection quicConnection) {
+            ServerConnectionImpl server = (ServerConnectionImpl) quicConnection;
+            KwikConnection connection = new KwikConnection((QuicConnectionImpl) quicConnection, localAddress,
+                    server.getInitialRemoteAddress(), FlowControlGuard.none());
+            onConnection.accept(connection);
+            return new ApplicationProtocolConnection() {
+                @Override
+                public void acceptPeerInitiatedStream(QuicStream stream) {
+                    connection.peerOpenedStream(stream);
+                }
+            };
+        }
+    }
+}

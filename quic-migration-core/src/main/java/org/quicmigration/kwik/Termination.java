@@ -1,0 +1,47 @@
+package org.quicmigration.kwik;
+
+/**
+ * Internal: how a connection ended.
+ *
+ * @param kind        the way it ended
+ * @param byPeer      true if the peer closed it
+ * @param errorCode   the transport or application error code, or -1 if none (a clean close is code 0)
+ * @param application true if {@code errorCode} is an application error code
+ * @param description the reason phrase or a description of the cause, never null
+ */
+public record Termination(Kind kind, boolean byPeer, long errorCode, boolean application, String description) {
+
+    /** The ways a connection can end. */
+    public enum Kind {
+        /** Closed with CONNECTION_CLOSE, by either side. */
+        CLOSED,
+        /** No packet arrived within the idle timeout. */
+        IDLE_TIMEOUT,
+        /** The peer sent a stateless reset. */
+        STATELESS_RESET,
+        /** Kwik gave up on the connection (for example too many lost packets). */
+        LOST
+    }
+
+    static Termination localClose() {
+        return new Termination(Kind.CLOSED, false, 0, true, "closed locally");
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder();
+        switch (kind) {
+            case CLOSED -> text.append(byPeer ? "closed by peer" : "closed locally");
+            case IDLE_TIMEOUT -> text.append("idle timeout");
+            case STATELESS_RESET -> text.append("stateless reset by peer");
+            case LOST -> text.append("connection lost");
+        }
+        if (errorCode > 0) {
+            text.append(application ? ", application error " : ", transport error ").append(errorCode);
+        }
+        if (!description.isEmpty()) {
+            text.append(": ").append(description);
+        }
+        return text.toString();
+    }
+}

@@ -1,0 +1,114 @@
+package org.quicmigration;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Random;
+
+/** Test helpers: an echo server and a digest-checked echo exchange. */
+final class Echo {
+
+    static final String ALPN = "echo-test";
+    static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+    private Echo() {
+    }
+
+    /** A server on 127.0.0.1 that echoes every stream until FIN, then closes its side. */
+    static MigrationServer startServer() throws IOException {
+        return MigrationServer.builder()
+                .bindAddress(new InetSocketAddress(LOOPBACK, 0))
+                .selfSignedCertificate("localhost")
+                .applicationProtocol(ALPN)
+                .onConnection(Echo::serve)
+                .start();
+    }
+
+    static void serve(MigratingConnection connection) {
+        try {
+            while (true) {
+                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(10));
+                Thread worker = new Thread(() -> echo(stream), "echo-stream-" + stream.id());
+                worker.setDaemon(true);
+                worker.start();
+            }
+        } catch (IOException | InterruptedException e) {
+            // connection ended or server closing
+        }
+    }
+
+    private static void echo(BidirectionalStream stream) {
+        byte[] buffer = new byte[32 * 1024];
+        try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+            }
+        } catch (IOException e) {
+            // connection ended
+        }
+    }
+
+    static MigratingClient.Builder client(MigrationServer server) {
+        return MigratingClient.builder()
+                .server(server.localAddress().getAddress().isAnyLocalAddress()
+                        ? new InetSocketAddress(LOOPBACK, server.localAddress().getPort())
+                        : server.localAddress())
+                .serverName("localhost")
+                .applicationProtocol(ALPN)
+                .pinnedCertificate(server.certificate().certificate());
+    }
+
+    static byte[] randomBytes(int size, long seed) {
+        byte[] data = new byte[size];
+        new Random(seed).nextBytes(data);
+        return data;
+    }
+
+    static byte[] sha256(byte[] data) {
+        return sha256().digest(data);
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Sends {@code data} on a new stream, writing and reading concurrently, and returns the SHA-256 of what came
+     * back.
+     */
+    static byte[] exchange(MigratingConnection connection, byte[] data) throws Exception {
+        BidirectionalStream stream = connection.openStream();
+        Thread writer = new Thread(() -> {
+            try (OutputStream out = stream.getOutputStream()) {
+                int chunk = 16 * 1024;
+                for (int offset = 0; offset < data.length; offset += chunk) {
+                    out.write(data, offset, Math.min(chunk, data.length - offset));
+                }
+            } catch (IOException e) {
+                // the reader sees the failure too
+            }
+        }, "echo-writer-" + stream.id());
+        writer.setDaemon(true);
+        writer.start();
+        MessageDigest digest = sha256();
+        byte[] buffer = new byte[32 * 1024];
+        try (InputStream in = stream.getInputStream()) {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                digest.update(buffer, 0, n);
+            }
+        }
+        writer.join(10_000);
+        return digest.digest();
+    }
+}
