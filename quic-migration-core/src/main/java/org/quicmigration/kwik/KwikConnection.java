@@ -25,6 +25,7 @@ public final class KwikConnection {
     private final InetSocketAddress peerAddress;
     private final LinkedBlockingQueue<Object> acceptedStreams = new LinkedBlockingQueue<>();
     private final FlowControlGuard flowControlGuard;
+    private final java.util.concurrent.CompletableFuture<Termination> ended = new java.util.concurrent.CompletableFuture<>();
     private volatile Termination termination;
 
     KwikConnection(QuicConnectionImpl connection, InetSocketAddress localAddress, InetSocketAddress peerAddress,
@@ -57,6 +58,12 @@ public final class KwikConnection {
         }
         flowControlGuard.stop();
         acceptedStreams.add(TERMINATED);
+        ended.complete(termination);
+    }
+
+    /** Completes with the termination once the connection has ended. */
+    java.util.concurrent.CompletableFuture<Termination> ended() {
+        return ended;
     }
 
     public KwikStream openStream() throws IOException {

@@ -56,7 +56,7 @@ public final class KwikServer implements AutoCloseable {
             ServerConnector.Builder builder = ServerConnector.builder()
                     .withSocket(socket)
                     .withConfiguration(config)
-                    .withLogger(new NullLogger());
+                    .withLogger(KwikLogging.logger());
             KeyStore keyStore = keyStore(settings, password);
             if (settings.privateKey() instanceof ECKey ecKey) {
                 builder.withKeyStore(keyStore, KEY_ALIAS, password, curveName(ecKey));
