@@ -31,9 +31,11 @@ public final class KwikClients {
         KwikInternals.verify();
         CompletableFuture<Void> portUnreachable = new CompletableFuture<>();
         AtomicReference<ClientPathSocket> socket = new AtomicReference<>();
-        QuicClientConnectionImpl connection = build(settings, portUnreachable, socket);
+        AtomicReference<StallGuard> guard = new AtomicReference<>();
+        QuicClientConnectionImpl connection = build(settings, portUnreachable, socket, guard);
+        guard.set(StallGuard.start(connection));
         KwikConnection result = new KwikConnection(connection,
-                (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), FlowControlGuard.none());
+                (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), guard.get());
         connection.setPeerInitiatedStreamCallback(result::peerOpenedStream);
 
         CompletableFuture<Void> handshake = new CompletableFuture<>();
@@ -53,17 +55,21 @@ public final class KwikClients {
         } catch (ExecutionException e) {
             // handshake failed; classified below
         } catch (TimeoutException e) {
+            result.terminated(new Termination(Termination.Kind.LOST, false, -1, false, "handshake timed out"));
             connection.abortConnection(e);
             throw new ConnectFailure(ConnectFailure.Kind.TIMEOUT,
                     "no QUIC handshake with " + settings.server() + " within " + settings.connectTimeout().toMillis() + " ms",
                     e);
         } catch (InterruptedException e) {
+            result.terminated(new Termination(Termination.Kind.LOST, false, -1, false, "interrupted"));
             connection.abortConnection(e);
             throw e;
         }
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
             return result;
         }
+        Termination ended = result.termination();
+        result.terminated(new Termination(Termination.Kind.LOST, false, -1, false, "handshake failed"));
         if (portUnreachable.isDone() && !handshake.isDone()) {
             connection.abortConnection(new SocketException("port unreachable"));
             throw new ConnectFailure(ConnectFailure.Kind.UNREACHABLE,
@@ -72,13 +78,13 @@ public final class KwikClients {
         // Kwik 0.10.9 does not always wake connect() when the server closes during the handshake (seen for
         // no_application_protocol in 3 of 12 attempts); the termination event does arrive, so we use that.
         Throwable cause = handshake.isDone() ? handshake.handle((ok, error) -> error).join() : null;
-        Termination ended = result.termination();
         connection.abortConnection(new SocketException("handshake failed"));
         throw classify(settings, ended, cause, portUnreachable.isDone());
     }
 
     private static QuicClientConnectionImpl build(ClientSettings settings, CompletableFuture<Void> portUnreachable,
-                                                  AtomicReference<ClientPathSocket> socketHolder) throws ConnectFailure {
+                                                  AtomicReference<ClientPathSocket> socketHolder,
+                                                  AtomicReference<StallGuard> guard) throws ConnectFailure {
         InetSocketAddress server = settings.server();
         InetSocketAddress local = settings.localAddress() != null ? settings.localAddress() : new InetSocketAddress(0);
         QuicClientConnection.Builder builder = QuicClientConnection.newBuilder()
@@ -92,7 +98,7 @@ public final class KwikClients {
                 .defaultStreamReceiveBufferSize(settings.streamReceiveWindow())
                 .maxOpenPeerInitiatedBidirectionalStreams(100)
                 .maxOpenPeerInitiatedUnidirectionalStreams(0)
-                .logger(KwikLogging.logger())
+                .logger(new FrameObserver(KwikLogging.logger(), ignoredCid -> guard.get()))
                 .socketFactory(ignoredKwikResolvedAddress -> {
                     ClientPathSocket socket = new ClientPathSocket(local, server, () -> portUnreachable.complete(null));
                     socketHolder.set(socket);

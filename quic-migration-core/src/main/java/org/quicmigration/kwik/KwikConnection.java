@@ -24,16 +24,16 @@ public final class KwikConnection {
     private final InetSocketAddress localAddress;
     private final InetSocketAddress peerAddress;
     private final LinkedBlockingQueue<Object> acceptedStreams = new LinkedBlockingQueue<>();
-    private final FlowControlGuard flowControlGuard;
+    private final StallGuard stallGuard;
     private final java.util.concurrent.CompletableFuture<Termination> ended = new java.util.concurrent.CompletableFuture<>();
     private volatile Termination termination;
 
     KwikConnection(QuicConnectionImpl connection, InetSocketAddress localAddress, InetSocketAddress peerAddress,
-                   FlowControlGuard flowControlGuard) {
+                   StallGuard stallGuard) {
         this.connection = connection;
         this.localAddress = localAddress;
         this.peerAddress = peerAddress;
-        this.flowControlGuard = flowControlGuard;
+        this.stallGuard = stallGuard;
         connection.setConnectionListener(new ConnectionListener() {
             @Override
             public void disconnected(ConnectionTerminatedEvent event) {
@@ -56,7 +56,7 @@ public final class KwikConnection {
         if (termination == null) {
             termination = how;
         }
-        flowControlGuard.stop();
+        stallGuard.stop();
         acceptedStreams.add(TERMINATED);
         ended.complete(termination);
     }
@@ -104,6 +104,24 @@ public final class KwikConnection {
     public void close(long applicationErrorCode, String reason) {
         terminated(new Termination(Termination.Kind.CLOSED, false, applicationErrorCode, true, reason));
         connection.close(applicationErrorCode, reason);
+    }
+
+    /** How many times the stall guard had to restore a send request Kwik lost (see {@link StallGuard}). */
+    public long sendRequestsRestored() {
+        return stallGuard.sendRequestsRestored();
+    }
+
+    /** How many flow-control credit frames the stall guard re-sent for a blocked peer. */
+    public long creditReadvertised() {
+        return stallGuard.creditReadvertised();
+    }
+
+    StallGuard stallGuard() {
+        return stallGuard;
+    }
+
+    QuicConnectionImpl kwik() {
+        return connection;
     }
 
     /** How the connection ended, or null while it is open. */

@@ -1,16 +1,228 @@
 package org.quicmigration.kwik;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import tech.kwik.core.KwikVersion;
+import tech.kwik.core.frame.DataBlockedFrame;
+import tech.kwik.core.frame.QuicFrame;
+import tech.kwik.core.impl.QuicConnectionImpl;
+import tech.kwik.core.stream.QuicStreamImpl;
+import tech.kwik.core.stream.StreamManager;
+
 /**
- * Internal: the one place that reaches into Kwik's non-public members. {@link #verify()} checks, once per
- * process, that every member we rely on exists in the Kwik on the class path, and fails with a message that
- * names the Kwik version otherwise.
+ * Internal: the one place that reaches into Kwik's non-public members. Every member is looked up once, when this
+ * class loads; {@link #verify()} fails with a message that names the Kwik version on the class path if any is
+ * missing, so an incompatible Kwik is reported at start-up instead of as a stall in production.
+ *
+ * <p>Tested against Kwik 0.10.9 (with agent15 3.1).
  */
 final class KwikInternals {
+
+    static final String TESTED_KWIK_VERSION = "0.10.9";
+
+    private static final String STREAM_OUTPUT_CLASS = "tech.kwik.core.stream.StreamOutputStreamImpl";
+    private static final String STREAM_INPUT_CLASS = "tech.kwik.core.stream.StreamInputStreamImpl";
+    private static final String SEND_BUFFER_CLASS = "tech.kwik.core.stream.SendBuffer";
+    private static final String RETRANSMIT_BUFFER_CLASS = "tech.kwik.core.stream.RetransmitBuffer";
+
+    private static final Throwable FAILURE;
+    private static final Method GET_STREAM_MANAGER;
+    private static final Field STREAMS;
+    private static final Field CONNECTION_FLOW_CONTROL_MAX;
+    private static final Field STREAM_OUTPUT;
+    private static final Field STREAM_INPUT;
+    private static final Field OUTPUT_SEND_BUFFER;
+    private static final Field OUTPUT_RETRANSMIT_BUFFER;
+    private static final Field OUTPUT_CURRENT_OFFSET;
+    private static final Field OUTPUT_SEND_REQUESTS_QUEUED;
+    private static final Field OUTPUT_RESET;
+    private static final Field OUTPUT_ABORTED;
+    private static final Field OUTPUT_FLOW_CONTROLLER;
+    private static final Field OUTPUT_MIN_FRAME_SIZE;
+    private static final Method OUTPUT_SEND_STREAM_FRAME;
+    private static final Method OUTPUT_RETRANSMIT_STREAM_FRAME;
+    private static final Method SEND_BUFFER_HAS_DATA;
+    private static final Method RETRANSMIT_BUFFER_HAS_DATA;
+    private static final Field INPUT_RECEIVER_LIMIT;
+    private static final Field DATA_BLOCKED_LIMIT;
+
+    static {
+        List<Object> members = new ArrayList<>();
+        Throwable failure = null;
+        try {
+            members.add(method(QuicConnectionImpl.class, "getStreamManager"));
+            members.add(field(StreamManager.class, "streams"));
+            members.add(field(StreamManager.class, "flowControlMax"));
+            members.add(field(QuicStreamImpl.class, "outputStream"));
+            members.add(field(QuicStreamImpl.class, "inputStream"));
+            Class<?> output = Class.forName(STREAM_OUTPUT_CLASS);
+            members.add(field(output, "sendBuffer"));
+            members.add(field(output, "retransmitBuffer"));
+            members.add(field(output, "currentOffset"));
+            members.add(field(output, "sendRequestsQueued"));
+            members.add(field(output, "reset"));
+            members.add(field(output, "aborted"));
+            members.add(field(output, "flowController"));
+            members.add(field(output, "MIN_FRAME_SIZE"));
+            members.add(method(output, "sendStreamFrame", int.class));
+            members.add(method(output, "retransmitStreamFrame", QuicFrame.class));
+            members.add(method(Class.forName(SEND_BUFFER_CLASS), "hasData"));
+            members.add(method(Class.forName(RETRANSMIT_BUFFER_CLASS), "hasDataToRetransmit"));
+            members.add(field(Class.forName(STREAM_INPUT_CLASS), "receiverFlowControlLimit"));
+            members.add(field(DataBlockedFrame.class, "streamDataLimit"));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            failure = e;
+        }
+        FAILURE = failure;
+        boolean ok = failure == null;
+        int i = 0;
+        GET_STREAM_MANAGER = ok ? (Method) members.get(i++) : null;
+        STREAMS = ok ? (Field) members.get(i++) : null;
+        CONNECTION_FLOW_CONTROL_MAX = ok ? (Field) members.get(i++) : null;
+        STREAM_OUTPUT = ok ? (Field) members.get(i++) : null;
+        STREAM_INPUT = ok ? (Field) members.get(i++) : null;
+        OUTPUT_SEND_BUFFER = ok ? (Field) members.get(i++) : null;
+        OUTPUT_RETRANSMIT_BUFFER = ok ? (Field) members.get(i++) : null;
+        OUTPUT_CURRENT_OFFSET = ok ? (Field) members.get(i++) : null;
+        OUTPUT_SEND_REQUESTS_QUEUED = ok ? (Field) members.get(i++) : null;
+        OUTPUT_RESET = ok ? (Field) members.get(i++) : null;
+        OUTPUT_ABORTED = ok ? (Field) members.get(i++) : null;
+        OUTPUT_FLOW_CONTROLLER = ok ? (Field) members.get(i++) : null;
+        OUTPUT_MIN_FRAME_SIZE = ok ? (Field) members.get(i++) : null;
+        OUTPUT_SEND_STREAM_FRAME = ok ? (Method) members.get(i++) : null;
+        OUTPUT_RETRANSMIT_STREAM_FRAME = ok ? (Method) members.get(i++) : null;
+        SEND_BUFFER_HAS_DATA = ok ? (Method) members.get(i++) : null;
+        RETRANSMIT_BUFFER_HAS_DATA = ok ? (Method) members.get(i++) : null;
+        INPUT_RECEIVER_LIMIT = ok ? (Field) members.get(i++) : null;
+        DATA_BLOCKED_LIMIT = ok ? (Field) members.get(i) : null;
+    }
 
     private KwikInternals() {
     }
 
+    /**
+     * Fails if the Kwik on the class path lacks a member this library needs.
+     *
+     * @throws IllegalStateException naming the Kwik version found and the one tested
+     */
     static void verify() {
-        // Nothing reflective is needed yet.
+        if (FAILURE != null) {
+            throw new IllegalStateException("quic-migration needs Kwik " + TESTED_KWIK_VERSION + " but found Kwik "
+                    + KwikVersion.getVersion() + ", which lacks an internal member it uses: " + FAILURE, FAILURE);
+        }
+    }
+
+    /** The connection's streams, by id; a live concurrent map owned by Kwik. */
+    @SuppressWarnings("unchecked")
+    static Map<Integer, QuicStreamImpl> streams(QuicConnectionImpl connection) {
+        return (Map<Integer, QuicStreamImpl>) get(STREAMS, streamManager(connection));
+    }
+
+    /** The connection-level receive limit we have granted (what MAX_DATA should say). */
+    static long connectionReceiveLimit(QuicConnectionImpl connection) {
+        return (long) get(CONNECTION_FLOW_CONTROL_MAX, streamManager(connection));
+    }
+
+    /** The stream-level receive limit we have granted (what MAX_STREAM_DATA should say). */
+    static long streamReceiveLimit(QuicStreamImpl stream) {
+        return (long) get(INPUT_RECEIVER_LIMIT, get(STREAM_INPUT, stream));
+    }
+
+    static long dataBlockedLimit(DataBlockedFrame frame) {
+        return (long) get(DATA_BLOCKED_LIMIT, frame);
+    }
+
+    /** The output side of a stream; the handle {@link #sendState} and {@link #queueSendRequest} take. */
+    static Object output(QuicStreamImpl stream) {
+        return get(STREAM_OUTPUT, stream);
+    }
+
+    /** A snapshot of what a stream's sender holds; values are read without Kwik's locks, so they are hints. */
+    record SendState(boolean hasData, boolean closedOrReset, long offset, long flowControlLimit, int requestsQueued) {
+    }
+
+    static SendState sendState(QuicStreamImpl stream, Object output) {
+        if (!OUTPUT_SEND_BUFFER.getDeclaringClass().isInstance(output)) {
+            return null; // early-data or null output streams: nothing to watch
+        }
+        boolean reset = (boolean) get(OUTPUT_RESET, output) || (boolean) get(OUTPUT_ABORTED, output);
+        boolean retransmit = (boolean) invoke(RETRANSMIT_BUFFER_HAS_DATA, get(OUTPUT_RETRANSMIT_BUFFER, output));
+        boolean fresh = (boolean) invoke(SEND_BUFFER_HAS_DATA, get(OUTPUT_SEND_BUFFER, output));
+        long offset = (long) get(OUTPUT_CURRENT_OFFSET, output);
+        if (!retransmit && !fresh) {
+            return new SendState(false, reset, offset, offset, 0);
+        }
+        long limit;
+        try {
+            limit = retransmit ? Long.MAX_VALUE
+                    : ((tech.kwik.core.stream.FlowControl) get(OUTPUT_FLOW_CONTROLLER, output)).getFlowControlLimit(stream);
+        } catch (NullPointerException e) {
+            // Kwik unregisters a stream from flow control once its final frame is sent: nothing left to watch.
+            return null;
+        }
+        int queued = ((AtomicInteger) get(OUTPUT_SEND_REQUESTS_QUEUED, output)).get();
+        return new SendState(retransmit || fresh, reset, offset, limit, queued);
+    }
+
+    /**
+     * Queues one send request for the stream, the way Kwik's own output stream should: the request counter is
+     * raised before the request is queued, so the sender thread can never see it below zero.
+     */
+    static void queueSendRequest(QuicConnectionImpl connection, Object output) {
+        ((AtomicInteger) get(OUTPUT_SEND_REQUESTS_QUEUED, output)).incrementAndGet();
+        int minFrameSize = (int) get(OUTPUT_MIN_FRAME_SIZE, null);
+        connection.send(
+                maxSize -> (QuicFrame) invoke(OUTPUT_SEND_STREAM_FRAME, output, maxSize),
+                minFrameSize,
+                tech.kwik.core.common.EncryptionLevel.App,
+                lost -> invoke(OUTPUT_RETRANSMIT_STREAM_FRAME, output, lost),
+                true);
+    }
+
+    private static Object streamManager(QuicConnectionImpl connection) {
+        return invoke(GET_STREAM_MANAGER, connection);
+    }
+
+    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
+        Field field = type.getDeclaredField(name);
+        field.setAccessible(true);
+        return field;
+    }
+
+    private static Method method(Class<?> type, String name, Class<?>... parameters) throws NoSuchMethodException {
+        Method method = type.getDeclaredMethod(name, parameters);
+        method.setAccessible(true);
+        return method;
+    }
+
+    private static Object get(Field field, Object target) {
+        try {
+            return field.get(target);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot read Kwik field " + field, e);
+        }
+    }
+
+    private static Object invoke(Method method, Object target, Object... arguments) {
+        try {
+            return method.invoke(target, arguments);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot call Kwik method " + method, e);
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException("Kwik method " + method + " failed", cause);
+        }
     }
 }

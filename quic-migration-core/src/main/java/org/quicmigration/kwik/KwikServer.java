@@ -12,7 +12,6 @@ import java.util.function.Consumer;
 
 import tech.kwik.core.QuicConnection;
 import tech.kwik.core.QuicStream;
-import tech.kwik.core.impl.QuicConnectionImpl;
 import tech.kwik.core.log.NullLogger;
 import tech.kwik.core.server.ApplicationProtocolConnection;
 import tech.kwik.core.server.ApplicationProtocolConnectionFactory;
@@ -44,6 +43,7 @@ public final class KwikServer implements AutoCloseable {
     public static KwikServer start(ServerSettings settings, Consumer<KwikConnection> onConnection) throws IOException {
         KwikInternals.verify();
         DatagramSocket socket = new DatagramSocket(settings.bindAddress());
+        LiveConnections live = new LiveConnections();
         try {
             char[] password = randomPassword();
             ServerConnectionConfig config = ServerConnectionConfig.builder()
@@ -56,7 +56,7 @@ public final class KwikServer implements AutoCloseable {
             ServerConnector.Builder builder = ServerConnector.builder()
                     .withSocket(socket)
                     .withConfiguration(config)
-                    .withLogger(KwikLogging.logger());
+                    .withLogger(new FrameObserver(KwikLogging.logger(), live::guardFor));
             KeyStore keyStore = keyStore(settings, password);
             if (settings.privateKey() instanceof ECKey ecKey) {
                 builder.withKeyStore(keyStore, KEY_ALIAS, password, curveName(ecKey));
@@ -64,7 +64,7 @@ public final class KwikServer implements AutoCloseable {
                 builder.withKeyStore(keyStore, KEY_ALIAS, password);
             }
             ServerConnector connector = builder.build();
-            connector.registerApplicationProtocol(settings.applicationProtocol(), new ConnectionFactory(onConnection, (InetSocketAddress) socket.getLocalSocketAddress()));
+            connector.registerApplicationProtocol(settings.applicationProtocol(), new ConnectionFactory(onConnection, (InetSocketAddress) socket.getLocalSocketAddress(), live));
             connector.start();
             return new KwikServer(connector, socket);
         } catch (GeneralSecurityException | RuntimeException e) {
@@ -113,21 +113,47 @@ public final class KwikServer implements AutoCloseable {
         return password;
     }
 
+    /** The server's open connections, to find a connection's stall guard from a packet's destination CID. */
+    private static final class LiveConnections {
+        private final java.util.Map<ServerConnectionImpl, KwikConnection> connections =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        void add(ServerConnectionImpl server, KwikConnection connection) {
+            connections.put(server, connection);
+            connection.ended().whenComplete((how, error) -> connections.remove(server));
+        }
+
+        /** Linear in the number of connections; only called for the rare DATA_BLOCKED frames. */
+        StallGuard guardFor(byte[] destinationConnectionId) {
+            for (java.util.Map.Entry<ServerConnectionImpl, KwikConnection> entry : connections.entrySet()) {
+                for (byte[] cid : entry.getKey().getActiveConnectionIds()) {
+                    if (java.util.Arrays.equals(cid, destinationConnectionId)) {
+                        return entry.getValue().stallGuard();
+                    }
+                }
+            }
+            return null;
+        }
+    }
+
     /** Kwik calls this once per connection, after the handshake, on its own thread. */
     private static final class ConnectionFactory implements ApplicationProtocolConnectionFactory {
         private final Consumer<KwikConnection> onConnection;
         private final InetSocketAddress localAddress;
+        private final LiveConnections live;
 
-        ConnectionFactory(Consumer<KwikConnection> onConnection, InetSocketAddress localAddress) {
+        ConnectionFactory(Consumer<KwikConnection> onConnection, InetSocketAddress localAddress, LiveConnections live) {
             this.onConnection = onConnection;
             this.localAddress = localAddress;
+            this.live = live;
         }
 
         @Override
         public ApplicationProtocolConnection createConnection(String protocol, QuicConnection quicConnection) {
             ServerConnectionImpl server = (ServerConnectionImpl) quicConnection;
-            KwikConnection connection = new KwikConnection((QuicConnectionImpl) quicConnection, localAddress,
-                    server.getInitialRemoteAddress(), FlowControlGuard.none());
+            KwikConnection connection = new KwikConnection(server, localAddress,
+                    server.getInitialRemoteAddress(), StallGuard.start(server));
+            live.add(server, connection);
             onConnection.accept(connection);
             return new ApplicationProtocolConnection() {
                 @Override

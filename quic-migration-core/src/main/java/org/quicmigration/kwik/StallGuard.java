@@ -1,0 +1,159 @@
+package org.quicmigration.kwik;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import tech.kwik.core.frame.DataBlockedFrame;
+import tech.kwik.core.frame.MaxDataFrame;
+import tech.kwik.core.frame.MaxStreamDataFrame;
+import tech.kwik.core.frame.StreamDataBlockedFrame;
+import tech.kwik.core.impl.QuicConnectionImpl;
+import tech.kwik.core.stream.QuicStreamImpl;
+
+/**
+ * Internal: keeps a Kwik 0.10.9 connection from stalling on its own bugs. Two root causes, both measured:
+ *
+ * <ol>
+ * <li><b>Lost send request.</b> Kwik's stream output checks "no request queued", queues a request to the sender
+ *     thread and only then increments its request counter. If the sender runs the request in between, it
+ *     decrements first, sees -1, and does not queue a follow-up; the counter returns to 0 with data still
+ *     buffered and no request queued. When the writer is blocked on the full send buffer (or has closed the
+ *     stream) nothing ever queues a new request: the stream stalls until the idle timeout. On 2-core loopback
+ *     this hit a 2 MB echo within the first few transfers. The guard looks at every stream each
+ *     {@link #TICK_MILLIS} ms and, if one has sendable data, credit, no queued request and has not moved since the
+ *     last tick, queues the missing request (counter raised first).</li>
+ * <li><b>Lost MAX_DATA.</b> Kwik sends MAX_DATA without a loss callback and ignores the peer's DATA_BLOCKED and
+ *     STREAM_DATA_BLOCKED. When a MAX_DATA is lost the peer stays blocked for good. The guard answers every
+ *     DATA_BLOCKED / STREAM_DATA_BLOCKED below the limit we granted by re-sending MAX_DATA / MAX_STREAM_DATA, and
+ *     re-sends such an answer if it is lost while the limit still stands (RFC 9000 13.3: "The most recent
+ *     MAX_DATA frame ... is sent until acknowledged").</li>
+ * </ol>
+ *
+ * <p>All work runs on one shared daemon thread, never on Kwik's threads; per connection it costs one check of
+ * each open stream per tick and nothing per packet.
+ */
+final class StallGuard {
+
+    private static final System.Logger LOG = System.getLogger(StallGuard.class.getName());
+
+    static final long TICK_MILLIS = 25;
+
+    private static final ScheduledExecutorService SCHEDULER = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "quic-migration-stall-guard");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final QuicConnectionImpl connection;
+    private final Map<Integer, Long> offsetsAtLastTick = new HashMap<>();
+    private final AtomicLong sendRequestsRestored = new AtomicLong();
+    private final AtomicLong creditReadvertised = new AtomicLong();
+    private volatile ScheduledFuture<?> ticking;
+
+    private StallGuard(QuicConnectionImpl connection) {
+        this.connection = connection;
+    }
+
+    static StallGuard start(QuicConnectionImpl connection) {
+        StallGuard guard = new StallGuard(connection);
+        guard.ticking = SCHEDULER.scheduleWithFixedDelay(guard::tickSafely, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        return guard;
+    }
+
+    void stop() {
+        ScheduledFuture<?> running = ticking;
+        if (running != null) {
+            running.cancel(false);
+        }
+    }
+
+    /** How many lost send requests were restored so far. */
+    long sendRequestsRestored() {
+        return sendRequestsRestored.get();
+    }
+
+    /** How many MAX_DATA / MAX_STREAM_DATA frames were re-sent for a blocked peer so far. */
+    long creditReadvertised() {
+        return creditReadvertised.get();
+    }
+
+    /** Called on Kwik's receiver thread when the peer says it is blocked at {@code limit}; returns at once. */
+    void peerDataBlocked(DataBlockedFrame frame) {
+        long peerLimit = KwikInternals.dataBlockedLimit(frame);
+        SCHEDULER.execute(() -> readvertiseConnectionCredit(peerLimit));
+    }
+
+    /** Called on Kwik's receiver thread when the peer says a stream is blocked; returns at once. */
+    void peerStreamDataBlocked(StreamDataBlockedFrame frame) {
+        int streamId = frame.getStreamId();
+        long peerLimit = frame.getStreamDataLimit();
+        SCHEDULER.execute(() -> readvertiseStreamCredit(streamId, peerLimit));
+    }
+
+    private void readvertiseConnectionCredit(long peerLimit) {
+        try {
+            long granted = KwikInternals.connectionReceiveLimit(connection);
+            if (granted > peerLimit) {
+                creditReadvertised.incrementAndGet();
+                connection.send(new MaxDataFrame(granted), lost -> SCHEDULER.execute(() -> readvertiseConnectionCredit(peerLimit)), true);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot re-advertise connection credit", e);
+        }
+    }
+
+    private void readvertiseStreamCredit(int streamId, long peerLimit) {
+        try {
+            QuicStreamImpl stream = KwikInternals.streams(connection).get(streamId);
+            if (stream == null) {
+                return; // closed meanwhile
+            }
+            long granted = KwikInternals.streamReceiveLimit(stream);
+            if (granted > peerLimit) {
+                creditReadvertised.incrementAndGet();
+                connection.send(new MaxStreamDataFrame(streamId, granted),
+                        lost -> SCHEDULER.execute(() -> readvertiseStreamCredit(streamId, peerLimit)), true);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "cannot re-advertise stream credit", e);
+        }
+    }
+
+    private void tickSafely() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            // Never let the shared thread die; a broken check only costs this connection its guard.
+            LOG.log(System.Logger.Level.WARNING, "stall guard check failed; stopping it for this connection", e);
+            stop();
+        }
+    }
+
+    private void tick() {
+        Map<Integer, QuicStreamImpl> streams = KwikInternals.streams(connection);
+        offsetsAtLastTick.keySet().retainAll(streams.keySet());
+        for (Map.Entry<Integer, QuicStreamImpl> entry : streams.entrySet()) {
+            QuicStreamImpl stream = entry.getValue();
+            Object output = KwikInternals.output(stream);
+            KwikInternals.SendState state = KwikInternals.sendState(stream, output);
+            if (state == null) {
+                continue;
+            }
+            Long previous = offsetsAtLastTick.put(entry.getKey(), state.offset());
+            boolean stuck = state.hasData() && !state.closedOrReset() && state.requestsQueued() <= 0
+                    && state.flowControlLimit() > state.offset()
+                    && previous != null && previous == state.offset();
+            if (stuck) {
+                sendRequestsRestored.incrementAndGet();
+                LOG.log(System.Logger.Level.DEBUG, () -> "restoring lost send request for stream " + entry.getKey()
+                        + " at offset " + state.offset());
+                KwikInternals.queueSendRequest(connection, output);
+            }
+        }
+    }
+}

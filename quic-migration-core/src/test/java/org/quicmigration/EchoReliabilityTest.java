@@ -1,0 +1,93 @@
+package org.quicmigration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The foundation's reliability bar: many consecutive 2 MB echo transfers, each verified by SHA-256 and none
+ * slower than 5 s, directly on loopback and through a relay that drops 2 % of datagrams.
+ */
+class EchoReliabilityTest {
+
+    private static final int TRANSFERS = Integer.getInteger("quicmigration.echoTransfers", 200);
+    private static final int SIZE = 2 * 1024 * 1024;
+    private static final long DEADLINE_MILLIS = 5_000;
+    private static final int TRANSFERS_PER_CONNECTION = 20;
+
+    @Test
+    void twoHundredEchoTransfersOnLoopbackNeverStall() throws Exception {
+        try (MigrationServer server = Echo.startServer()) {
+            long worst = runTransfers(Echo.client(server).build());
+            System.out.printf("loopback: %d transfers of %d bytes, worst %d ms%n", TRANSFERS, SIZE, worst);
+        }
+    }
+
+    @Test
+    void twoHundredEchoTransfersThroughTwoPercentLossNeverStall() throws Exception {
+        try (MigrationServer server = Echo.startServer();
+             LossyRelay relay = new LossyRelay((InetSocketAddress) server.localAddress(), 0.02, 7)) {
+            long worst = runTransfers(Echo.client(server).server(relay.address()).build());
+            System.out.printf("2%% loss: %d transfers of %d bytes, worst %d ms, relay dropped %d of %d datagrams%n",
+                    TRANSFERS, SIZE, worst, relay.dropped(), relay.dropped() + relay.forwarded());
+            assertThat(relay.dropped()).as("the relay really dropped datagrams").isPositive();
+        }
+    }
+
+    /** Runs the transfers over a few connections; returns the slowest transfer's time in ms. */
+    private static long runTransfers(MigratingClient client) throws Exception {
+        long worst = 0;
+        long restored = 0;
+        long readvertised = 0;
+        MigratingConnection connection = null;
+        try {
+            for (int i = 0; i < TRANSFERS; i++) {
+                if (i % TRANSFERS_PER_CONNECTION == 0) {
+                    if (connection != null) {
+                        restored += connection.stallGuardCounters()[0];
+                        readvertised += connection.stallGuardCounters()[1];
+                        connection.close();
+                    }
+                    connection = client.connect();
+                }
+                byte[] data = Echo.randomBytes(SIZE, i);
+                MigratingConnection current = connection;
+                long start = System.nanoTime();
+                CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return Echo.exchange(current, data);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                byte[] digest;
+                try {
+                    digest = echoed.get(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    fail("transfer %d stalled: no complete echo within %d ms%n%s", i, DEADLINE_MILLIS, Diagnostics.threadDump());
+                    return worst;
+                } catch (ExecutionException e) {
+                    throw new AssertionError("transfer " + i + " failed", e.getCause());
+                }
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                worst = Math.max(worst, millis);
+                assertThat(digest).as("SHA-256 of echo %d", i).isEqualTo(Echo.sha256(data));
+            }
+        } finally {
+            if (connection != null) {
+                restored += connection.stallGuardCounters()[0];
+                readvertised += connection.stallGuardCounters()[1];
+                connection.close();
+            }
+        }
+        System.out.printf("client stall guard: %d send requests restored, %d credit frames re-sent%n", restored, readvertised);
+        return worst;
+    }
+}
