@@ -122,6 +122,11 @@ public final class MigratingConnection implements AutoCloseable {
         return new long[]{connection.sendRequestsRestored(), connection.creditReadvertised()};
     }
 
+    /** The engine's send-side state, for stall reports in tests. */
+    String describeSendSide() {
+        return connection.describeSendSide();
+    }
+
     /** The exception that describes how the connection ended, or null while it is open. */
     ConnectionClosedException closedException() {
         Termination ended = connection.termination();

@@ -29,7 +29,15 @@ final class Echo {
                 .start();
     }
 
+    private static volatile MigratingConnection lastServerConnection;
+
+    static String lastServerConnectionState() {
+        MigratingConnection connection = lastServerConnection;
+        return connection == null ? "none" : connection.describeSendSide();
+    }
+
     static void serve(MigratingConnection connection) {
+        lastServerConnection = connection;
         try {
             while (true) {
                 BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(10));

@@ -71,7 +71,8 @@ class EchoReliabilityTest {
                 try {
                     digest = echoed.get(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
-                    fail("transfer %d stalled: no complete echo within %d ms%n%s", i, DEADLINE_MILLIS, Diagnostics.threadDump());
+                    fail("transfer %d stalled: no complete echo within %d ms%nclient: %s%nserver: %s%n%s", i, DEADLINE_MILLIS,
+                            current.describeSendSide(), Echo.lastServerConnectionState(), Diagnostics.threadDump());
                     return worst;
                 } catch (ExecutionException e) {
                     throw new AssertionError("transfer " + i + " failed", e.getCause());

@@ -116,6 +116,12 @@ public final class KwikConnection {
         return stallGuard.creditReadvertised();
     }
 
+    /** What Kwik's send side holds right now, for stall reports in tests and logs. */
+    public String describeSendSide() {
+        return KwikInternals.describeSendSide(connection) + "; guard restored " + sendRequestsRestored()
+                + " requests, re-sent " + creditReadvertised() + " credit frames";
+    }
+
     StallGuard stallGuard() {
         return stallGuard;
     }

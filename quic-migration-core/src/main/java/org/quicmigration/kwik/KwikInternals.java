@@ -51,6 +51,8 @@ final class KwikInternals {
     private static final Method RETRANSMIT_BUFFER_HAS_DATA;
     private static final Field INPUT_RECEIVER_LIMIT;
     private static final Field DATA_BLOCKED_LIMIT;
+    private static final Method GET_SENDER;
+    private static final Field SENDER_CONGESTION_CONTROLLER;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -76,6 +78,8 @@ final class KwikInternals {
             members.add(method(Class.forName(RETRANSMIT_BUFFER_CLASS), "hasDataToRetransmit"));
             members.add(field(Class.forName(STREAM_INPUT_CLASS), "receiverFlowControlLimit"));
             members.add(field(DataBlockedFrame.class, "streamDataLimit"));
+            members.add(method(QuicConnectionImpl.class, "getSender"));
+            members.add(field(tech.kwik.core.send.SenderImpl.class, "congestionController"));
         } catch (ReflectiveOperationException | RuntimeException e) {
             failure = e;
         }
@@ -100,7 +104,9 @@ final class KwikInternals {
         SEND_BUFFER_HAS_DATA = ok ? (Method) members.get(i++) : null;
         RETRANSMIT_BUFFER_HAS_DATA = ok ? (Method) members.get(i++) : null;
         INPUT_RECEIVER_LIMIT = ok ? (Field) members.get(i++) : null;
-        DATA_BLOCKED_LIMIT = ok ? (Field) members.get(i) : null;
+        DATA_BLOCKED_LIMIT = ok ? (Field) members.get(i++) : null;
+        GET_SENDER = ok ? (Method) members.get(i++) : null;
+        SENDER_CONGESTION_CONTROLLER = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -183,6 +189,33 @@ final class KwikInternals {
                 tech.kwik.core.common.EncryptionLevel.App,
                 lost -> invoke(OUTPUT_RETRANSMIT_STREAM_FRAME, output, lost),
                 true);
+    }
+
+    /** A one-paragraph description of the connection's send side, for stall reports. */
+    static String describeSendSide(QuicConnectionImpl connection) {
+        StringBuilder text = new StringBuilder();
+        try {
+            tech.kwik.core.cc.CongestionController cc = (tech.kwik.core.cc.CongestionController)
+                    get(SENDER_CONGESTION_CONTROLLER, invoke(GET_SENDER, connection));
+            text.append("congestion window ").append(cc.getWindowSize()).append(", in flight ").append(cc.getBytesInFlight());
+            text.append("; receive limit granted ").append(connectionReceiveLimit(connection));
+            for (Map.Entry<Integer, QuicStreamImpl> entry : streams(connection).entrySet()) {
+                Object output = output(entry.getValue());
+                text.append("; stream ").append(entry.getKey()).append(": ").append(sendState(entry.getValue(), output));
+                if (OUTPUT_FLOW_CONTROLLER.getDeclaringClass().isInstance(output)) {
+                    try {
+                        text.append(", ").append(((tech.kwik.core.stream.FlowControl) get(OUTPUT_FLOW_CONTROLLER, output))
+                                .getFlowControlBlockReason(entry.getValue()));
+                    } catch (RuntimeException e) {
+                        text.append(", not flow controlled");
+                    }
+                }
+                text.append(", receive limit ").append(streamReceiveLimit(entry.getValue()));
+            }
+        } catch (RuntimeException e) {
+            text.append(" (").append(e).append(')');
+        }
+        return text.toString();
     }
 
     private static Object streamManager(QuicConnectionImpl connection) {
