@@ -61,7 +61,7 @@ public final class BidirectionalStream {
     }
 
     private IOException translate(IOException e) {
-        ConnectionClosedException closed = connection.closedException();
+        ConnectionClosedException closed = connection.closedExceptionBehind(e);
         return closed != null ? closed : e;
     }
 

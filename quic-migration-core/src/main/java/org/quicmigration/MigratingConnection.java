@@ -127,10 +127,15 @@ public final class MigratingConnection implements AutoCloseable {
         return connection.describeSendSide();
     }
 
-    /** The exception that describes how the connection ended, or null while it is open. */
-    ConnectionClosedException closedException() {
-        Termination ended = connection.termination();
-        return ended == null ? null : closedException(ended);
+    /** The exception to throw instead of a stream failure caused by the connection ending, or null. */
+    ConnectionClosedException closedExceptionBehind(IOException streamFailure) {
+        Termination ended = connection.terminationBehind(streamFailure);
+        if (ended == null) {
+            return null;
+        }
+        ConnectionClosedException closed = closedException(ended);
+        closed.initCause(streamFailure);
+        return closed;
     }
 
     private static ConnectionClosedException closedException(Termination ended) {

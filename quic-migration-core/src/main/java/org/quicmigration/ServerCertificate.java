@@ -145,7 +145,11 @@ public final class ServerCertificate {
     private static ServerCertificate fromPkcs12(InputStream in, char[] password, String source) throws IOException {
         try {
             KeyStore keyStore = KeyStore.getInstance("PKCS12");
-            keyStore.load(in, password);
+            try {
+                keyStore.load(in, password);
+            } catch (IOException e) {
+                throw new IOException("cannot load " + source + ": " + e.getMessage(), e);
+            }
             for (Enumeration<String> aliases = keyStore.aliases(); aliases.hasMoreElements(); ) {
                 String alias = aliases.nextElement();
                 if (keyStore.isKeyEntry(alias)) {

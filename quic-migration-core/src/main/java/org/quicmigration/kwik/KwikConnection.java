@@ -130,6 +130,32 @@ public final class KwikConnection {
         return connection;
     }
 
+    /**
+     * The termination behind a stream failure. Kwik aborts streams before it reports the termination on its
+     * callback thread, so a stream error that says the connection closed waits (at most one second) for that
+     * report. Returns null if the failure was not caused by the connection ending.
+     */
+    public Termination terminationBehind(IOException streamFailure) {
+        Termination known = termination;
+        if (known != null) {
+            return known;
+        }
+        String message = String.valueOf(streamFailure.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        boolean connectionGone = streamFailure instanceof tech.kwik.core.StreamClosedException
+                || message.contains("connection closed") || message.contains("connection is closed");
+        if (!connectionGone) {
+            return null;
+        }
+        try {
+            return ended.get(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return null;
+        }
+    }
+
     /** How the connection ended, or null while it is open. */
     public Termination termination() {
         return termination;

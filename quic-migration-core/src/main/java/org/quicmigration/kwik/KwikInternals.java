@@ -53,6 +53,7 @@ final class KwikInternals {
     private static final Field DATA_BLOCKED_LIMIT;
     private static final Method GET_SENDER;
     private static final Field SENDER_CONGESTION_CONTROLLER;
+    private static final Method SERVER_CONNECTOR_CLOSE;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -80,6 +81,7 @@ final class KwikInternals {
             members.add(field(DataBlockedFrame.class, "streamDataLimit"));
             members.add(method(QuicConnectionImpl.class, "getSender"));
             members.add(field(tech.kwik.core.send.SenderImpl.class, "congestionController"));
+            members.add(method(tech.kwik.core.server.impl.ServerConnectorImpl.class, "close", java.time.Duration.class));
         } catch (ReflectiveOperationException | RuntimeException e) {
             failure = e;
         }
@@ -106,7 +108,8 @@ final class KwikInternals {
         INPUT_RECEIVER_LIMIT = ok ? (Field) members.get(i++) : null;
         DATA_BLOCKED_LIMIT = ok ? (Field) members.get(i++) : null;
         GET_SENDER = ok ? (Method) members.get(i++) : null;
-        SENDER_CONGESTION_CONTROLLER = ok ? (Field) members.get(i) : null;
+        SENDER_CONGESTION_CONTROLLER = ok ? (Field) members.get(i++) : null;
+        SERVER_CONNECTOR_CLOSE = ok ? (Method) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -189,6 +192,15 @@ final class KwikInternals {
                 tech.kwik.core.common.EncryptionLevel.App,
                 lost -> invoke(OUTPUT_RETRANSMIT_STREAM_FRAME, output, lost),
                 true);
+    }
+
+    /**
+     * Closes a Kwik server, waiting at most {@code timeout} for its connections to finish closing. Kwik's public
+     * {@code close()} waits up to 30 s, and a connection whose handshake the server rejected (for example for
+     * an unknown ALPN) is never removed from Kwik's registry, so it always waited the full 30 s.
+     */
+    static void closeServer(tech.kwik.core.server.ServerConnector connector, java.time.Duration timeout) {
+        invoke(SERVER_CONNECTOR_CLOSE, connector, timeout);
     }
 
     /** A one-paragraph description of the connection's send side, for stall reports. */

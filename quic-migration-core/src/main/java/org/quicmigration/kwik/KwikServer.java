@@ -23,6 +23,8 @@ import tech.kwik.core.server.impl.ServerConnectionImpl;
 public final class KwikServer implements AutoCloseable {
 
     private static final String KEY_ALIAS = "server";
+    /** How long close() waits for connections to finish their closing handshake. */
+    private static final java.time.Duration CLOSE_TIMEOUT = java.time.Duration.ofSeconds(2);
 
     private final ServerConnector connector;
     private final DatagramSocket socket;
@@ -82,7 +84,7 @@ public final class KwikServer implements AutoCloseable {
 
     @Override
     public void close() {
-        connector.close();
+        KwikInternals.closeServer(connector, CLOSE_TIMEOUT);
         socket.close();
     }
 
