@@ -1,0 +1,239 @@
+package org.quicmigration.core.migration;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+
+import org.quicmigration.core.ConnectionId;
+import org.quicmigration.core.StatelessResetToken;
+import org.quicmigration.core.TransportErrorException;
+import org.quicmigration.core.Tuple;
+import org.quicmigration.core.cid.PeerConnectionIds;
+import org.quicmigration.core.path.PathValidation;
+import org.quicmigration.core.path.Pto;
+
+/**
+ * The client side of connection migration (RFC 9000 9), sans-IO: the caller feeds in requests, received
+ * PATH_RESPONSE and NEW_CONNECTION_ID frames and timer expiries, each with the current time, and performs the
+ * {@link MigrationAction}s it gets back, in order. One migration runs at a time.
+ *
+ * <p>Not thread-safe: the caller serialises all calls (the binding does so on one thread per connection).
+ */
+public final class ClientMigrator {
+
+    private final PeerConnectionIds peerIds;
+    private final RandomGenerator random;
+    private final Duration maxAckDelay;
+    private Tuple activeTuple;
+    private Attempt attempt;
+
+    /** One migration in progress. */
+    private static final class Attempt {
+        final MigrationMode mode;
+        final Tuple oldTuple;
+        final Tuple newTuple;
+        final PeerConnectionIds.Entry oldId;
+        final PeerConnectionIds.Entry newId;
+        final PathValidation validation;
+        final long startNanos;
+        MigrationState state;
+
+        Attempt(MigrationMode mode, Tuple oldTuple, Tuple newTuple, PeerConnectionIds.Entry oldId,
+                PeerConnectionIds.Entry newId, PathValidation validation, long startNanos) {
+            this.mode = mode;
+            this.oldTuple = oldTuple;
+            this.newTuple = newTuple;
+            this.oldId = oldId;
+            this.newId = newId;
+            this.validation = validation;
+            this.startNanos = startNanos;
+        }
+    }
+
+    /**
+     * @param peerIds      the peer's connection IDs; the initial path must already be bound to one
+     * @param initialTuple the path of the handshake
+     * @param maxAckDelay  the peer's max_ack_delay, for PTO arithmetic
+     * @param random       source of PATH_CHALLENGE data
+     */
+    public ClientMigrator(PeerConnectionIds peerIds, Tuple initialTuple, Duration maxAckDelay, RandomGenerator random) {
+        if (peerIds.current(initialTuple).isEmpty()) {
+            throw new IllegalArgumentException("the initial path " + initialTuple + " has no peer connection ID");
+        }
+        this.peerIds = peerIds;
+        this.activeTuple = initialTuple;
+        this.maxAckDelay = maxAckDelay;
+        this.random = random;
+    }
+
+    /** The path application data uses now. */
+    public Tuple activeTuple() {
+        return activeTuple;
+    }
+
+    /** True while a migration attempt has not ended. */
+    public boolean inProgress() {
+        return attempt != null;
+    }
+
+    /**
+     * Starts moving the connection to {@code newTuple}.
+     *
+     * @param handshakeConfirmed     whether the handshake is confirmed (RFC 9000 4.1.2)
+     * @param peerDisabledMigration  whether the peer sent disable_active_migration
+     * @param currentPathPto         the PTO of the path in use, for the validation timeout
+     * @throws MigrationRefusedException if the migration must not or cannot start; nothing changed
+     */
+    public List<MigrationAction> migrate(long nowNanos, Tuple newTuple, MigrationMode mode, boolean handshakeConfirmed,
+                                         boolean peerDisabledMigration, Duration currentPathPto)
+            throws MigrationRefusedException {
+        if (attempt != null) {
+            throw new MigrationRefusedException(MigrationRefusal.MIGRATION_IN_PROGRESS,
+                    "a migration to " + attempt.newTuple + " has not finished");
+        }
+        // RFC 9000 9: "An endpoint MUST NOT initiate connection migration before the handshake is confirmed".
+        if (!handshakeConfirmed) {
+            throw new MigrationRefusedException(MigrationRefusal.HANDSHAKE_NOT_CONFIRMED,
+                    "the handshake is not confirmed yet (RFC 9000 section 9)");
+        }
+        // RFC 9000 18.2: with disable_active_migration "the endpoint MUST NOT use a new local address when sending
+        // to the address that the peer used during the handshake".
+        if (peerDisabledMigration && newTuple.remote().equals(activeTuple.remote())) {
+            throw new MigrationRefusedException(MigrationRefusal.PEER_DISABLED_MIGRATION,
+                    "the server sent disable_active_migration");
+        }
+        if (newTuple.equals(activeTuple)) {
+            throw new IllegalArgumentException("the connection already uses " + newTuple);
+        }
+        PeerConnectionIds.Entry oldId = peerIds.current(activeTuple).orElseThrow();
+        // RFC 9000 9.5: "An endpoint MUST NOT reuse a connection ID when sending from more than one local address".
+        PeerConnectionIds.Entry newId = peerIds.assign(newTuple).orElseThrow(() -> new MigrationRefusedException(
+                MigrationRefusal.NO_SPARE_CONNECTION_ID, "the server has given no spare connection ID ("
+                + peerIds.activeCount() + " active, all in use)"));
+
+        Duration newPathPto = Pto.initial(maxAckDelay);
+        PathValidation validation = new PathValidation(newTuple, nowNanos, newPathPto.toNanos(),
+                Pto.validationTimeout(currentPathPto, maxAckDelay).toNanos(), random);
+        attempt = new Attempt(mode, activeTuple, newTuple, oldId, newId, validation, nowNanos);
+
+        List<MigrationAction> actions = new ArrayList<>();
+        if (mode == MigrationMode.SWITCH_THEN_VALIDATE) {
+            enter(MigrationState.MIGRATION_STARTED, newTuple, nowNanos, actions);
+            switchTo(newTuple, newId, attempt.oldTuple, actions);
+        } else {
+            enter(MigrationState.PROBING_STARTED, newTuple, nowNanos, actions);
+        }
+        sendDueChallenge(nowNanos, actions);
+        return actions;
+    }
+
+    /** A PATH_RESPONSE arrived (on any path: RFC 9000 8.2.3). */
+    public List<MigrationAction> onPathResponse(long nowNanos, byte[] data) {
+        if (attempt == null || !attempt.validation.onResponse(data, nowNanos)) {
+            // RFC 9000 8.2.3: a response that matches no outstanding challenge is ignored.
+            return List.of();
+        }
+        List<MigrationAction> actions = new ArrayList<>();
+        Attempt done = attempt;
+        if (done.mode == MigrationMode.VALIDATE_THEN_SWITCH) {
+            enter(MigrationState.PROBING_SUCCESSFUL, done.newTuple, nowNanos, actions);
+            enter(MigrationState.MIGRATION_STARTED, done.newTuple, nowNanos, actions);
+            switchTo(done.newTuple, done.newId, done.oldTuple, actions);
+        }
+        enter(MigrationState.MIGRATION_COMPLETE, done.newTuple, nowNanos, actions);
+        // RFC 9000 5.1.2: an ID used on a path we left is retired; the old path is no longer used.
+        peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
+        actions.add(new MigrationAction.ClosePath(done.oldTuple));
+        finish(done, true, false, nowNanos, actions);
+        return actions;
+    }
+
+    /** Time passed: resend a challenge or give up, as due. */
+    public List<MigrationAction> onTimer(long nowNanos) {
+        if (attempt == null) {
+            return List.of();
+        }
+        List<MigrationAction> actions = new ArrayList<>();
+        Attempt failing = attempt;
+        if (failing.validation.onTimer(nowNanos)) {
+            peerIds.release(failing.newTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
+            if (failing.mode == MigrationMode.SWITCH_THEN_VALIDATE) {
+                // RFC 9000 9.3.2 (the client's mirror of it): when validation of the new path fails, go back to the
+                // last validated path.
+                enter(MigrationState.MIGRATION_ABANDONED, failing.newTuple, nowNanos, actions);
+                switchTo(failing.oldTuple, failing.oldId, failing.newTuple, actions);
+                actions.add(new MigrationAction.ClosePath(failing.newTuple));
+                finish(failing, false, true, nowNanos, actions);
+            } else {
+                enter(MigrationState.PROBING_ABANDONED, failing.newTuple, nowNanos, actions);
+                actions.add(new MigrationAction.ClosePath(failing.newTuple));
+                finish(failing, false, false, nowNanos, actions);
+            }
+            return actions;
+        }
+        sendDueChallenge(nowNanos, actions);
+        return actions;
+    }
+
+    /** When {@link #onTimer} next has work, or Long.MAX_VALUE. */
+    public long nextTimerNanos() {
+        return attempt == null ? Long.MAX_VALUE : attempt.validation.nextTimerNanos();
+    }
+
+    /**
+     * A NEW_CONNECTION_ID frame arrived. If it retires the ID a path uses, that path moves to another ID.
+     *
+     * @throws TransportErrorException if the frame breaks a rule
+     */
+    public List<MigrationAction> onNewConnectionId(long sequence, ConnectionId id, StatelessResetToken token,
+                                                   long retirePriorTo) throws TransportErrorException {
+        PeerConnectionIds.Update update = peerIds.onNewConnectionId(sequence, id, token, retirePriorTo);
+        List<MigrationAction> actions = new ArrayList<>();
+        for (long retired : update.retire()) {
+            actions.add(new MigrationAction.RetirePeerId(retired));
+        }
+        for (Tuple orphan : update.pathsThatLostTheirId()) {
+            Optional<PeerConnectionIds.Entry> replacement = peerIds.assign(orphan);
+            if (replacement.isEmpty()) {
+                throw new TransportErrorException(TransportErrorException.PROTOCOL_VIOLATION,
+                        "peer retired the connection ID of " + orphan + " and gave no replacement");
+            }
+            if (orphan.equals(activeTuple)) {
+                actions.add(new MigrationAction.UsePath(orphan, replacement.get()));
+            }
+        }
+        return actions;
+    }
+
+    private void switchTo(Tuple tuple, PeerConnectionIds.Entry id, Tuple from, List<MigrationAction> actions) {
+        actions.add(new MigrationAction.UsePath(tuple, id));
+        // RFC 9000 9.4: reset congestion control and RTT for a new path, "unless the only change in the peer's
+        // address is its port number" — a port-only change is a NAT rebinding on the same network.
+        if (!tuple.onlyPortsDifferFrom(from)) {
+            actions.add(new MigrationAction.ResetRecovery(tuple));
+        }
+        activeTuple = tuple;
+    }
+
+    private void sendDueChallenge(long nowNanos, List<MigrationAction> actions) {
+        byte[] data = attempt.validation.challengeToSend(nowNanos);
+        if (data != null) {
+            actions.add(new MigrationAction.SendPathChallenge(attempt.newTuple, attempt.newId.id(), data));
+        }
+    }
+
+    private void enter(MigrationState state, Tuple tuple, long nowNanos, List<MigrationAction> actions) {
+        MigrationState from = attempt.state;
+        attempt.state = state;
+        actions.add(new MigrationAction.StateChanged(from, state, tuple, nowNanos));
+    }
+
+    private void finish(Attempt done, boolean validated, boolean fellBack, long nowNanos, List<MigrationAction> actions) {
+        actions.add(new MigrationAction.Finished(new MigrationOutcome(done.oldTuple, done.newTuple, done.oldId.id(),
+                done.newId.id(), validated, fellBack, done.validation.roundTripNanos(), nowNanos - done.startNanos,
+                done.validation.challengesSent())));
+        attempt = null;
+    }
+}
