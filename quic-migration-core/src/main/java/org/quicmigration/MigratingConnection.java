@@ -6,7 +6,21 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
 
+import java.net.NetworkInterface;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import org.quicmigration.core.ConnectionId;
+import org.quicmigration.core.Tuple;
+import org.quicmigration.core.migration.MigrationRefusedException;
+import org.quicmigration.core.migration.MigrationState;
+import org.quicmigration.kwik.ClientMigrationDriver;
 import org.quicmigration.kwik.ConnectionEndedException;
+import org.quicmigration.kwik.MigrationObserver;
 import org.quicmigration.kwik.KwikConnection;
 import org.quicmigration.kwik.KwikStream;
 import org.quicmigration.kwik.Termination;
@@ -19,10 +33,110 @@ import org.quicmigration.kwik.Termination;
  */
 public final class MigratingConnection implements AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(MigratingConnection.class.getName());
+    /** One thread for all listener callbacks: events stay in order and never run on network threads. */
+    private static final ExecutorService EVENTS = Executors.newSingleThreadExecutor(
+            MigrationServer.daemonThreads("quic-migration-events"));
+
     private final KwikConnection connection;
+    private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
 
     MigratingConnection(KwikConnection connection) {
         this.connection = connection;
+        ClientMigrationDriver driver = connection.migrationDriver();
+        if (driver != null) {
+            driver.addObserver(new EventTranslator());
+        }
+    }
+
+    /**
+     * Moves this connection to a new local address, for example when the device switched from Wi-Fi to cellular.
+     * Port 0 picks any free port.
+     *
+     * <p>The connection switches at once: packets leave from the new address with a fresh destination connection
+     * ID (RFC 9000 9.5), congestion control and RTT restart unless only the port changed (9.4), and the new path
+     * is validated with PATH_CHALLENGE in the background. If it does not answer within three probe timeouts
+     * (8.2.4), the connection returns to the old path and the future fails with
+     * {@link MigrationException.Reason#VALIDATION_TIMED_OUT}. The old path's connection ID is retired once the new
+     * path is validated.
+     *
+     * <p>A "validate first, then move" mode is not offered: Kwik builds every packet with one destination
+     * connection ID, so it cannot probe a new path while application data keeps flowing on the old one.
+     *
+     * @param newLocal the local address to use from now on
+     * @return completes with the result once the new path is validated; fails with {@link MigrationException}
+     * @throws IllegalStateException on a server-side connection (only clients migrate actively)
+     */
+    public CompletableFuture<MigrationResult> migrate(InetSocketAddress newLocal) {
+        Objects.requireNonNull(newLocal, "newLocal");
+        ClientMigrationDriver driver = requireDriver();
+        long start = System.nanoTime();
+        CompletableFuture<MigrationResult> result = new CompletableFuture<>();
+        if (!isOpen()) {
+            result.completeExceptionally(new MigrationException(MigrationException.Reason.CONNECTION_CLOSED,
+                    "the connection is closed", closedExceptionBehind(new IOException("closed"))));
+            return result;
+        }
+        driver.migrate(newLocal).whenComplete((outcome, error) -> {
+            if (error != null) {
+                result.completeExceptionally(translate(error, newLocal));
+            } else if (!outcome.validated()) {
+                result.completeExceptionally(new MigrationException(MigrationException.Reason.VALIDATION_TIMED_OUT,
+                        "path " + outcome.newTuple() + " did not answer " + outcome.challengesSent()
+                                + " PATH_CHALLENGE(s) in " + outcome.totalNanos() / 1_000_000 + " ms; the connection is back on "
+                                + outcome.oldTuple(), null));
+            } else {
+                result.complete(new MigrationResult(path(outcome.oldTuple()), path(outcome.newTuple()),
+                        outcome.oldPeerId().toString(), outcome.newPeerId().toString(),
+                        Duration.ofNanos(outcome.validationRttNanos()), Duration.ofNanos(System.nanoTime() - start),
+                        outcome.challengesSent()));
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Moves this connection to the first address of {@code networkInterface} of the server's address family, on
+     * any free port. See {@link #migrate(InetSocketAddress)}.
+     */
+    public CompletableFuture<MigrationResult> migrate(NetworkInterface networkInterface) {
+        Objects.requireNonNull(networkInterface, "networkInterface");
+        boolean ipv4 = peerAddress().getAddress() instanceof java.net.Inet4Address;
+        for (java.util.Enumeration<java.net.InetAddress> addresses = networkInterface.getInetAddresses();
+             addresses.hasMoreElements(); ) {
+            java.net.InetAddress address = addresses.nextElement();
+            if ((address instanceof java.net.Inet4Address) == ipv4) {
+                return migrate(new InetSocketAddress(address, 0));
+            }
+        }
+        return CompletableFuture.failedFuture(new MigrationException(MigrationException.Reason.ADDRESS_UNUSABLE,
+                "interface " + networkInterface.getName() + " has no " + (ipv4 ? "IPv4" : "IPv6") + " address", null));
+    }
+
+    /** Adds a listener for this connection's path and migration events. */
+    public void addMigrationListener(MigrationListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    public void removeMigrationListener(MigrationListener listener) {
+        listeners.remove(listener);
+    }
+
+    /** The path the connection uses now. */
+    public NetworkPath path() {
+        return new NetworkPath(localAddress(), peerAddress());
+    }
+
+    /** The destination connection ID (hex) our packets carry now; empty on a server connection. */
+    public String destinationConnectionId() {
+        ClientMigrationDriver driver = connection.migrationDriver();
+        return driver == null ? "" : driver.activePeerId().toString();
+    }
+
+    /** How many connection IDs the peer gave us that no path uses yet: each allows one more migration. */
+    public int spareConnectionIds() {
+        ClientMigrationDriver driver = connection.migrationDriver();
+        return driver == null ? 0 : driver.spareConnectionIds();
     }
 
     /**
@@ -61,9 +175,9 @@ public final class MigratingConnection implements AutoCloseable {
         }
     }
 
-    /** The local address this connection sends from. */
+    /** The local address this connection sends from now. */
     public InetSocketAddress localAddress() {
-        return connection.localAddress();
+        return connection.currentLocalAddress();
     }
 
     /** The peer's address. */
@@ -115,6 +229,93 @@ public final class MigratingConnection implements AutoCloseable {
     @Override
     public String toString() {
         return "MigratingConnection[" + localAddress() + " <-> " + peerAddress() + (isOpen() ? "" : ", closed") + "]";
+    }
+
+    private ClientMigrationDriver requireDriver() {
+        ClientMigrationDriver driver = connection.migrationDriver();
+        if (driver == null) {
+            throw new IllegalStateException("only the client side of a connection can migrate");
+        }
+        return driver;
+    }
+
+    private MigrationException translate(Throwable error, InetSocketAddress newLocal) {
+        if (error instanceof java.util.concurrent.CompletionException && error.getCause() != null) {
+            error = error.getCause();
+        }
+        if (error instanceof MigrationRefusedException refused) {
+            MigrationException.Reason reason = switch (refused.refusal()) {
+                case HANDSHAKE_NOT_CONFIRMED -> MigrationException.Reason.HANDSHAKE_NOT_CONFIRMED;
+                case PEER_DISABLED_MIGRATION -> MigrationException.Reason.PEER_DISABLED_MIGRATION;
+                case NO_SPARE_CONNECTION_ID -> MigrationException.Reason.NO_SPARE_CONNECTION_ID;
+                case MIGRATION_IN_PROGRESS -> MigrationException.Reason.MIGRATION_IN_PROGRESS;
+            };
+            return new MigrationException(reason, refused.getMessage(), refused);
+        }
+        if (!isOpen()) {
+            return new MigrationException(MigrationException.Reason.CONNECTION_CLOSED,
+                    "the connection closed during the migration", error);
+        }
+        if (error instanceof java.net.SocketException) {
+            return new MigrationException(MigrationException.Reason.ADDRESS_UNUSABLE,
+                    "cannot use local address " + newLocal + ": " + error.getMessage(), error);
+        }
+        return new MigrationException(MigrationException.Reason.ADDRESS_UNUSABLE,
+                "migration to " + newLocal + " failed: " + error, error);
+    }
+
+    private static NetworkPath path(Tuple tuple) {
+        return new NetworkPath(tuple.local(), tuple.remote());
+    }
+
+    private void publish(MigrationEvent event) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        EVENTS.execute(() -> {
+            for (MigrationListener listener : listeners) {
+                try {
+                    listener.onEvent(event);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "migration listener " + listener + " failed on " + event, e);
+                }
+            }
+        });
+    }
+
+    /** Turns the driver's reports into public events. */
+    private final class EventTranslator implements MigrationObserver {
+        @Override
+        public void stateChanged(MigrationState from, MigrationState to, Tuple tuple) {
+            Instant now = Instant.now();
+            switch (to) {
+                case MIGRATION_STARTED -> publish(new MigrationEvent.MigrationStarted(now, path(tuple)));
+                case MIGRATION_COMPLETE -> publish(new MigrationEvent.MigrationCompleted(now, path(tuple)));
+                case MIGRATION_ABANDONED, PROBING_ABANDONED -> publish(new MigrationEvent.MigrationAbandoned(now, path(tuple)));
+                default -> { }
+            }
+        }
+
+        @Override
+        public void validationStarted(Tuple tuple, byte[] challengeData) {
+            publish(new MigrationEvent.PathValidationStarted(Instant.now(), path(tuple),
+                    java.util.HexFormat.of().formatHex(challengeData)));
+        }
+
+        @Override
+        public void validationSucceeded(Tuple tuple, long roundTripNanos) {
+            publish(new MigrationEvent.PathValidated(Instant.now(), path(tuple), Duration.ofNanos(roundTripNanos)));
+        }
+
+        @Override
+        public void validationFailed(Tuple tuple) {
+            publish(new MigrationEvent.PathValidationFailed(Instant.now(), path(tuple)));
+        }
+
+        @Override
+        public void peerIdChanged(ConnectionId from, ConnectionId to, Tuple tuple) {
+            publish(new MigrationEvent.PeerConnectionIdChanged(Instant.now(), path(tuple), from.toString(), to.toString()));
+        }
     }
 
     /** Work-arounds the engine needed so far (lost send requests restored, credit frames re-sent); for tests. */

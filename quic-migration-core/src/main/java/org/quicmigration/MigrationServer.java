@@ -61,6 +61,11 @@ public final class MigrationServer implements AutoCloseable {
         return certificate;
     }
 
+    /** Test hook: silently drops datagrams from matching client addresses, as a black-holed network would. */
+    void dropDatagramsFrom(java.util.function.Predicate<InetSocketAddress> filter) {
+        server.dropDatagramsFrom(filter);
+    }
+
     /** Stops the server: closes its socket and connections and interrupts running handlers. Idempotent. */
     @Override
     public void close() {
@@ -82,6 +87,7 @@ public final class MigrationServer implements AutoCloseable {
         private Duration idleTimeout = Duration.ofSeconds(30);
         private long streamReceiveWindow = 1024 * 1024;
         private int maxStreamsPerConnection = 100;
+        private boolean acceptClientMigration;
 
         private Builder() {
         }
@@ -153,6 +159,20 @@ public final class MigrationServer implements AutoCloseable {
         }
 
         /**
+         * Whether clients may migrate (default false). When true the server does not send
+         * disable_active_migration and follows a client's datagrams to its new address.
+         *
+         * <p><b>Experimental:</b> this release follows the latest address without validating it first and without
+         * limiting what it sends there, so an attacker who can replay a client's packet from a spoofed address
+         * can redirect that connection's traffic. Server-side path validation (RFC 9000 9.3) lifts this; until
+         * then enable it only on networks you trust, such as tests.
+         */
+        public Builder acceptClientMigration(boolean accept) {
+            this.acceptClientMigration = accept;
+            return this;
+        }
+
+        /**
          * Binds the socket and starts accepting connections.
          *
          * @throws IllegalStateException if the certificate, application protocol or handler is missing
@@ -171,7 +191,8 @@ public final class MigrationServer implements AutoCloseable {
             ExecutorService handlers = Executors.newCachedThreadPool(daemonThreads("quic-migration-handler"));
             Consumer<MigratingConnection> handler = onConnection;
             ServerSettings settings = new ServerSettings(bindAddress, certificate.chain(), certificate.privateKey(),
-                    applicationProtocol, idleTimeout, streamReceiveWindow, maxStreamsPerConnection);
+                    applicationProtocol, idleTimeout, streamReceiveWindow, maxStreamsPerConnection,
+                    acceptClientMigration);
             try {
                 KwikServer server = KwikServer.start(settings, (KwikConnection kwik) -> {
                     MigratingConnection connection = new MigratingConnection(kwik);

@@ -31,6 +31,10 @@ final class Echo {
 
     private static volatile MigratingConnection lastServerConnection;
 
+    static MigratingConnection lastServerConnection() {
+        return lastServerConnection;
+    }
+
     static String lastServerConnectionState() {
         MigratingConnection connection = lastServerConnection;
         return connection == null ? "none" : connection.describeSendSide();

@@ -3,53 +3,307 @@ package org.quicmigration.kwik;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
+import java.net.SocketAddress;
 import java.net.SocketException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import org.quicmigration.core.ConnectionId;
 
 /**
- * Internal: the UDP socket a Kwik client connection uses. It is connected to the server, so that the kernel
- * reports ICMP "port unreachable" (nothing listens there) instead of leaving the handshake to time out, and it
- * sends every datagram to the server address we resolved, whatever name Kwik was given for TLS.
+ * Internal: the client's per-path socket layer, presented to Kwik as one {@link DatagramSocket}.
  *
- * <p>Kwik's receiver thread is the only caller of {@link #receive}; Kwik's sender thread the only caller of
- * {@link #send}.
+ * <p>Each path (local address) has its own UDP channel, connected to the server. Kwik sees a single socket:
+ * <ul>
+ * <li>{@link #send}: each outgoing datagram leaves on the path that owns the destination connection ID in its
+ *     header (RFC 9000 9.5: an ID is never used from two local addresses). Packets Kwik built with the old ID
+ *     before a switch therefore still leave on the old path, whatever the sender thread's timing. Long-header
+ *     packets, and IDs without a route, use the active path.</li>
+ * <li>{@link #receive}: datagrams from every path's channel, all presented as coming from the server address
+ *     Kwik knows.</li>
+ * </ul>
+ * Connected channels let the kernel report ICMP "port unreachable", which fails a handshake fast.
+ *
+ * <p>Kwik's receiver thread is the only caller of {@link #receive}, Kwik's sender thread the only caller of
+ * {@link #send}; path changes come from the migration thread. No allocation per datagram.
  */
 final class ClientPathSocket extends DatagramSocket {
 
+    private static final int BUFFER_SIZE = 65_536;
+    private static final int SOCKET_BUFFER_BYTES = 4 << 20;
+
     private final InetSocketAddress server;
     private final Runnable onPortUnreachable;
+    private final Selector selector;
+    private final Map<InetSocketAddress, DatagramChannel> channels = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<DatagramChannel> toRegister = new ConcurrentLinkedQueue<>();
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(BUFFER_SIZE);
+    private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(BUFFER_SIZE);
+    private volatile Route[] routes = new Route[0];
+    private volatile DatagramChannel active;
+    private volatile InetSocketAddress activeLocal;
+    private volatile boolean closed;
+    private Iterator<SelectionKey> ready;
 
-    ClientPathSocket(InetSocketAddress local, InetSocketAddress server, Runnable onPortUnreachable)
-            throws SocketException {
-        super(local);
+    /** A destination connection ID and the path it belongs to. */
+    private record Route(ConnectionId destination, DatagramChannel channel, InetSocketAddress local) {
+    }
+
+    ClientPathSocket(InetSocketAddress local, InetSocketAddress server, Runnable onPortUnreachable) throws SocketException {
+        super((SocketAddress) null);
         this.server = server;
         this.onPortUnreachable = onPortUnreachable;
-        connect(server);
+        try {
+            this.selector = Selector.open();
+            DatagramChannel first = openChannel(local);
+            this.active = first;
+            this.activeLocal = (InetSocketAddress) first.getLocalAddress();
+        } catch (IOException e) {
+            super.close();
+            throw socketException("cannot open a UDP socket on " + local + " for " + server, e);
+        }
+    }
+
+    /**
+     * Opens a path on {@code local} (port 0 for any) and returns its bound address.
+     *
+     * @throws SocketException if the address cannot be bound
+     */
+    InetSocketAddress addPath(InetSocketAddress local) throws SocketException {
+        try {
+            DatagramChannel channel = openChannel(local);
+            selector.wakeup();
+            return (InetSocketAddress) channel.getLocalAddress();
+        } catch (IOException e) {
+            throw socketException("cannot bind " + local + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Makes {@code local} the path for long-header packets and for IDs without a route. */
+    void activate(InetSocketAddress local) {
+        DatagramChannel channel = requireChannel(local);
+        active = channel;
+        activeLocal = local;
+    }
+
+    /** Sends datagrams whose destination ID is {@code destination} on the path of {@code local}. */
+    void route(ConnectionId destination, InetSocketAddress local) {
+        DatagramChannel channel = requireChannel(local);
+        synchronized (this) {
+            Route[] current = routes;
+            Route[] next = new Route[current.length + 1];
+            int n = 0;
+            for (Route route : current) {
+                if (!route.destination().equals(destination)) {
+                    next[n++] = route;
+                }
+            }
+            next[n++] = new Route(destination, channel, local);
+            routes = java.util.Arrays.copyOf(next, n);
+        }
+    }
+
+    /** Closes the path of {@code local} and forgets its routes. */
+    void removePath(InetSocketAddress local) {
+        DatagramChannel channel = channels.remove(local);
+        if (channel == null) {
+            return;
+        }
+        synchronized (this) {
+            routes = java.util.Arrays.stream(routes).filter(route -> route.channel() != channel).toArray(Route[]::new);
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing to do: the path is gone either way
+        }
+        selector.wakeup();
+    }
+
+    /** The local address of the active path. */
+    InetSocketAddress activeLocal() {
+        return activeLocal;
+    }
+
+    boolean hasPath(InetSocketAddress local) {
+        return channels.containsKey(local);
     }
 
     @Override
     public void send(DatagramPacket packet) throws IOException {
-        if (!server.equals(packet.getSocketAddress())) {
-            packet.setSocketAddress(server);
+        byte[] data = packet.getData();
+        int offset = packet.getOffset();
+        int length = packet.getLength();
+        DatagramChannel channel = channelFor(data, offset, length);
+        synchronized (sendBuffer) {
+            sendBuffer.clear();
+            sendBuffer.put(data, offset, length).flip();
+            try {
+                channel.write(sendBuffer);
+            } catch (PortUnreachableException e) {
+                onPortUnreachable.run();
+            } catch (java.nio.channels.ClosedChannelException e) {
+                // The path was closed after Kwik built this packet for it; like a datagram lost on a dead path,
+                // it is declared lost and retransmitted on the active path.
+            }
         }
-        try {
-            super.send(packet);
-        } catch (PortUnreachableException e) {
-            // An earlier datagram bounced; the receive side reports it. Sending is best effort, as in UDP.
-            onPortUnreachable.run();
+    }
+
+    private DatagramChannel channelFor(byte[] data, int offset, int length) {
+        if (length > 0 && (data[offset] & 0x80) == 0) {
+            // Short header (RFC 9000 17.3): the destination connection ID starts right after the first byte.
+            for (Route route : routes) {
+                if (route.destination().matches(data, offset + 1)) {
+                    return route.channel();
+                }
+            }
         }
+        return active;
     }
 
     @Override
     public void receive(DatagramPacket packet) throws IOException {
         while (true) {
+            if (closed) {
+                throw new SocketException("socket closed");
+            }
             try {
-                super.receive(packet);
+                if (ready == null || !ready.hasNext()) {
+                    registerPending();
+                    selector.select();
+                    ready = selector.selectedKeys().iterator();
+                    continue;
+                }
+                SelectionKey key = ready.next();
+                ready.remove();
+                if (!key.isValid()) {
+                    continue;
+                }
+                DatagramChannel channel = (DatagramChannel) key.channel();
+                receiveBuffer.clear();
+                SocketAddress from;
+                try {
+                    from = channel.receive(receiveBuffer);
+                } catch (PortUnreachableException e) {
+                    onPortUnreachable.run();
+                    continue;
+                } catch (java.nio.channels.ClosedChannelException e) {
+                    continue; // a path closed while its key was ready
+                }
+                if (from == null) {
+                    continue;
+                }
+                receiveBuffer.flip();
+                int length = Math.min(receiveBuffer.remaining(), packet.getData().length - packet.getOffset());
+                receiveBuffer.get(packet.getData(), packet.getOffset(), length);
+                packet.setLength(length);
+                packet.setSocketAddress(server);
+                // The key's iterator may hold more ready channels; they are served by the next calls.
                 return;
-            } catch (PortUnreachableException e) {
-                onPortUnreachable.run();
+            } catch (ClosedSelectorException e) {
+                throw new SocketException("socket closed");
             }
         }
+    }
+
+    private void registerPending() throws IOException {
+        DatagramChannel channel;
+        while ((channel = toRegister.poll()) != null) {
+            if (channel.isOpen()) {
+                channel.register(selector, SelectionKey.OP_READ);
+            }
+        }
+    }
+
+    private DatagramChannel openChannel(InetSocketAddress local) throws IOException {
+        DatagramChannel channel = DatagramChannel.open();
+        try {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
+            channel.bind(local);
+            channel.connect(server);
+            channel.configureBlocking(false);
+            InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
+            if (channels.putIfAbsent(bound, channel) != null) {
+                throw new IOException("a path on " + bound + " is already open");
+            }
+            toRegister.add(channel);
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    private DatagramChannel requireChannel(InetSocketAddress local) {
+        DatagramChannel channel = channels.get(local);
+        if (channel == null) {
+            throw new IllegalArgumentException("no path on " + local);
+        }
+        return channel;
+    }
+
+    @Override
+    public InetAddress getLocalAddress() {
+        return activeLocal.getAddress();
+    }
+
+    @Override
+    public int getLocalPort() {
+        return activeLocal.getPort();
+    }
+
+    @Override
+    public SocketAddress getLocalSocketAddress() {
+        return activeLocal;
+    }
+
+    @Override
+    public synchronized int getReceiveBufferSize() {
+        return SOCKET_BUFFER_BYTES;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (DatagramChannel channel : channels.values()) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+        channels.clear();
+        try {
+            selector.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        super.close();
+    }
+
+    private static SocketException socketException(String message, Exception cause) {
+        SocketException exception = new SocketException(message);
+        exception.initCause(cause);
+        return exception;
     }
 }

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.function.Function;
 
 import tech.kwik.core.frame.DataBlockedFrame;
+import tech.kwik.core.frame.NewConnectionIdFrame;
+import tech.kwik.core.frame.PathResponseFrame;
 import tech.kwik.core.frame.QuicFrame;
 import tech.kwik.core.frame.StreamDataBlockedFrame;
 import tech.kwik.core.log.Logger;
@@ -19,15 +21,15 @@ import tech.kwik.core.packet.QuicPacket;
 final class FrameObserver extends NullLogger {
 
     private final Logger delegate;
-    private final Function<byte[], StallGuard> guardForDestination;
+    private final Function<byte[], KwikConnection> connectionForDestination;
 
     /**
-     * @param guardForDestination finds the connection's guard by the packet's destination CID (server side), or
-     *                            ignores the CID (client side); returns null if unknown
+     * @param connectionForDestination finds the connection by the packet's destination CID (server side), or
+     *                                 ignores the CID (client side); returns null if unknown
      */
-    FrameObserver(Logger delegate, Function<byte[], StallGuard> guardForDestination) {
+    FrameObserver(Logger delegate, Function<byte[], KwikConnection> connectionForDestination) {
         this.delegate = delegate;
-        this.guardForDestination = guardForDestination;
+        this.connectionForDestination = connectionForDestination;
     }
 
     @Override
@@ -38,20 +40,35 @@ final class FrameObserver extends NullLogger {
             for (int i = 0, n = frames.size(); i < n; i++) {
                 QuicFrame frame = frames.get(i);
                 if (frame instanceof DataBlockedFrame blocked) {
-                    StallGuard guard = guardForDestination.apply(packet.getDestinationConnectionId());
-                    if (guard != null) {
-                        guard.peerDataBlocked(blocked);
+                    KwikConnection connection = connectionForDestination.apply(packet.getDestinationConnectionId());
+                    if (connection != null) {
+                        connection.stallGuard().peerDataBlocked(blocked);
                     }
                 } else if (frame instanceof StreamDataBlockedFrame blocked) {
-                    StallGuard guard = guardForDestination.apply(packet.getDestinationConnectionId());
-                    if (guard != null) {
-                        guard.peerStreamDataBlocked(blocked);
+                    KwikConnection connection = connectionForDestination.apply(packet.getDestinationConnectionId());
+                    if (connection != null) {
+                        connection.stallGuard().peerStreamDataBlocked(blocked);
+                    }
+                } else if (frame instanceof PathResponseFrame response) {
+                    ClientMigrationDriver driver = driverFor(packet);
+                    if (driver != null) {
+                        driver.onPathResponse(response);
+                    }
+                } else if (frame instanceof NewConnectionIdFrame newId) {
+                    ClientMigrationDriver driver = driverFor(packet);
+                    if (driver != null) {
+                        driver.onNewConnectionId(newId);
                     }
                 }
             }
         } catch (RuntimeException e) {
             // Observation must never disturb Kwik's receiver thread.
         }
+    }
+
+    private ClientMigrationDriver driverFor(QuicPacket packet) {
+        KwikConnection connection = connectionForDestination.apply(packet.getDestinationConnectionId());
+        return connection == null ? null : connection.migrationDriver();
     }
 
     @Override

@@ -31,11 +31,11 @@ public final class KwikClients {
         KwikInternals.verify();
         CompletableFuture<Void> portUnreachable = new CompletableFuture<>();
         AtomicReference<ClientPathSocket> socket = new AtomicReference<>();
-        AtomicReference<StallGuard> guard = new AtomicReference<>();
-        QuicClientConnectionImpl connection = build(settings, portUnreachable, socket, guard);
-        guard.set(StallGuard.start(connection));
+        AtomicReference<KwikConnection> holder = new AtomicReference<>();
+        QuicClientConnectionImpl connection = build(settings, portUnreachable, socket, holder);
         KwikConnection result = new KwikConnection(connection,
-                (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), guard.get());
+                (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), StallGuard.start(connection));
+        holder.set(result);
         connection.setPeerInitiatedStreamCallback(result::peerOpenedStream);
 
         CompletableFuture<Void> handshake = new CompletableFuture<>();
@@ -66,6 +66,8 @@ public final class KwikClients {
             throw e;
         }
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
+            result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
+                    new java.security.SecureRandom()));
             return result;
         }
         Termination ended = result.termination();
@@ -84,7 +86,7 @@ public final class KwikClients {
 
     private static QuicClientConnectionImpl build(ClientSettings settings, CompletableFuture<Void> portUnreachable,
                                                   AtomicReference<ClientPathSocket> socketHolder,
-                                                  AtomicReference<StallGuard> guard) throws ConnectFailure {
+                                                  AtomicReference<KwikConnection> holder) throws ConnectFailure {
         InetSocketAddress server = settings.server();
         InetSocketAddress local = settings.localAddress() != null ? settings.localAddress() : new InetSocketAddress(0);
         QuicClientConnection.Builder builder = QuicClientConnection.newBuilder()
@@ -98,7 +100,7 @@ public final class KwikClients {
                 .defaultStreamReceiveBufferSize(settings.streamReceiveWindow())
                 .maxOpenPeerInitiatedBidirectionalStreams(100)
                 .maxOpenPeerInitiatedUnidirectionalStreams(0)
-                .logger(new FrameObserver(KwikLogging.logger(), ignoredCid -> guard.get()))
+                .logger(new FrameObserver(KwikLogging.logger(), ignoredCid -> holder.get()))
                 .socketFactory(ignoredKwikResolvedAddress -> {
                     ClientPathSocket socket = new ClientPathSocket(local, server, () -> portUnreachable.complete(null));
                     socketHolder.set(socket);

@@ -27,6 +27,7 @@ public final class KwikConnection {
     private final StallGuard stallGuard;
     private final java.util.concurrent.CompletableFuture<Termination> ended = new java.util.concurrent.CompletableFuture<>();
     private volatile Termination termination;
+    private volatile ClientMigrationDriver migrationDriver;
 
     KwikConnection(QuicConnectionImpl connection, InetSocketAddress localAddress, InetSocketAddress peerAddress,
                    StallGuard stallGuard) {
@@ -57,6 +58,10 @@ public final class KwikConnection {
             termination = how;
         }
         stallGuard.stop();
+        ClientMigrationDriver driver = migrationDriver;
+        if (driver != null) {
+            driver.stop();
+        }
         acceptedStreams.add(TERMINATED);
         ended.complete(termination);
     }
@@ -120,6 +125,21 @@ public final class KwikConnection {
     public String describeSendSide() {
         return KwikInternals.describeSendSide(connection) + "; guard restored " + sendRequestsRestored()
                 + " requests, re-sent " + creditReadvertised() + " credit frames";
+    }
+
+    /** Client migration support, or null on the server side and before the handshake completed. */
+    public ClientMigrationDriver migrationDriver() {
+        return migrationDriver;
+    }
+
+    void migrationDriver(ClientMigrationDriver driver) {
+        this.migrationDriver = driver;
+    }
+
+    /** The local address in use now (it changes when a client migrates). */
+    public InetSocketAddress currentLocalAddress() {
+        ClientMigrationDriver driver = migrationDriver;
+        return driver != null ? driver.localAddress() : localAddress;
     }
 
     StallGuard stallGuard() {

@@ -54,6 +54,20 @@ final class KwikInternals {
     private static final Method GET_SENDER;
     private static final Field SENDER_CONGESTION_CONTROLLER;
     private static final Method SERVER_CONNECTOR_CLOSE;
+    private static final Method CLIENT_CID_MANAGER;
+    private static final Field CID_MANAGER_PEER_REGISTRY;
+    private static final Field CID_REGISTRY_CURRENT;
+    private static final Field HANDSHAKE_STATE;
+    private static final Field SENDER_RTT_ESTIMATOR;
+    private static final Field CC_WINDOW;
+    private static final Field CC_INITIAL_WINDOW;
+    private static final Field CC_SLOW_START_THRESHOLD;
+    private static final Field CC_RECOVERY_START;
+    private static final Field RTT_SMOOTHED;
+    private static final Field RTT_VARIANCE;
+    private static final Field RTT_MIN;
+    private static final Field RTT_LATEST;
+    private static final java.lang.reflect.Constructor<?> SERVER_CONNECTOR;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -82,6 +96,24 @@ final class KwikInternals {
             members.add(method(QuicConnectionImpl.class, "getSender"));
             members.add(field(tech.kwik.core.send.SenderImpl.class, "congestionController"));
             members.add(method(tech.kwik.core.server.impl.ServerConnectorImpl.class, "close", java.time.Duration.class));
+            members.add(method(tech.kwik.core.impl.QuicClientConnectionImpl.class, "getConnectionIdManager"));
+            members.add(field(tech.kwik.core.cid.ConnectionIdManager.class, "peerCidRegistry"));
+            members.add(field(tech.kwik.core.cid.ConnectionIdRegistry.class, "currentConnectionId"));
+            members.add(field(QuicConnectionImpl.class, "handshakeState"));
+            members.add(field(tech.kwik.core.send.SenderImpl.class, "rttEstimater"));
+            members.add(field(tech.kwik.core.cc.AbstractCongestionController.class, "congestionWindow"));
+            members.add(field(tech.kwik.core.cc.AbstractCongestionController.class, "initialWindowSize"));
+            members.add(field(tech.kwik.core.cc.NewRenoCongestionController.class, "slowStartThreshold"));
+            members.add(field(tech.kwik.core.cc.NewRenoCongestionController.class, "congestionRecoveryStartTime"));
+            members.add(field(tech.kwik.core.recovery.RttEstimator.class, "smoothedRtt"));
+            members.add(field(tech.kwik.core.recovery.RttEstimator.class, "rttVar"));
+            members.add(field(tech.kwik.core.recovery.RttEstimator.class, "minRtt"));
+            members.add(field(tech.kwik.core.recovery.RttEstimator.class, "latestRtt"));
+            java.lang.reflect.Constructor<?> connector = tech.kwik.core.server.impl.ServerConnectorImpl.class
+                    .getDeclaredConstructor(java.net.DatagramSocket.class, tech.kwik.agent15.engine.TlsServerEngineFactory.class,
+                            List.class, tech.kwik.core.server.ServerConnectionConfig.class, tech.kwik.core.log.Logger.class);
+            connector.setAccessible(true);
+            members.add(connector);
         } catch (ReflectiveOperationException | RuntimeException e) {
             failure = e;
         }
@@ -109,7 +141,21 @@ final class KwikInternals {
         DATA_BLOCKED_LIMIT = ok ? (Field) members.get(i++) : null;
         GET_SENDER = ok ? (Method) members.get(i++) : null;
         SENDER_CONGESTION_CONTROLLER = ok ? (Field) members.get(i++) : null;
-        SERVER_CONNECTOR_CLOSE = ok ? (Method) members.get(i) : null;
+        SERVER_CONNECTOR_CLOSE = ok ? (Method) members.get(i++) : null;
+        CLIENT_CID_MANAGER = ok ? (Method) members.get(i++) : null;
+        CID_MANAGER_PEER_REGISTRY = ok ? (Field) members.get(i++) : null;
+        CID_REGISTRY_CURRENT = ok ? (Field) members.get(i++) : null;
+        HANDSHAKE_STATE = ok ? (Field) members.get(i++) : null;
+        SENDER_RTT_ESTIMATOR = ok ? (Field) members.get(i++) : null;
+        CC_WINDOW = ok ? (Field) members.get(i++) : null;
+        CC_INITIAL_WINDOW = ok ? (Field) members.get(i++) : null;
+        CC_SLOW_START_THRESHOLD = ok ? (Field) members.get(i++) : null;
+        CC_RECOVERY_START = ok ? (Field) members.get(i++) : null;
+        RTT_SMOOTHED = ok ? (Field) members.get(i++) : null;
+        RTT_VARIANCE = ok ? (Field) members.get(i++) : null;
+        RTT_MIN = ok ? (Field) members.get(i++) : null;
+        RTT_LATEST = ok ? (Field) members.get(i++) : null;
+        SERVER_CONNECTOR = ok ? (java.lang.reflect.Constructor<?>) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -203,6 +249,70 @@ final class KwikInternals {
         invoke(SERVER_CONNECTOR_CLOSE, connector, timeout);
     }
 
+    /**
+     * Makes Kwik address the peer with {@code peerId} in every packet it builds from now on. Kwik's own API only
+     * moves to the next sequence number; going back to an earlier ID (fallback to the old path) needs this.
+     */
+    static void usePeerConnectionId(tech.kwik.core.impl.QuicClientConnectionImpl connection, byte[] peerId) {
+        Object registry = get(CID_MANAGER_PEER_REGISTRY, invoke(CLIENT_CID_MANAGER, connection));
+        set(CID_REGISTRY_CURRENT, registry, peerId.clone());
+    }
+
+    /** RFC 9001 4.1.2: the client's handshake is confirmed once HANDSHAKE_DONE arrived. */
+    static boolean handshakeConfirmed(QuicConnectionImpl connection) {
+        return get(HANDSHAKE_STATE, connection) == tech.kwik.core.impl.HandshakeState.Confirmed;
+    }
+
+    /**
+     * Builds Kwik's server connector with our TLS engine factory (the only way to change the transport parameters
+     * Kwik's server sends), through the private constructor the public builder uses.
+     */
+    static tech.kwik.core.server.ServerConnector newServerConnector(java.net.DatagramSocket socket,
+            tech.kwik.agent15.engine.TlsServerEngineFactory tlsFactory, tech.kwik.core.server.ServerConnectionConfig config,
+            tech.kwik.core.log.Logger logger) {
+        try {
+            return (tech.kwik.core.server.ServerConnector) SERVER_CONNECTOR.newInstance(socket, tlsFactory,
+                    List.of(tech.kwik.core.QuicConnection.QuicVersion.V1), config, logger);
+        } catch (InstantiationException | IllegalAccessException e) {
+            throw new IllegalStateException("cannot create Kwik's server connector", e);
+        } catch (InvocationTargetException e) {
+            throw new IllegalStateException("Kwik's server connector failed to start: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** Wakes Kwik's sender so queued frames leave now. */
+    static void flush(QuicConnectionImpl connection) {
+        ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection)).flush();
+    }
+
+    /** The PTO of the path in use, in milliseconds, as Kwik computes it. */
+    static int ptoMillis(QuicConnectionImpl connection) {
+        return ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection)).getPto();
+    }
+
+    /**
+     * RFC 9000 9.4: resets the congestion controller to its initial window (slow start, no recovery period) and the
+     * RTT estimator to "no sample yet", so the new path starts from kInitialRtt. Bytes in flight are kept: those
+     * packets are still acknowledged or declared lost as usual.
+     */
+    static void resetRecovery(QuicConnectionImpl connection) {
+        Object sender = invoke(GET_SENDER, connection);
+        Object cc = get(SENDER_CONGESTION_CONTROLLER, sender);
+        if (CC_SLOW_START_THRESHOLD.getDeclaringClass().isInstance(cc)) {
+            synchronized (cc) {
+                set(CC_WINDOW, cc, (long) (int) get(CC_INITIAL_WINDOW, null));
+                set(CC_SLOW_START_THRESHOLD, cc, Long.MAX_VALUE);
+                // Instant.MIN, not null: Kwik compares send times with it (null ended a connection in our trials).
+                set(CC_RECOVERY_START, cc, java.time.Instant.MIN);
+            }
+        }
+        Object rtt = get(SENDER_RTT_ESTIMATOR, sender);
+        set(RTT_SMOOTHED, rtt, -1);
+        set(RTT_VARIANCE, rtt, -1);
+        set(RTT_MIN, rtt, Integer.MAX_VALUE);
+        set(RTT_LATEST, rtt, 0);
+    }
+
     /** A one-paragraph description of the connection's send side, for stall reports. */
     static String describeSendSide(QuicConnectionImpl connection) {
         StringBuilder text = new StringBuilder();
@@ -251,6 +361,14 @@ final class KwikInternals {
             return field.get(target);
         } catch (IllegalAccessException e) {
             throw new IllegalStateException("cannot read Kwik field " + field, e);
+        }
+    }
+
+    private static void set(Field field, Object target, Object value) {
+        try {
+            field.set(target, value);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot write Kwik field " + field, e);
         }
     }
 

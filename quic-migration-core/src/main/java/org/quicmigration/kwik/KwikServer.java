@@ -1,7 +1,6 @@
 package org.quicmigration.kwik;
 
 import java.io.IOException;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -26,11 +25,13 @@ public final class KwikServer implements AutoCloseable {
     /** How long close() waits for connections to finish their closing handshake. */
     private static final java.time.Duration CLOSE_TIMEOUT = java.time.Duration.ofSeconds(2);
 
+    private static final int CONNECTION_ID_LENGTH = 8;
+
     private final ServerConnector connector;
-    private final DatagramSocket socket;
+    private final ServerPathSocket socket;
     private final InetSocketAddress localAddress;
 
-    private KwikServer(ServerConnector connector, DatagramSocket socket) {
+    private KwikServer(ServerConnector connector, ServerPathSocket socket) {
         this.connector = connector;
         this.socket = socket;
         this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
@@ -44,8 +45,9 @@ public final class KwikServer implements AutoCloseable {
      */
     public static KwikServer start(ServerSettings settings, Consumer<KwikConnection> onConnection) throws IOException {
         KwikInternals.verify();
-        DatagramSocket socket = new DatagramSocket(settings.bindAddress());
         LiveConnections live = new LiveConnections();
+        ServerPathSocket socket = new ServerPathSocket(settings.bindAddress(), CONNECTION_ID_LENGTH,
+                settings.acceptClientMigration(), live::firstAddressOf);
         try {
             char[] password = randomPassword();
             ServerConnectionConfig config = ServerConnectionConfig.builder()
@@ -54,18 +56,16 @@ public final class KwikServer implements AutoCloseable {
                     .maxOpenPeerInitiatedUnidirectionalStreams(0)
                     .maxBidirectionalStreamBufferSize(settings.streamReceiveWindow())
                     .maxConnectionBufferSize(settings.streamReceiveWindow() * 4)
+                    .connectionIdLength(CONNECTION_ID_LENGTH)
+                    .retryRequired(false)
                     .build();
-            ServerConnector.Builder builder = ServerConnector.builder()
-                    .withSocket(socket)
-                    .withConfiguration(config)
-                    .withLogger(new FrameObserver(KwikLogging.logger(), live::guardFor));
             KeyStore keyStore = keyStore(settings, password);
-            if (settings.privateKey() instanceof ECKey ecKey) {
-                builder.withKeyStore(keyStore, KEY_ALIAS, password, curveName(ecKey));
-            } else {
-                builder.withKeyStore(keyStore, KEY_ALIAS, password);
-            }
-            ServerConnector connector = builder.build();
+            boolean disableMigration = !settings.acceptClientMigration();
+            MigrationTlsEngineFactory tls = settings.privateKey() instanceof ECKey ecKey
+                    ? new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, curveName(ecKey), disableMigration)
+                    : new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, disableMigration);
+            ServerConnector connector = KwikInternals.newServerConnector(socket, tls, config,
+                    new FrameObserver(KwikLogging.logger(), live::connectionFor));
             connector.registerApplicationProtocol(settings.applicationProtocol(), new ConnectionFactory(onConnection, (InetSocketAddress) socket.getLocalSocketAddress(), live));
             connector.start();
             return new KwikServer(connector, socket);
@@ -80,6 +80,11 @@ public final class KwikServer implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return localAddress;
+    }
+
+    /** Test hook: silently drops datagrams from matching client addresses, as a black-holed network would. */
+    public void dropDatagramsFrom(java.util.function.Predicate<InetSocketAddress> filter) {
+        socket.dropDatagramsFrom(filter);
     }
 
     @Override
@@ -125,12 +130,18 @@ public final class KwikServer implements AutoCloseable {
             connection.ended().whenComplete((how, error) -> connections.remove(server));
         }
 
-        /** Linear in the number of connections; only called for the rare DATA_BLOCKED frames. */
-        StallGuard guardFor(byte[] destinationConnectionId) {
+        /** The first client address of the connection that owns this server connection ID, or null. */
+        InetSocketAddress firstAddressOf(byte[] destinationConnectionId) {
+            KwikConnection connection = connectionFor(destinationConnectionId);
+            return connection == null ? null : connection.peerAddress();
+        }
+
+        /** Linear in the number of connections; only called for rare frames (DATA_BLOCKED and the like). */
+        KwikConnection connectionFor(byte[] destinationConnectionId) {
             for (java.util.Map.Entry<ServerConnectionImpl, KwikConnection> entry : connections.entrySet()) {
                 for (byte[] cid : entry.getKey().getActiveConnectionIds()) {
                     if (java.util.Arrays.equals(cid, destinationConnectionId)) {
-                        return entry.getValue().stallGuard();
+                        return entry.getValue();
                     }
                 }
             }

@@ -16,8 +16,10 @@ import java.util.List;
  * @param idleTimeout         the max_idle_timeout to advertise
  * @param streamReceiveWindow bytes a client may send on one stream before the server application reads them
  * @param maxStreamsPerConnection how many bidirectional streams a client may have open at once
+ * @param acceptClientMigration   advertise active migration and follow clients to new addresses
  */
 public record ServerSettings(InetSocketAddress bindAddress, List<X509Certificate> certificateChain,
                              PrivateKey privateKey, String applicationProtocol, Duration idleTimeout,
-                             long streamReceiveWindow, int maxStreamsPerConnection) {
+                             long streamReceiveWindow, int maxStreamsPerConnection,
+                             boolean acceptClientMigration) {
 }

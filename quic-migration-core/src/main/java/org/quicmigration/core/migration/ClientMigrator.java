@@ -89,21 +89,7 @@ public final class ClientMigrator {
     public List<MigrationAction> migrate(long nowNanos, Tuple newTuple, MigrationMode mode, boolean handshakeConfirmed,
                                          boolean peerDisabledMigration, Duration currentPathPto)
             throws MigrationRefusedException {
-        if (attempt != null) {
-            throw new MigrationRefusedException(MigrationRefusal.MIGRATION_IN_PROGRESS,
-                    "a migration to " + attempt.newTuple + " has not finished");
-        }
-        // RFC 9000 9: "An endpoint MUST NOT initiate connection migration before the handshake is confirmed".
-        if (!handshakeConfirmed) {
-            throw new MigrationRefusedException(MigrationRefusal.HANDSHAKE_NOT_CONFIRMED,
-                    "the handshake is not confirmed yet (RFC 9000 section 9)");
-        }
-        // RFC 9000 18.2: with disable_active_migration "the endpoint MUST NOT use a new local address when sending
-        // to the address that the peer used during the handshake".
-        if (peerDisabledMigration && newTuple.remote().equals(activeTuple.remote())) {
-            throw new MigrationRefusedException(MigrationRefusal.PEER_DISABLED_MIGRATION,
-                    "the server sent disable_active_migration");
-        }
+        checkMigrationAllowed(handshakeConfirmed, peerDisabledMigration, newTuple.remote());
         if (newTuple.equals(activeTuple)) {
             throw new IllegalArgumentException("the connection already uses " + newTuple);
         }
@@ -127,6 +113,33 @@ public final class ClientMigrator {
         }
         sendDueChallenge(nowNanos, actions);
         return actions;
+    }
+
+    /**
+     * Throws the refusal a migration towards {@code remote} would get now, without changing anything; lets the
+     * caller avoid opening a socket for a migration that cannot start.
+     */
+    public void checkMigrationAllowed(boolean handshakeConfirmed, boolean peerDisabledMigration,
+                                      java.net.InetSocketAddress remote) throws MigrationRefusedException {
+        if (attempt != null) {
+            throw new MigrationRefusedException(MigrationRefusal.MIGRATION_IN_PROGRESS,
+                    "a migration to " + attempt.newTuple + " has not finished");
+        }
+        // RFC 9000 9: "An endpoint MUST NOT initiate connection migration before the handshake is confirmed".
+        if (!handshakeConfirmed) {
+            throw new MigrationRefusedException(MigrationRefusal.HANDSHAKE_NOT_CONFIRMED,
+                    "the handshake is not confirmed yet (RFC 9000 section 9)");
+        }
+        // RFC 9000 18.2: with disable_active_migration "the endpoint MUST NOT use a new local address when sending
+        // to the address that the peer used during the handshake".
+        if (peerDisabledMigration && remote.equals(activeTuple.remote())) {
+            throw new MigrationRefusedException(MigrationRefusal.PEER_DISABLED_MIGRATION,
+                    "the server sent disable_active_migration");
+        }
+        if (peerIds.spareCount() == 0) {
+            throw new MigrationRefusedException(MigrationRefusal.NO_SPARE_CONNECTION_ID,
+                    "the server has given no spare connection ID (" + peerIds.activeCount() + " active, all in use)");
+        }
     }
 
     /** A PATH_RESPONSE arrived (on any path: RFC 9000 8.2.3). */

@@ -1,0 +1,43 @@
+package org.quicmigration;
+
+import java.io.IOException;
+import java.util.Objects;
+
+/**
+ * A migration did not happen. {@link #reason()} says why; the connection is still usable on its previous path
+ * unless the reason is {@link Reason#CONNECTION_CLOSED}.
+ */
+public final class MigrationException extends IOException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Why a migration did not happen. */
+    public enum Reason {
+        /** RFC 9000 9: a client must not migrate before the handshake is confirmed. */
+        HANDSHAKE_NOT_CONFIRMED,
+        /** The server sent disable_active_migration (RFC 9000 18.2). */
+        PEER_DISABLED_MIGRATION,
+        /** The server has given no spare connection ID for a new path (RFC 9000 9.5); retry after a moment. */
+        NO_SPARE_CONNECTION_ID,
+        /** The new path never answered the PATH_CHALLENGE in time; the connection went back to the old path. */
+        VALIDATION_TIMED_OUT,
+        /** The local address cannot be bound (not configured on this host, or in use). */
+        ADDRESS_UNUSABLE,
+        /** Another migration of this connection is still running. */
+        MIGRATION_IN_PROGRESS,
+        /** The connection closed before the migration finished. */
+        CONNECTION_CLOSED
+    }
+
+    private final Reason reason;
+
+    public MigrationException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /** Why the migration did not happen; never null. */
+    public Reason reason() {
+        return reason;
+    }
+}

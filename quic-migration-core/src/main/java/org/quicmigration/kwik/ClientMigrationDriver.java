@@ -1,0 +1,267 @@
+package org.quicmigration.kwik;
+
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+import tech.kwik.core.cid.ConnectionIdInfo;
+import tech.kwik.core.frame.NewConnectionIdFrame;
+import tech.kwik.core.frame.PathChallengeFrame;
+import tech.kwik.core.frame.PathResponseFrame;
+import tech.kwik.core.impl.QuicClientConnectionImpl;
+import tech.kwik.core.impl.Version;
+
+import org.quicmigration.core.ConnectionId;
+import org.quicmigration.core.StatelessResetToken;
+import org.quicmigration.core.TransportErrorException;
+import org.quicmigration.core.Tuple;
+import org.quicmigration.core.cid.PeerConnectionIds;
+import org.quicmigration.core.migration.ClientMigrator;
+import org.quicmigration.core.migration.MigrationAction;
+import org.quicmigration.core.migration.MigrationMode;
+import org.quicmigration.core.migration.MigrationOutcome;
+import org.quicmigration.core.migration.MigrationRefusedException;
+
+/**
+ * Internal: runs the sans-IO {@link ClientMigrator} against a live Kwik client connection. Every core call happens
+ * on one shared thread ({@code quic-migration-paths}); frames observed on Kwik's receiver thread are handed to it.
+ * The driver performs the core's actions: routes destination IDs to path sockets, switches Kwik's destination ID,
+ * sends PATH_CHALLENGE (Kwik pads such datagrams to 1200 bytes), retires IDs and resets recovery.
+ */
+public final class ClientMigrationDriver {
+
+    private static final System.Logger LOG = System.getLogger(ClientMigrationDriver.class.getName());
+    /** Kwik 0.10.9 keeps at most 2 peer IDs whatever we advertise (kwik-facts bug 3), so that is our limit. */
+    static final int ACTIVE_CONNECTION_ID_LIMIT = 2;
+
+    private static final ScheduledExecutorService THREAD = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "quic-migration-paths");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final QuicClientConnectionImpl connection;
+    private final ClientPathSocket socket;
+    private final InetSocketAddress server;
+    private final PeerConnectionIds peerIds;
+    private final ClientMigrator migrator;
+    private final List<MigrationObserver> observers = new CopyOnWriteArrayList<>();
+    private final long epochNanos = System.nanoTime();
+    private CompletableFuture<MigrationOutcome> pending;
+    private ScheduledFuture<?> timer;
+    private volatile int spareCount;
+    private volatile ConnectionId activePeerId;
+
+    private ClientMigrationDriver(QuicClientConnectionImpl connection, ClientPathSocket socket, InetSocketAddress server,
+                                  RandomGenerator random) {
+        this.connection = connection;
+        this.socket = socket;
+        this.server = server;
+        ConnectionId initial = ConnectionId.of(connection.getDestinationConnectionId());
+        this.peerIds = new PeerConnectionIds(ACTIVE_CONNECTION_ID_LIMIT, initial, null);
+        Tuple first = new Tuple(socket.activeLocal(), server);
+        peerIds.bind(first, 0);
+        this.activePeerId = initial;
+        socket.route(initial, first.local());
+        // Kwik registered the server's NEW_CONNECTION_ID frames that arrived with the handshake; mirror them.
+        for (Map.Entry<Integer, ConnectionIdInfo> entry : connection.getDestinationConnectionIds().entrySet()) {
+            if (entry.getKey() > 0) {
+                try {
+                    ConnectionIdInfo info = entry.getValue();
+                    peerIds.onNewConnectionId(entry.getKey(), ConnectionId.of(info.getConnectionId()),
+                            info.getStatelessResetToken() == null ? null : StatelessResetToken.of(info.getStatelessResetToken()), 0);
+                } catch (TransportErrorException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "ignoring peer connection ID Kwik accepted: " + e.getMessage());
+                }
+            }
+        }
+        spareCount = peerIds.spareCount();
+        long maxAckDelay = connection.getPeerTransportParameters() == null ? 25
+                : connection.getPeerTransportParameters().getMaxAckDelay();
+        this.migrator = new ClientMigrator(peerIds, first, Duration.ofMillis(maxAckDelay), random);
+    }
+
+    /** Starts migration support for a connected client. Called once, after the handshake. */
+    static ClientMigrationDriver start(QuicClientConnectionImpl connection, ClientPathSocket socket,
+                                       InetSocketAddress server, RandomGenerator random) {
+        // Kwik bug 1: the client never issues spare connection IDs of its own after the handshake, so a server
+        // would have no fresh ID to follow us with. Issue up to the server's limit (RFC 9000 5.1.1).
+        long serverLimit = connection.getPeerTransportParameters() == null ? 2
+                : connection.getPeerTransportParameters().getActiveConnectionIdLimit();
+        int spares = (int) Math.min(serverLimit, 8) - 1;
+        if (spares > 0) {
+            connection.newConnectionIds(spares, 0);
+        }
+        return new ClientMigrationDriver(connection, socket, server, random);
+    }
+
+    public void addObserver(MigrationObserver observer) {
+        observers.add(observer);
+    }
+
+    /** The peer IDs nobody uses yet: what the next migrations can take. */
+    public int spareConnectionIds() {
+        return spareCount;
+    }
+
+    /** The destination ID application packets use now. */
+    public ConnectionId activePeerId() {
+        return activePeerId;
+    }
+
+    public InetSocketAddress localAddress() {
+        return socket.activeLocal();
+    }
+
+    /**
+     * Moves the connection to a new local address ("switch now, validate in the background").
+     *
+     * @return completes with the outcome once the new path is validated or abandoned; fails with
+     *         {@link MigrationRefusedException} or {@link SocketException} (address unusable) if nothing started
+     */
+    public CompletableFuture<MigrationOutcome> migrate(InetSocketAddress newLocal) {
+        CompletableFuture<MigrationOutcome> result = new CompletableFuture<>();
+        THREAD.execute(() -> startMigration(newLocal, result));
+        return result;
+    }
+
+    private void startMigration(InetSocketAddress requested, CompletableFuture<MigrationOutcome> result) {
+        try {
+            boolean confirmed = KwikInternals.handshakeConfirmed(connection);
+            boolean disabled = connection.getPeerTransportParameters() != null
+                    && connection.getPeerTransportParameters().getDisableMigration();
+            migrator.checkMigrationAllowed(confirmed, disabled, server);
+            InetSocketAddress bound = socket.addPath(requested);
+            List<MigrationAction> actions;
+            try {
+                actions = migrator.migrate(now(), new Tuple(bound, server), MigrationMode.SWITCH_THEN_VALIDATE,
+                        confirmed, disabled, pto());
+            } catch (MigrationRefusedException | RuntimeException e) {
+                socket.removePath(bound);
+                throw e;
+            }
+            pending = result;
+            perform(actions);
+        } catch (MigrationRefusedException | SocketException | RuntimeException e) {
+            result.completeExceptionally(e);
+        }
+    }
+
+    /** Kwik's receiver thread saw a PATH_RESPONSE. */
+    void onPathResponse(PathResponseFrame frame) {
+        byte[] data = frame.getData();
+        THREAD.execute(() -> perform(migrator.onPathResponse(now(), data)));
+    }
+
+    /** Kwik's receiver thread saw a NEW_CONNECTION_ID; Kwik processes it too (retire_prior_to, limits). */
+    void onNewConnectionId(NewConnectionIdFrame frame) {
+        long sequence = frame.getSequenceNr();
+        ConnectionId id = ConnectionId.of(frame.getConnectionId());
+        StatelessResetToken token = StatelessResetToken.of(frame.getStatelessResetToken());
+        long retirePriorTo = frame.getRetirePriorTo();
+        THREAD.execute(() -> {
+            try {
+                for (MigrationAction action : migrator.onNewConnectionId(sequence, id, token, retirePriorTo)) {
+                    // Kwik already retires what retire_prior_to covers and moves its own current ID; mirror only.
+                    if (action instanceof MigrationAction.UsePath use) {
+                        socket.route(use.peerId().id(), use.tuple().local());
+                        activePeerId = use.peerId().id();
+                    }
+                }
+            } catch (TransportErrorException e) {
+                LOG.log(System.Logger.Level.DEBUG, "peer connection ID rule broken (Kwik handles the error): " + e.getMessage());
+            }
+            spareCount = peerIds.spareCount();
+        });
+    }
+
+    void stop() {
+        THREAD.execute(() -> {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            if (pending != null) {
+                pending.completeExceptionally(new SocketException("connection closed during migration"));
+                pending = null;
+            }
+        });
+    }
+
+    private void perform(List<MigrationAction> actions) {
+        for (MigrationAction action : actions) {
+            try {
+                performOne(action);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "migration step " + action + " failed", e);
+            }
+        }
+        spareCount = peerIds.spareCount();
+        scheduleTimer();
+    }
+
+    private void performOne(MigrationAction action) {
+        if (action instanceof MigrationAction.UsePath use) {
+            ConnectionId previous = activePeerId;
+            socket.route(use.peerId().id(), use.tuple().local());
+            socket.activate(use.tuple().local());
+            KwikInternals.usePeerConnectionId(connection, use.peerId().id().bytes());
+            activePeerId = use.peerId().id();
+            KwikInternals.flush(connection);
+            observers.forEach(o -> o.peerIdChanged(previous, use.peerId().id(), use.tuple()));
+        } else if (action instanceof MigrationAction.SendPathChallenge challenge) {
+            // The challenge uses Kwik's current destination ID, which the core made the new path's ID, so the path
+            // socket routes it to the new path. Kwik pads datagrams carrying PATH_CHALLENGE to 1200 bytes.
+            connection.send(new PathChallengeFrame(Version.getDefault(), challenge.data()), lost -> { }, true);
+            observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
+        } else if (action instanceof MigrationAction.RetirePeerId retire) {
+            connection.retireDestinationConnectionId((int) retire.sequence());
+        } else if (action instanceof MigrationAction.ResetRecovery) {
+            KwikInternals.resetRecovery(connection);
+        } else if (action instanceof MigrationAction.ClosePath close) {
+            socket.removePath(close.tuple().local());
+        } else if (action instanceof MigrationAction.StateChanged changed) {
+            observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple()));
+        } else if (action instanceof MigrationAction.Finished finished) {
+            MigrationOutcome outcome = finished.outcome();
+            if (outcome.validated()) {
+                observers.forEach(o -> o.validationSucceeded(outcome.newTuple(), outcome.validationRttNanos()));
+            } else {
+                observers.forEach(o -> o.validationFailed(outcome.newTuple()));
+            }
+            CompletableFuture<MigrationOutcome> done = pending;
+            pending = null;
+            if (done != null) {
+                done.complete(outcome);
+            }
+        }
+    }
+
+    private void scheduleTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        long next = migrator.nextTimerNanos();
+        if (next != Long.MAX_VALUE) {
+            long delay = Math.max(0, next - now());
+            timer = THREAD.schedule(() -> perform(migrator.onTimer(now())), delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private Duration pto() {
+        return Duration.ofMillis(KwikInternals.ptoMillis(connection));
+    }
+
+    private long now() {
+        return System.nanoTime() - epochNanos;
+    }
+}

@@ -1,0 +1,22 @@
+package org.quicmigration.kwik;
+
+import org.quicmigration.core.ConnectionId;
+import org.quicmigration.core.Tuple;
+import org.quicmigration.core.migration.MigrationState;
+
+/**
+ * Internal: what the client migration driver reports. Called on the driver's thread; implementations hand off
+ * and return at once.
+ */
+public interface MigrationObserver {
+
+    void stateChanged(MigrationState from, MigrationState to, Tuple tuple);
+
+    void validationStarted(Tuple tuple, byte[] challengeData);
+
+    void validationSucceeded(Tuple tuple, long roundTripNanos);
+
+    void validationFailed(Tuple tuple);
+
+    void peerIdChanged(ConnectionId from, ConnectionId to, Tuple tuple);
+}

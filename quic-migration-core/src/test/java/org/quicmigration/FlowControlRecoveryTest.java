@@ -1,0 +1,47 @@
+package org.quicmigration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kwik never retransmits a lost MAX_DATA. With small receive windows and a lossy path, the client keeps
+ * hitting the server's connection limit; when the MAX_DATA that raised it is lost, only our answer to the
+ * client's DATA_BLOCKED gets the transfer going again.
+ */
+class FlowControlRecoveryTest {
+
+    @Test
+    void tinyWindowsThroughFivePercentLossCompleteAndBlockedPeersGetCreditAgain() throws Exception {
+        try (MigrationServer server = MigrationServer.builder()
+                .bindAddress(new InetSocketAddress(Echo.LOOPBACK, 0))
+                .selfSignedCertificate("localhost")
+                .applicationProtocol(Echo.ALPN)
+                .streamReceiveWindow(4 * 1024)
+                .onConnection(Echo::serve)
+                .start();
+             LossyRelay relay = new LossyRelay(server.localAddress(), 0.05, 11);
+             MigratingConnection connection = Echo.client(server).server(relay.address())
+                     .streamReceiveWindow(4 * 1024).build().connect()) {
+            long readvertised = 0;
+            for (int i = 0; i < 5; i++) {
+                byte[] data = Echo.randomBytes(256 * 1024, i);
+                CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return Echo.exchange(connection, data);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertThat(echoed.get(30, TimeUnit.SECONDS)).as("SHA-256 of echo %d", i).isEqualTo(Echo.sha256(data));
+            }
+            readvertised = Echo.lastServerConnection().stallGuardCounters()[1] + connection.stallGuardCounters()[1];
+            assertThat(readvertised).as("credit frames re-sent for a blocked peer, by client and server")
+                    .isPositive();
+        }
+    }
+}
