@@ -231,6 +231,11 @@ public final class MigratingConnection implements AutoCloseable {
         return "MigratingConnection[" + localAddress() + " <-> " + peerAddress() + (isOpen() ? "" : ", closed") + "]";
     }
 
+    /** Test hook: records what this client connection sends. */
+    void wireTrace(org.quicmigration.kwik.WireTrace trace) {
+        connection.wireTrace(trace);
+    }
+
     private ClientMigrationDriver requireDriver() {
         ClientMigrationDriver driver = connection.migrationDriver();
         if (driver == null) {

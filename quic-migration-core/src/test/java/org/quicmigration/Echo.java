@@ -99,6 +99,12 @@ final class Echo {
      * back.
      */
     static byte[] exchange(MigratingConnection connection, byte[] data) throws Exception {
+        return exchange(connection, data, received -> { });
+    }
+
+    /** As {@link #exchange(MigratingConnection, byte[])}, reporting the bytes received so far after each read. */
+    static byte[] exchange(MigratingConnection connection, byte[] data, java.util.function.LongConsumer progress)
+            throws Exception {
         BidirectionalStream stream = connection.openStream();
         Thread writer = new Thread(() -> {
             try (OutputStream out = stream.getOutputStream()) {
@@ -116,8 +122,11 @@ final class Echo {
         byte[] buffer = new byte[32 * 1024];
         try (InputStream in = stream.getInputStream()) {
             int n;
+            long total = 0;
             while ((n = in.read(buffer)) >= 0) {
                 digest.update(buffer, 0, n);
+                total += n;
+                progress.accept(total);
             }
         }
         writer.join(10_000);

@@ -23,6 +23,13 @@ final class LossyRelay implements AutoCloseable {
     private final AtomicLong forwarded = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private volatile InetSocketAddress client;
+    private volatile long serverToClientDelayMillis;
+    private final java.util.concurrent.ScheduledExecutorService delayer =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "relay-delay");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     LossyRelay(InetSocketAddress server, double dropProbability, long seed) throws SocketException {
         this.server = server;
@@ -38,6 +45,11 @@ final class LossyRelay implements AutoCloseable {
 
     InetSocketAddress address() {
         return (InetSocketAddress) front.getLocalSocketAddress();
+    }
+
+    /** Delays every datagram from the server to the client by this much (0: none). */
+    void delayServerToClient(long millis) {
+        this.serverToClientDelayMillis = millis;
     }
 
     long forwarded() {
@@ -71,6 +83,19 @@ final class LossyRelay implements AutoCloseable {
                 if (target == null) {
                     continue;
                 }
+                long delay = towardsServer ? 0 : serverToClientDelayMillis;
+                if (delay > 0) {
+                    byte[] copy = java.util.Arrays.copyOfRange(packet.getData(), 0, packet.getLength());
+                    delayer.schedule(() -> {
+                        try {
+                            front.send(new DatagramPacket(copy, copy.length, target));
+                            forwarded.incrementAndGet();
+                        } catch (IOException e) {
+                            // relay closed
+                        }
+                    }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    continue;
+                }
                 packet.setSocketAddress(target);
                 (towardsServer ? back : front).send(packet);
                 forwarded.incrementAndGet();
@@ -88,6 +113,7 @@ final class LossyRelay implements AutoCloseable {
 
     @Override
     public void close() {
+        delayer.shutdownNow();
         front.close();
         back.close();
     }

@@ -104,6 +104,21 @@ public final class ClientMigrationDriver {
         return new ClientMigrationDriver(connection, socket, server, random);
     }
 
+    String describeSocket() {
+        StringBuilder ids = new StringBuilder();
+        for (PeerConnectionIds.Entry entry : peerIds.active()) {
+            ids.append(entry.sequence()).append('=').append(entry.id()).append(' ');
+        }
+        java.util.StringJoiner kwik = new java.util.StringJoiner(" ");
+        connection.getDestinationConnectionIds().forEach((sequence, info) ->
+                kwik.add(sequence + "=" + ConnectionId.of(info.getConnectionId()) + "/" + info.getConnectionIdStatus()));
+        return socket.describe() + "; peer IDs " + ids + "(spare " + peerIds.spareCount() + "); Kwik's " + kwik;
+    }
+
+    void trace(WireTrace trace) {
+        socket.trace(trace);
+    }
+
     public void addObserver(MigrationObserver observer) {
         observers.add(observer);
     }
@@ -224,6 +239,9 @@ public final class ClientMigrationDriver {
             observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
         } else if (action instanceof MigrationAction.RetirePeerId retire) {
             connection.retireDestinationConnectionId((int) retire.sequence());
+            // Kwik queues RETIRE_CONNECTION_ID without waking its sender; on an idle connection it then waits for
+            // the next packet (seconds). The server answers it with a fresh ID, which the next migration needs.
+            KwikInternals.flush(connection);
         } else if (action instanceof MigrationAction.ResetRecovery) {
             KwikInternals.resetRecovery(connection);
         } else if (action instanceof MigrationAction.ClosePath close) {

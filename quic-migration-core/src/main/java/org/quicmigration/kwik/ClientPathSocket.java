@@ -54,7 +54,9 @@ final class ClientPathSocket extends DatagramSocket {
     private volatile DatagramChannel active;
     private volatile InetSocketAddress activeLocal;
     private volatile boolean closed;
+    private volatile WireTrace trace;
     private Iterator<SelectionKey> ready;
+    private final Map<DatagramChannel, long[]> counters = new ConcurrentHashMap<>();
 
     /** A destination connection ID and the path it belongs to. */
     private record Route(ConnectionId destination, DatagramChannel channel, InetSocketAddress local) {
@@ -131,6 +133,20 @@ final class ClientPathSocket extends DatagramSocket {
         selector.wakeup();
     }
 
+    void trace(WireTrace trace) {
+        this.trace = trace;
+    }
+
+    /** Per path: datagrams sent and received, for diagnostics. */
+    String describe() {
+        StringBuilder text = new StringBuilder("active " + activeLocal + "; routes " + routes.length);
+        for (Map.Entry<InetSocketAddress, DatagramChannel> entry : channels.entrySet()) {
+            long[] count = counters.getOrDefault(entry.getValue(), new long[2]);
+            text.append("; path ").append(entry.getKey()).append(" sent ").append(count[0]).append(" received ").append(count[1]);
+        }
+        return text.toString();
+    }
+
     /** The local address of the active path. */
     InetSocketAddress activeLocal() {
         return activeLocal;
@@ -146,10 +162,15 @@ final class ClientPathSocket extends DatagramSocket {
         int offset = packet.getOffset();
         int length = packet.getLength();
         DatagramChannel channel = channelFor(data, offset, length);
+        WireTrace tracing = trace;
+        if (tracing != null) {
+            traceSend(tracing, channel, data, offset, length);
+        }
         synchronized (sendBuffer) {
             sendBuffer.clear();
             sendBuffer.put(data, offset, length).flip();
             try {
+                counters.computeIfAbsent(channel, c -> new long[2])[0]++;
                 channel.write(sendBuffer);
             } catch (PortUnreachableException e) {
                 onPortUnreachable.run();
@@ -158,6 +179,30 @@ final class ClientPathSocket extends DatagramSocket {
                 // it is declared lost and retransmitted on the active path.
             }
         }
+    }
+
+    private void traceSend(WireTrace tracing, DatagramChannel channel, byte[] data, int offset, int length) {
+        ConnectionId destination = null;
+        if (length > 0 && (data[offset] & 0x80) == 0) {
+            for (Route route : routes) {
+                if (route.destination().matches(data, offset + 1)) {
+                    destination = route.destination();
+                    break;
+                }
+            }
+            if (destination == null) {
+                // Unknown to the route table: report the bytes at the DCID position, with the usual length.
+                int idLength = routes.length > 0 ? routes[0].destination().length() : 8;
+                destination = ConnectionId.of(data, offset + 1, Math.min(idLength, length - 1));
+            }
+        }
+        InetSocketAddress local = null;
+        for (Map.Entry<InetSocketAddress, DatagramChannel> entry : channels.entrySet()) {
+            if (entry.getValue() == channel) {
+                local = entry.getKey();
+            }
+        }
+        tracing.datagramSent(local, destination, length);
     }
 
     private DatagramChannel channelFor(byte[] data, int offset, int length) {
@@ -204,6 +249,7 @@ final class ClientPathSocket extends DatagramSocket {
                 if (from == null) {
                     continue;
                 }
+                counters.computeIfAbsent(channel, c -> new long[2])[1]++;
                 receiveBuffer.flip();
                 int length = Math.min(receiveBuffer.remaining(), packet.getData().length - packet.getOffset());
                 receiveBuffer.get(packet.getData(), packet.getOffset(), length);

@@ -22,14 +22,25 @@ final class FrameObserver extends NullLogger {
 
     private final Logger delegate;
     private final Function<byte[], KwikConnection> connectionForDestination;
+    private final java.util.function.Supplier<KwikConnection> tracedClient;
 
     /**
      * @param connectionForDestination finds the connection by the packet's destination CID (server side), or
      *                                 ignores the CID (client side); returns null if unknown
      */
     FrameObserver(Logger delegate, Function<byte[], KwikConnection> connectionForDestination) {
+        this(delegate, connectionForDestination, null);
+    }
+
+    /**
+     * @param tracedClient the client connection whose sent packets may be traced; null on the server, where no
+     *                     per-packet lookup is done on the send path
+     */
+    FrameObserver(Logger delegate, Function<byte[], KwikConnection> connectionForDestination,
+                  java.util.function.Supplier<KwikConnection> tracedClient) {
         this.delegate = delegate;
         this.connectionForDestination = connectionForDestination;
+        this.tracedClient = tracedClient;
     }
 
     @Override
@@ -54,10 +65,10 @@ final class FrameObserver extends NullLogger {
                     if (driver != null) {
                         driver.onPathResponse(response);
                     }
-                } else if (frame instanceof NewConnectionIdFrame newId) {
-                    ClientMigrationDriver driver = driverFor(packet);
-                    if (driver != null) {
-                        driver.onNewConnectionId(newId);
+                } else if (frame instanceof NewConnectionIdFrame newId && tracedClient != null) {
+                    KwikConnection connection = tracedClient.get();
+                    if (connection != null) {
+                        connection.newConnectionIdObserved(newId);
                     }
                 }
             }
@@ -74,11 +85,40 @@ final class FrameObserver extends NullLogger {
     @Override
     public void sent(Instant time, QuicPacket packet) {
         delegate.sent(time, packet);
+        traceSent(packet);
     }
 
     @Override
     public void sent(Instant time, List<QuicPacket> packets) {
         delegate.sent(time, packets);
+        for (int i = 0, n = packets.size(); i < n; i++) {
+            traceSent(packets.get(i));
+        }
+    }
+
+    private void traceSent(QuicPacket packet) {
+        if (tracedClient == null) {
+            return;
+        }
+        KwikConnection connection = tracedClient.get();
+        WireTrace trace = connection == null ? null : connection.wireTrace();
+        if (trace == null) {
+            return;
+        }
+        try {
+            List<String> frames = new java.util.ArrayList<>();
+            for (QuicFrame frame : packet.getFrames()) {
+                frames.add(frame.getClass().getSimpleName());
+                if (frame instanceof tech.kwik.core.frame.RetireConnectionIdFrame retire) {
+                    trace.retireSent(retire.getSequenceNr());
+                }
+            }
+            Long number = packet.getPacketNumber();
+            trace.packetSent(org.quicmigration.core.ConnectionId.of(packet.getDestinationConnectionId()),
+                    number == null ? -1 : number, packet.getSize(), frames);
+        } catch (RuntimeException e) {
+            // tracing must never disturb Kwik's sender
+        }
     }
 
     @Override

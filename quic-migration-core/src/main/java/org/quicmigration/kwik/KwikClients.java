@@ -100,7 +100,7 @@ public final class KwikClients {
                 .defaultStreamReceiveBufferSize(settings.streamReceiveWindow())
                 .maxOpenPeerInitiatedBidirectionalStreams(100)
                 .maxOpenPeerInitiatedUnidirectionalStreams(0)
-                .logger(new FrameObserver(KwikLogging.logger(), ignoredCid -> holder.get()))
+                .logger(new FrameObserver(KwikLogging.logger(), ignoredCid -> holder.get(), holder::get))
                 .socketFactory(ignoredKwikResolvedAddress -> {
                     ClientPathSocket socket = new ClientPathSocket(local, server, () -> portUnreachable.complete(null));
                     socketHolder.set(socket);

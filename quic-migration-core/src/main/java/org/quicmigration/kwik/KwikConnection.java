@@ -28,6 +28,8 @@ public final class KwikConnection {
     private final java.util.concurrent.CompletableFuture<Termination> ended = new java.util.concurrent.CompletableFuture<>();
     private volatile Termination termination;
     private volatile ClientMigrationDriver migrationDriver;
+    private volatile WireTrace wireTrace;
+    private final java.util.List<tech.kwik.core.frame.NewConnectionIdFrame> earlyConnectionIds = new java.util.ArrayList<>();
 
     KwikConnection(QuicConnectionImpl connection, InetSocketAddress localAddress, InetSocketAddress peerAddress,
                    StallGuard stallGuard) {
@@ -123,8 +125,23 @@ public final class KwikConnection {
 
     /** What Kwik's send side holds right now, for stall reports in tests and logs. */
     public String describeSendSide() {
-        return KwikInternals.describeSendSide(connection) + "; guard restored " + sendRequestsRestored()
+        ClientMigrationDriver driver = migrationDriver;
+        return KwikInternals.describeSendSide(connection) + (driver == null ? "" : "; " + driver.describeSocket())
+                + "; guard restored " + sendRequestsRestored()
                 + " requests, re-sent " + creditReadvertised() + " credit frames";
+    }
+
+    /** Sets (or clears, with null) the sink for what this client connection sends. */
+    public void wireTrace(WireTrace trace) {
+        this.wireTrace = trace;
+        ClientMigrationDriver driver = migrationDriver;
+        if (driver != null) {
+            driver.trace(trace);
+        }
+    }
+
+    WireTrace wireTrace() {
+        return wireTrace;
     }
 
     /** Client migration support, or null on the server side and before the handshake completed. */
@@ -132,8 +149,26 @@ public final class KwikConnection {
         return migrationDriver;
     }
 
-    void migrationDriver(ClientMigrationDriver driver) {
+    /**
+     * Installs client migration support. NEW_CONNECTION_ID frames observed before (Kwik may process them after the
+     * driver copied its state) are handed over, so no peer connection ID is missed.
+     */
+    synchronized void migrationDriver(ClientMigrationDriver driver) {
         this.migrationDriver = driver;
+        for (tech.kwik.core.frame.NewConnectionIdFrame frame : earlyConnectionIds) {
+            driver.onNewConnectionId(frame);
+        }
+        earlyConnectionIds.clear();
+    }
+
+    /** Client side: a NEW_CONNECTION_ID frame was seen on Kwik's receiver thread. */
+    synchronized void newConnectionIdObserved(tech.kwik.core.frame.NewConnectionIdFrame frame) {
+        ClientMigrationDriver driver = migrationDriver;
+        if (driver != null) {
+            driver.onNewConnectionId(frame);
+        } else if (termination == null) {
+            earlyConnectionIds.add(frame);
+        }
     }
 
     /** The local address in use now (it changes when a client migrates). */

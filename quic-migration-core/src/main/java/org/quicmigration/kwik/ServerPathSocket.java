@@ -46,6 +46,15 @@ final class ServerPathSocket extends DatagramSocket {
             });
     private final Map<InetSocketAddress, InetSocketAddress> currentAddress = new ConcurrentHashMap<>();
     private volatile Predicate<InetSocketAddress> dropFrom = address -> false;
+    private final Map<InetSocketAddress, long[]> counters = new ConcurrentHashMap<>();
+
+    /** Per client address: datagrams received and sent, for diagnostics. */
+    String describe() {
+        StringBuilder text = new StringBuilder("moved " + currentAddress);
+        counters.forEach((address, count) -> text.append("; ").append(address).append(" received ").append(count[0])
+                .append(" sent ").append(count[1]));
+        return text.toString();
+    }
 
     /**
      * @param firstAddressOfConnection finds the first client address of the connection a server connection ID
@@ -75,6 +84,7 @@ final class ServerPathSocket extends DatagramSocket {
         while (true) {
             super.receive(packet);
             InetSocketAddress source = (InetSocketAddress) packet.getSocketAddress();
+            counters.computeIfAbsent(source, a -> new long[2])[0]++;
             if (dropFrom.test(source)) {
                 packet.setLength(packet.getData().length - packet.getOffset());
                 continue;
@@ -123,6 +133,7 @@ final class ServerPathSocket extends DatagramSocket {
                 packet.setSocketAddress(moved);
             }
         }
+        counters.computeIfAbsent((InetSocketAddress) packet.getSocketAddress(), a -> new long[2])[1]++;
         super.send(packet);
     }
 

@@ -125,16 +125,17 @@ public final class ClientMigrator {
             throw new MigrationRefusedException(MigrationRefusal.MIGRATION_IN_PROGRESS,
                     "a migration to " + attempt.newTuple + " has not finished");
         }
-        // RFC 9000 9: "An endpoint MUST NOT initiate connection migration before the handshake is confirmed".
-        if (!handshakeConfirmed) {
-            throw new MigrationRefusedException(MigrationRefusal.HANDSHAKE_NOT_CONFIRMED,
-                    "the handshake is not confirmed yet (RFC 9000 section 9)");
-        }
+        // A permanent refusal is reported before a passing one.
         // RFC 9000 18.2: with disable_active_migration "the endpoint MUST NOT use a new local address when sending
         // to the address that the peer used during the handshake".
         if (peerDisabledMigration && remote.equals(activeTuple.remote())) {
             throw new MigrationRefusedException(MigrationRefusal.PEER_DISABLED_MIGRATION,
                     "the server sent disable_active_migration");
+        }
+        // RFC 9000 9: "An endpoint MUST NOT initiate connection migration before the handshake is confirmed".
+        if (!handshakeConfirmed) {
+            throw new MigrationRefusedException(MigrationRefusal.HANDSHAKE_NOT_CONFIRMED,
+                    "the handshake is not confirmed yet (RFC 9000 section 9)");
         }
         if (peerIds.spareCount() == 0) {
             throw new MigrationRefusedException(MigrationRefusal.NO_SPARE_CONNECTION_ID,

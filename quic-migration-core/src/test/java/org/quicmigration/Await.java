@@ -1,0 +1,19 @@
+package org.quicmigration;
+
+import java.util.function.BooleanSupplier;
+
+/** Test helper: waits for a condition with a deadline, failing with a message that says what did not happen. */
+final class Await {
+    private Await() {
+    }
+
+    static void until(BooleanSupplier condition, long timeoutMillis, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within " + timeoutMillis + " ms: " + what);
+            }
+            Thread.sleep(2); // polling interval of the condition, not synchronisation
+        }
+    }
+}
