@@ -259,6 +259,63 @@ class ClientMigrationTest {
         }
     }
 
+    @Test
+    void aListenerThatThrowsDoesNotDisturbTheMigration() throws Exception {
+        try (MigrationServer server = startServer();
+             MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
+                     .build().connect()) {
+            List<MigrationEvent> seenByTheSecondListener = new CopyOnWriteArrayList<>();
+            connection.addMigrationListener(event -> {
+                throw new IllegalStateException("listener bug");
+            });
+            connection.addMigrationListener(seenByTheSecondListener::add);
+            awaitSpare(connection);
+
+            MigrationResult result = connection.migrate(new InetSocketAddress(CELLULAR, 0)).get(10, TimeUnit.SECONDS);
+
+            assertThat(result.newPath().local().getAddress()).isEqualTo(CELLULAR);
+            Await.until(() -> seenByTheSecondListener.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted),
+                    2_000, "the other listener still gets MigrationCompleted");
+            byte[] data = Echo.randomBytes(50_000, 9);
+            assertThat(Echo.exchange(connection, data)).isEqualTo(Echo.sha256(data));
+        }
+    }
+
+    @Test
+    void migratingToANetworkInterfaceUsesItsAddress() throws Exception {
+        java.net.NetworkInterface loopbackInterface = java.net.NetworkInterface.getByInetAddress(Echo.LOOPBACK);
+        org.junit.jupiter.api.Assumptions.assumeTrue(loopbackInterface != null, "no loopback interface found");
+        try (MigrationServer server = startServer();
+             MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
+                     .build().connect()) {
+            awaitSpare(connection);
+
+            MigrationResult result = connection.migrate(loopbackInterface).get(10, TimeUnit.SECONDS);
+
+            assertThat(java.util.Collections.list(loopbackInterface.getInetAddresses()))
+                    .contains(result.newPath().local().getAddress());
+            assertThat(result.newPath().local().getAddress()).isNotEqualTo(WIFI);
+        }
+    }
+
+    @Test
+    void aServerSideConnectionCannotMigrate() throws Exception {
+        java.util.concurrent.CompletableFuture<MigratingConnection> serverSide = new java.util.concurrent.CompletableFuture<>();
+        try (MigrationServer server = MigrationServer.builder()
+                .bindAddress(new InetSocketAddress(Echo.LOOPBACK, 0))
+                .selfSignedCertificate("localhost")
+                .applicationProtocol(Echo.ALPN)
+                .onConnection(serverSide::complete)
+                .start();
+             MigratingConnection ignored = Echo.client(server).build().connect()) {
+            MigratingConnection connection = serverSide.get(5, TimeUnit.SECONDS);
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> connection.migrate(new InetSocketAddress(CELLULAR, 0)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("only the client");
+        }
+    }
+
     static void awaitSpare(MigratingConnection connection) throws InterruptedException {
         try {
             Await.until(() -> connection.spareConnectionIds() > 0, 5_000, "the server gives a spare connection ID");
