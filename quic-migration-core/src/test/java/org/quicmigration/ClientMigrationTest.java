@@ -17,13 +17,7 @@ class ClientMigrationTest {
     static final InetAddress CELLULAR = address("127.0.0.3");
 
     static MigrationServer startServer() throws Exception {
-        return MigrationServer.builder()
-                .bindAddress(new InetSocketAddress(Echo.LOOPBACK, 0))
-                .selfSignedCertificate("localhost")
-                .applicationProtocol(Echo.ALPN)
-                .acceptClientMigration(true)
-                .onConnection(Echo::serve)
-                .start();
+        return Echo.serverBuilder().acceptClientMigration(true).start();
     }
 
     @Test
@@ -301,12 +295,7 @@ class ClientMigrationTest {
     @Test
     void aServerSideConnectionCannotMigrate() throws Exception {
         java.util.concurrent.CompletableFuture<MigratingConnection> serverSide = new java.util.concurrent.CompletableFuture<>();
-        try (MigrationServer server = MigrationServer.builder()
-                .bindAddress(new InetSocketAddress(Echo.LOOPBACK, 0))
-                .selfSignedCertificate("localhost")
-                .applicationProtocol(Echo.ALPN)
-                .onConnection(serverSide::complete)
-                .start();
+        try (MigrationServer server = Echo.serverBuilder().onConnection(serverSide::complete).start();
              MigratingConnection ignored = Echo.client(server).build().connect()) {
             MigratingConnection connection = serverSide.get(5, TimeUnit.SECONDS);
 

@@ -127,12 +127,7 @@ class ConnectFailureTest {
 
     @Test
     void peerClosingMidStreamFailsTheReaderWithConnectionClosed() throws Exception {
-        try (MigrationServer server = MigrationServer.builder()
-                .bindAddress(new InetSocketAddress(Echo.LOOPBACK, 0))
-                .selfSignedCertificate("localhost")
-                .applicationProtocol(Echo.ALPN)
-                .onConnection(ConnectFailureTest::sendHalfThenClose)
-                .start();
+        try (MigrationServer server = Echo.serverBuilder().onConnection(ConnectFailureTest::sendHalfThenClose).start();
              MigratingConnection connection = Echo.client(server).build().connect()) {
             BidirectionalStream stream = connection.openStream();
             stream.getOutputStream().write(1);

@@ -21,12 +21,16 @@ final class Echo {
 
     /** A server on 127.0.0.1 that echoes every stream until FIN, then closes its side. */
     static MigrationServer startServer() throws IOException {
+        return serverBuilder().start();
+    }
+
+    /** The test server's settings (127.0.0.1, any port, self-signed "localhost", echo), ready to adjust. */
+    static MigrationServer.Builder serverBuilder() {
         return MigrationServer.builder()
                 .bindAddress(new InetSocketAddress(LOOPBACK, 0))
                 .selfSignedCertificate("localhost")
                 .applicationProtocol(ALPN)
-                .onConnection(Echo::serve)
-                .start();
+                .onConnection(Echo::serve);
     }
 
     private static volatile MigratingConnection lastServerConnection;

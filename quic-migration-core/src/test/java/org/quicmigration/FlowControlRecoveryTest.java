@@ -17,13 +17,7 @@ class FlowControlRecoveryTest {
 
     @Test
     void tinyWindowsThroughFivePercentLossCompleteAndBlockedPeersGetCreditAgain() throws Exception {
-        try (MigrationServer server = MigrationServer.builder()
-                .bindAddress(new InetSocketAddress(Echo.LOOPBACK, 0))
-                .selfSignedCertificate("localhost")
-                .applicationProtocol(Echo.ALPN)
-                .streamReceiveWindow(4 * 1024)
-                .onConnection(Echo::serve)
-                .start();
+        try (MigrationServer server = Echo.serverBuilder().streamReceiveWindow(4 * 1024).start();
              LossyRelay relay = new LossyRelay(server.localAddress(), 0.05, 11);
              MigratingConnection connection = Echo.client(server).server(relay.address())
                      .streamReceiveWindow(4 * 1024).build().connect()) {

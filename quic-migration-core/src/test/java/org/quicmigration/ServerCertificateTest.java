@@ -103,12 +103,7 @@ class ServerCertificateTest {
                 ServerCertificate.pem("PRIVATE KEY", original.privateKey().getEncoded()));
         ServerCertificate loaded = ServerCertificate.fromPem(certificateFile, keyFile);
 
-        try (MigrationServer server = MigrationServer.builder()
-                .bindAddress(new java.net.InetSocketAddress(Echo.LOOPBACK, 0))
-                .certificate(loaded)
-                .applicationProtocol(Echo.ALPN)
-                .onConnection(Echo::serve)
-                .start();
+        try (MigrationServer server = Echo.serverBuilder().certificate(loaded).start();
              MigratingConnection connection = Echo.client(server).pinnedCertificate(original.certificate()).build().connect()) {
             byte[] data = Echo.randomBytes(10_000, 3);
             assertThat(Echo.exchange(connection, data)).isEqualTo(Echo.sha256(data));

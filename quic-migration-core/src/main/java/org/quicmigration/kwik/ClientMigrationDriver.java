@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +32,7 @@ import org.quicmigration.core.migration.MigrationRefusedException;
 
 /**
  * Internal: runs the sans-IO {@link ClientMigrator} against a live Kwik client connection. Every core call happens
- * on one shared thread ({@code quic-migration-paths}); frames observed on Kwik's receiver thread are handed to it.
+ * on the binding's thread ({@link BindingThreads}); frames observed on Kwik's receiver thread are handed to it.
  * The driver performs the core's actions: routes destination IDs to path sockets, switches Kwik's destination ID,
  * sends PATH_CHALLENGE (Kwik pads such datagrams to 1200 bytes), retires IDs and resets recovery.
  */
@@ -43,11 +42,7 @@ public final class ClientMigrationDriver {
     /** Kwik 0.10.9 keeps at most 2 peer IDs whatever we advertise (kwik-facts bug 3), so that is our limit. */
     static final int ACTIVE_CONNECTION_ID_LIMIT = 2;
 
-    private static final ScheduledExecutorService THREAD = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "quic-migration-paths");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private static final ScheduledExecutorService THREAD = BindingThreads.SCHEDULER;
 
     private final QuicClientConnectionImpl connection;
     private final ClientPathSocket socket;

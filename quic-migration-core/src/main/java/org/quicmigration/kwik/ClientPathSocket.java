@@ -122,6 +122,7 @@ final class ClientPathSocket extends DatagramSocket {
         if (channel == null) {
             return;
         }
+        counters.remove(channel);
         synchronized (this) {
             routes = java.util.Arrays.stream(routes).filter(route -> route.channel() != channel).toArray(Route[]::new);
         }

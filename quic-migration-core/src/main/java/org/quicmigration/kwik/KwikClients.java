@@ -66,6 +66,7 @@ public final class KwikClients {
             throw e;
         }
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
+            KwikInternals.keepRttAboveZero(connection);
             result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
                     new java.security.SecureRandom()));
             return result;

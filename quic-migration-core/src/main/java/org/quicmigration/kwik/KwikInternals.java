@@ -324,13 +324,33 @@ final class KwikInternals {
         set(RTT_LATEST, rtt, 0);
     }
 
+    /**
+     * Keeps Kwik's smoothed RTT at 1 ms or more. Kwik rounds RTT samples to whole milliseconds; on loopback the
+     * first sample can be 0 ms, and Kwik's smoothing ({@code (7 * srtt + sample + 4) / 8}) then stays at 0 until a
+     * sample of 4 ms or more arrives. Kwik's loss detector computes its time threshold as 9/8 of that without
+     * RFC 9002's floor of kGranularity (6.1.2: "max(kTimeThreshold * max(smoothed_rtt, latest_rtt),
+     * kGranularity)"), so it becomes 0 ms: with assertions enabled Kwik's {@code assert lossDelay > 0} kills its
+     * loss-detection timer task and the connection freezes (seen once in 1,000 transfers through a lossy relay);
+     * without assertions every unacknowledged packet counts as lost at once. Once at 1 ms, Kwik's rounding keeps
+     * it there.
+     */
+    static void keepRttAboveZero(QuicConnectionImpl connection) {
+        Object rtt = get(SENDER_RTT_ESTIMATOR, invoke(GET_SENDER, connection));
+        if ((int) get(RTT_SMOOTHED, rtt) == 0) {
+            set(RTT_SMOOTHED, rtt, 1);
+        }
+    }
+
     /** A one-paragraph description of the connection's send side, for stall reports. */
     static String describeSendSide(QuicConnectionImpl connection) {
         StringBuilder text = new StringBuilder();
         try {
             tech.kwik.core.cc.CongestionController cc = (tech.kwik.core.cc.CongestionController)
                     get(SENDER_CONGESTION_CONTROLLER, invoke(GET_SENDER, connection));
-            text.append("congestion window ").append(cc.getWindowSize()).append(", in flight ").append(cc.getBytesInFlight());
+            Object rtt = get(SENDER_RTT_ESTIMATOR, invoke(GET_SENDER, connection));
+            text.append("congestion window ").append(cc.getWindowSize()).append(", in flight ").append(cc.getBytesInFlight())
+                    .append(", srtt ").append(get(RTT_SMOOTHED, rtt)).append(" ms, rttvar ").append(get(RTT_VARIANCE, rtt))
+                    .append(", latest ").append(get(RTT_LATEST, rtt));
             text.append("; receive limit granted ").append(connectionReceiveLimit(connection));
             for (Map.Entry<Integer, QuicStreamImpl> entry : streams(connection).entrySet()) {
                 Object output = output(entry.getValue());

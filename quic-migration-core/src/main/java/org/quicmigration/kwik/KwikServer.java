@@ -48,6 +48,7 @@ public final class KwikServer implements AutoCloseable {
         LiveConnections live = new LiveConnections();
         ServerPathSocket socket = new ServerPathSocket(settings.bindAddress(), CONNECTION_ID_LENGTH,
                 settings.acceptClientMigration(), live::firstAddressOf);
+        live.onEnded(socket::forget);
         try {
             char[] password = randomPassword();
             ServerConnectionConfig config = ServerConnectionConfig.builder()
@@ -129,10 +130,18 @@ public final class KwikServer implements AutoCloseable {
     private static final class LiveConnections {
         private final java.util.Map<ServerConnectionImpl, KwikConnection> connections =
                 new java.util.concurrent.ConcurrentHashMap<>();
+        private volatile Consumer<InetSocketAddress> onEnded = address -> { };
+
+        void onEnded(Consumer<InetSocketAddress> listener) {
+            this.onEnded = listener;
+        }
 
         void add(ServerConnectionImpl server, KwikConnection connection) {
             connections.put(server, connection);
-            connection.ended().whenComplete((how, error) -> connections.remove(server));
+            connection.ended().whenComplete((how, error) -> {
+                connections.remove(server);
+                onEnded.accept(connection.peerAddress());
+            });
         }
 
         /** The first client address of the connection that owns this server connection ID, or null. */

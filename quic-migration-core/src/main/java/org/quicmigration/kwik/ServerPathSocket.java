@@ -46,14 +46,9 @@ final class ServerPathSocket extends DatagramSocket {
             });
     private final Map<InetSocketAddress, InetSocketAddress> currentAddress = new ConcurrentHashMap<>();
     private volatile Predicate<InetSocketAddress> dropFrom = address -> false;
-    private final Map<InetSocketAddress, long[]> counters = new ConcurrentHashMap<>();
-
-    /** Per client address: datagrams received and sent, for diagnostics. */
+    /** Which clients moved where, for diagnostics. */
     String describe() {
-        StringBuilder text = new StringBuilder("moved " + currentAddress);
-        counters.forEach((address, count) -> text.append("; ").append(address).append(" received ").append(count[0])
-                .append(" sent ").append(count[1]));
-        return text.toString();
+        return "moved " + currentAddress;
     }
 
     /**
@@ -84,7 +79,6 @@ final class ServerPathSocket extends DatagramSocket {
         while (true) {
             super.receive(packet);
             InetSocketAddress source = (InetSocketAddress) packet.getSocketAddress();
-            counters.computeIfAbsent(source, a -> new long[2])[0]++;
             if (dropFrom.test(source)) {
                 packet.setLength(packet.getData().length - packet.getOffset());
                 continue;
@@ -133,7 +127,6 @@ final class ServerPathSocket extends DatagramSocket {
                 packet.setSocketAddress(moved);
             }
         }
-        counters.computeIfAbsent((InetSocketAddress) packet.getSocketAddress(), a -> new long[2])[1]++;
         super.send(packet);
     }
 

@@ -2,7 +2,6 @@ package org.quicmigration.kwik;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -32,9 +31,11 @@ import tech.kwik.core.stream.QuicStreamImpl;
  *     DATA_BLOCKED / STREAM_DATA_BLOCKED below the limit we granted by re-sending MAX_DATA / MAX_STREAM_DATA, and
  *     re-sends such an answer if it is lost while the limit still stands (RFC 9000 13.3: "The most recent
  *     MAX_DATA frame ... is sent until acknowledged").</li>
+ * <li><b>Zero smoothed RTT.</b> See {@link KwikInternals#keepRttAboveZero}: checked when the guard starts and
+ *     at every tick.</li>
  * </ol>
  *
- * <p>All work runs on one shared daemon thread, never on Kwik's threads; per connection it costs one check of
+ * <p>All work runs on the binding's thread ({@link BindingThreads}), never on Kwik's threads; per connection it costs one check of
  * each open stream per tick and nothing per packet.
  */
 final class StallGuard {
@@ -43,11 +44,7 @@ final class StallGuard {
 
     static final long TICK_MILLIS = 25;
 
-    private static final ScheduledExecutorService SCHEDULER = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "quic-migration-stall-guard");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private static final ScheduledExecutorService SCHEDULER = BindingThreads.SCHEDULER;
 
     private final QuicConnectionImpl connection;
     private final Map<Integer, Long> offsetsAtLastTick = new HashMap<>();
@@ -60,6 +57,7 @@ final class StallGuard {
     }
 
     static StallGuard start(QuicConnectionImpl connection) {
+        KwikInternals.keepRttAboveZero(connection);
         StallGuard guard = new StallGuard(connection);
         guard.ticking = SCHEDULER.scheduleWithFixedDelay(guard::tickSafely, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         return guard;
@@ -135,6 +133,7 @@ final class StallGuard {
     }
 
     private void tick() {
+        KwikInternals.keepRttAboveZero(connection);
         Map<Integer, QuicStreamImpl> streams = KwikInternals.streams(connection);
         offsetsAtLastTick.keySet().retainAll(streams.keySet());
         for (Map.Entry<Integer, QuicStreamImpl> entry : streams.entrySet()) {
