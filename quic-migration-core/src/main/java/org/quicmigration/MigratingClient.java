@@ -43,6 +43,7 @@ public final class MigratingClient {
     private final Duration connectTimeout;
     private final Duration idleTimeout;
     private final long streamReceiveWindow;
+    private final boolean followPreferredAddress;
 
     private MigratingClient(Builder builder) {
         this.server = builder.server;
@@ -53,6 +54,7 @@ public final class MigratingClient {
         this.connectTimeout = builder.connectTimeout;
         this.idleTimeout = builder.idleTimeout;
         this.streamReceiveWindow = builder.streamReceiveWindow;
+        this.followPreferredAddress = builder.followPreferredAddress;
     }
 
     /** A builder with the defaults: connect timeout 5 s, idle timeout 30 s, system trust store. */
@@ -69,7 +71,7 @@ public final class MigratingClient {
      */
     public MigratingConnection connect() throws QuicConnectException, InterruptedException {
         ClientSettings settings = new ClientSettings(server, serverName, applicationProtocol, trustManager,
-                localAddress, connectTimeout, idleTimeout, streamReceiveWindow);
+                localAddress, connectTimeout, idleTimeout, streamReceiveWindow, followPreferredAddress);
         try {
             return new MigratingConnection(KwikClients.connect(settings));
         } catch (ConnectFailure failure) {
@@ -106,6 +108,7 @@ public final class MigratingClient {
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration idleTimeout = Duration.ofSeconds(30);
         private long streamReceiveWindow = 1024 * 1024;
+        private boolean followPreferredAddress = true;
 
         private Builder() {
         }
@@ -189,6 +192,17 @@ public final class MigratingClient {
                 throw new IllegalArgumentException("stream receive window must be at least 1024 bytes, was " + bytes);
             }
             this.streamReceiveWindow = bytes;
+            return this;
+        }
+
+        /**
+         * Whether to move to the server's preferred_address once the handshake is confirmed (RFC 9000 9.6; default
+         * true). The move is a migration like {@link MigratingConnection#migrate}: validated, with a fresh
+         * connection ID (the one the server gave with the address), and reported to migration listeners; if the
+         * preferred address does not answer, the connection stays on the address it connected to.
+         */
+        public Builder followPreferredAddress(boolean follow) {
+            this.followPreferredAddress = follow;
             return this;
         }
 

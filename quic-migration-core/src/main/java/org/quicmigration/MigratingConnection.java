@@ -180,9 +180,9 @@ public final class MigratingConnection implements AutoCloseable {
         return connection.currentLocalAddress();
     }
 
-    /** The peer's address. */
+    /** The peer's address in use now (the server's preferred address once the client moved there). */
     public InetSocketAddress peerAddress() {
-        return connection.peerAddress();
+        return connection.currentPeerAddress();
     }
 
     /** True until the connection ends, by either side. */

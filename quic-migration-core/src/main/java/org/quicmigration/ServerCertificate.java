@@ -224,6 +224,27 @@ public final class ServerCertificate {
         }
     }
 
+    /**
+     * The private key in PKCS#8 PEM form ("PRIVATE KEY"). For EC keys the encoding carries the curve and the public
+     * key too, as OpenSSL and GnuTLS tools expect (the JDK's own encoding omits the public key, which GnuTLS
+     * rejects). Handle with care: it is the server's secret.
+     */
+    public String privateKeyPem() {
+        try {
+            if (privateKey instanceof java.security.interfaces.ECPrivateKey ec) {
+                org.bouncycastle.asn1.x509.SubjectPublicKeyInfo publicKey =
+                        org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(certificate().getPublicKey().getEncoded());
+                org.bouncycastle.asn1.sec.ECPrivateKey sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(
+                        ec.getParams().getOrder().bitLength(), ec.getS(), publicKey.getPublicKeyData(),
+                        publicKey.getAlgorithm().getParameters());
+                return pem("PRIVATE KEY", new PrivateKeyInfo(publicKey.getAlgorithm(), sec1).getEncoded());
+            }
+            return pem("PRIVATE KEY", privateKey.getEncoded());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode the private key", e);
+        }
+    }
+
     static String pem(String type, byte[] der) {
         return "-----BEGIN " + type + "-----\n"
                 + java.util.Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(der)

@@ -55,6 +55,7 @@ public final class ClientMigrationDriver {
     private ScheduledFuture<?> timer;
     private volatile int spareCount;
     private volatile ConnectionId activePeerId;
+    private volatile InetSocketAddress activeRemote;
 
     private ClientMigrationDriver(QuicClientConnectionImpl connection, ClientPathSocket socket, InetSocketAddress server,
                                   RandomGenerator random) {
@@ -66,6 +67,7 @@ public final class ClientMigrationDriver {
         Tuple first = new Tuple(socket.activeLocal(), server);
         peerIds.bind(first, 0);
         this.activePeerId = initial;
+        this.activeRemote = server;
         socket.route(initial, first.local());
         // Kwik registered the server's NEW_CONNECTION_ID frames that arrived with the handshake; mirror them.
         for (Map.Entry<Integer, ConnectionIdInfo> entry : connection.getDestinationConnectionIds().entrySet()) {
@@ -87,7 +89,8 @@ public final class ClientMigrationDriver {
 
     /** Starts migration support for a connected client. Called once, after the handshake. */
     static ClientMigrationDriver start(QuicClientConnectionImpl connection, ClientPathSocket socket,
-                                       InetSocketAddress server, RandomGenerator random) {
+                                       InetSocketAddress server, RandomGenerator random, boolean followPreferredAddress) {
+        InetSocketAddress preferred = followPreferredAddress ? preferredAddress(connection, server) : null;
         // Kwik bug 1: the client never issues spare connection IDs of its own after the handshake, so a server
         // would have no fresh ID to follow us with. Issue up to the server's limit (RFC 9000 5.1.1).
         long serverLimit = connection.getPeerTransportParameters() == null ? 2
@@ -96,7 +99,69 @@ public final class ClientMigrationDriver {
         if (spares > 0) {
             connection.newConnectionIds(spares, 0);
         }
-        return new ClientMigrationDriver(connection, socket, server, random);
+        ClientMigrationDriver driver = new ClientMigrationDriver(connection, socket, server, random);
+        if (preferred != null) {
+            driver.followPreferredAddressWhenConfirmed(preferred, System.nanoTime() + PREFERRED_ADDRESS_WAIT_NANOS);
+        }
+        return driver;
+    }
+
+    /** How long to wait for the handshake to be confirmed before giving up on the preferred address. */
+    private static final long PREFERRED_ADDRESS_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /**
+     * The server's preferred_address of our address family (RFC 9000 9.6), with its connection ID registered as
+     * sequence 1 in Kwik (Kwik bug 5), or null if there is none we can use.
+     */
+    private static InetSocketAddress preferredAddress(QuicClientConnectionImpl connection, InetSocketAddress server) {
+        tech.kwik.core.impl.TransportParameters parameters = connection.getPeerTransportParameters();
+        tech.kwik.core.impl.TransportParameters.PreferredAddress preferred =
+                parameters == null ? null : parameters.getPreferredAddress();
+        if (preferred == null) {
+            return null;
+        }
+        boolean ipv4 = server.getAddress() instanceof java.net.Inet4Address;
+        java.net.InetAddress address = ipv4 ? preferred.getIp4() : preferred.getIp6();
+        int port = KwikInternals.decodePreferredPort(ipv4 ? preferred.getIp4Port() : preferred.getIp6Port());
+        if (address == null) {
+            return null;
+        }
+        if (port <= 0) {
+            LOG.log(System.Logger.Level.WARNING, "server " + server + " offers preferred_address " + address
+                    + " with a port Kwik 0.10.9 cannot decode (its low byte is 0x80 or more); staying on " + server);
+            return null;
+        }
+        KwikInternals.registerPreferredAddressId(connection, preferred.getConnectionId(), preferred.getStatelessResetToken());
+        return new InetSocketAddress(address, port);
+    }
+
+    /**
+     * RFC 9000 9.6.1: "the client ... SHOULD initiate path validation ... using the server's preferred address
+     * ... once the handshake is confirmed". Waits for confirmation on the binding thread, then migrates to it.
+     */
+    private void followPreferredAddressWhenConfirmed(InetSocketAddress preferred, long deadlineNanos) {
+        THREAD.schedule(() -> {
+            if (stopped) {
+                return;
+            }
+            if (!KwikInternals.handshakeConfirmed(connection)) {
+                if (System.nanoTime() < deadlineNanos) {
+                    followPreferredAddressWhenConfirmed(preferred, deadlineNanos);
+                } else {
+                    LOG.log(System.Logger.Level.WARNING, "handshake not confirmed in time; not moving to preferred address " + preferred);
+                }
+                return;
+            }
+            CompletableFuture<MigrationOutcome> outcome = new CompletableFuture<>();
+            startMigration(new InetSocketAddress(socket.activeLocal().getAddress(), 0), preferred, outcome);
+            outcome.whenComplete((result, error) -> {
+                if (error != null) {
+                    LOG.log(System.Logger.Level.WARNING, "cannot move to the server's preferred address " + preferred + ": " + error);
+                } else if (!result.validated()) {
+                    LOG.log(System.Logger.Level.WARNING, "server's preferred address " + preferred + " did not answer; staying on " + server);
+                }
+            });
+        }, 5, TimeUnit.MILLISECONDS);
     }
 
     String describeSocket() {
@@ -132,6 +197,11 @@ public final class ClientMigrationDriver {
         return socket.activeLocal();
     }
 
+    /** The server address packets go to now (the preferred address once the client moved there). */
+    public InetSocketAddress remoteAddress() {
+        return activeRemote;
+    }
+
     /**
      * Moves the connection to a new local address ("switch now, validate in the background").
      *
@@ -140,20 +210,21 @@ public final class ClientMigrationDriver {
      */
     public CompletableFuture<MigrationOutcome> migrate(InetSocketAddress newLocal) {
         CompletableFuture<MigrationOutcome> result = new CompletableFuture<>();
-        THREAD.execute(() -> startMigration(newLocal, result));
+        THREAD.execute(() -> startMigration(newLocal, activeRemote, result));
         return result;
     }
 
-    private void startMigration(InetSocketAddress requested, CompletableFuture<MigrationOutcome> result) {
+    private void startMigration(InetSocketAddress requested, InetSocketAddress remote,
+                                CompletableFuture<MigrationOutcome> result) {
         try {
             boolean confirmed = KwikInternals.handshakeConfirmed(connection);
             boolean disabled = connection.getPeerTransportParameters() != null
                     && connection.getPeerTransportParameters().getDisableMigration();
-            migrator.checkMigrationAllowed(confirmed, disabled, server);
-            InetSocketAddress bound = socket.addPath(requested);
+            migrator.checkMigrationAllowed(confirmed, disabled, remote);
+            InetSocketAddress bound = socket.addPath(requested, remote);
             List<MigrationAction> actions;
             try {
-                actions = migrator.migrate(now(), new Tuple(bound, server), MigrationMode.SWITCH_THEN_VALIDATE,
+                actions = migrator.migrate(now(), new Tuple(bound, remote), MigrationMode.SWITCH_THEN_VALIDATE,
                         confirmed, disabled, pto());
             } catch (MigrationRefusedException | RuntimeException e) {
                 socket.removePath(bound);
@@ -194,7 +265,10 @@ public final class ClientMigrationDriver {
         });
     }
 
+    private volatile boolean stopped;
+
     void stop() {
+        stopped = true;
         THREAD.execute(() -> {
             if (timer != null) {
                 timer.cancel(false);
@@ -225,6 +299,7 @@ public final class ClientMigrationDriver {
             socket.activate(use.tuple().local());
             KwikInternals.usePeerConnectionId(connection, use.peerId().id().bytes());
             activePeerId = use.peerId().id();
+            activeRemote = use.tuple().remote();
             KwikInternals.flush(connection);
             observers.forEach(o -> o.peerIdChanged(previous, use.peerId().id(), use.tuple()));
         } else if (action instanceof MigrationAction.SendPathChallenge challenge) {

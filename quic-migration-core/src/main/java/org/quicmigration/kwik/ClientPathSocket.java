@@ -68,7 +68,7 @@ final class ClientPathSocket extends DatagramSocket {
         this.onPortUnreachable = onPortUnreachable;
         try {
             this.selector = Selector.open();
-            DatagramChannel first = openChannel(local);
+            DatagramChannel first = openChannel(local, server);
             this.active = first;
             this.activeLocal = (InetSocketAddress) first.getLocalAddress();
         } catch (IOException e) {
@@ -83,8 +83,13 @@ final class ClientPathSocket extends DatagramSocket {
      * @throws SocketException if the address cannot be bound
      */
     InetSocketAddress addPath(InetSocketAddress local) throws SocketException {
+        return addPath(local, server);
+    }
+
+    /** Opens a path from {@code local} to another server address (the server's preferred_address). */
+    InetSocketAddress addPath(InetSocketAddress local, InetSocketAddress remote) throws SocketException {
         try {
-            DatagramChannel channel = openChannel(local);
+            DatagramChannel channel = openChannel(local, remote);
             selector.wakeup();
             return (InetSocketAddress) channel.getLocalAddress();
         } catch (IOException e) {
@@ -273,13 +278,13 @@ final class ClientPathSocket extends DatagramSocket {
         }
     }
 
-    private DatagramChannel openChannel(InetSocketAddress local) throws IOException {
+    private DatagramChannel openChannel(InetSocketAddress local, InetSocketAddress remote) throws IOException {
         DatagramChannel channel = DatagramChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
             channel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
             channel.bind(local);
-            channel.connect(server);
+            channel.connect(remote);
             channel.configureBlocking(false);
             InetSocketAddress bound = (InetSocketAddress) channel.getLocalAddress();
             if (channels.putIfAbsent(bound, channel) != null) {

@@ -16,8 +16,10 @@ import javax.net.ssl.X509TrustManager;
  * @param connectTimeout     how long the handshake may take
  * @param idleTimeout        the max_idle_timeout to advertise
  * @param streamReceiveWindow bytes a peer may send on one stream before we read them
+ * @param followPreferredAddress move to the server's preferred_address once the handshake is confirmed
  */
 public record ClientSettings(InetSocketAddress server, String serverName, String applicationProtocol,
                              X509TrustManager trustManager, InetSocketAddress localAddress,
-                             Duration connectTimeout, Duration idleTimeout, long streamReceiveWindow) {
+                             Duration connectTimeout, Duration idleTimeout, long streamReceiveWindow,
+                             boolean followPreferredAddress) {
 }

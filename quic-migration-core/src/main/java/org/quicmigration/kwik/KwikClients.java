@@ -68,7 +68,7 @@ public final class KwikClients {
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
             KwikInternals.keepRttAboveZero(connection);
             result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
-                    new java.security.SecureRandom()));
+                    new java.security.SecureRandom(), settings.followPreferredAddress()));
             return result;
         }
         Termination ended = result.termination();

@@ -171,6 +171,12 @@ public final class KwikConnection {
         }
     }
 
+    /** The peer address in use now (a client that followed the server's preferred_address sends there). */
+    public InetSocketAddress currentPeerAddress() {
+        ClientMigrationDriver driver = migrationDriver;
+        return driver != null ? driver.remoteAddress() : peerAddress;
+    }
+
     /** The local address in use now (it changes when a client migrates). */
     public InetSocketAddress currentLocalAddress() {
         ClientMigrationDriver driver = migrationDriver;

@@ -69,6 +69,7 @@ final class KwikInternals {
     private static final Field RTT_LATEST;
     private static final Field RTT_INITIAL;
     private static final java.lang.reflect.Constructor<?> SERVER_CONNECTOR;
+    private static final Field NEW_CID_FRAME_TOKEN;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -116,6 +117,7 @@ final class KwikInternals {
                             List.class, tech.kwik.core.server.ServerConnectionConfig.class, tech.kwik.core.log.Logger.class);
             connector.setAccessible(true);
             members.add(connector);
+            members.add(field(tech.kwik.core.frame.NewConnectionIdFrame.class, "statelessResetToken"));
         } catch (ReflectiveOperationException | RuntimeException e) {
             failure = e;
         }
@@ -158,7 +160,8 @@ final class KwikInternals {
         RTT_MIN = ok ? (Field) members.get(i++) : null;
         RTT_LATEST = ok ? (Field) members.get(i++) : null;
         RTT_INITIAL = ok ? (Field) members.get(i++) : null;
-        SERVER_CONNECTOR = ok ? (java.lang.reflect.Constructor<?>) members.get(i) : null;
+        SERVER_CONNECTOR = ok ? (java.lang.reflect.Constructor<?>) members.get(i++) : null;
+        NEW_CID_FRAME_TOKEN = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -259,6 +262,33 @@ final class KwikInternals {
     static void usePeerConnectionId(tech.kwik.core.impl.QuicClientConnectionImpl connection, byte[] peerId) {
         Object registry = get(CID_MANAGER_PEER_REGISTRY, invoke(CLIENT_CID_MANAGER, connection));
         set(CID_REGISTRY_CURRENT, registry, peerId.clone());
+    }
+
+    /**
+     * Kwik bug 5: the connection ID in the server's preferred_address is not registered as sequence 1 (RFC 9000
+     * 5.1.1: "the sequence number of the connection ID supplied in the preferred_address transport parameter is
+     * 1"). Registers it, with its reset token, as if it had come in a NEW_CONNECTION_ID frame.
+     */
+    static void registerPreferredAddressId(tech.kwik.core.impl.QuicClientConnectionImpl connection, byte[] id,
+                                           byte[] resetToken) {
+        tech.kwik.core.frame.NewConnectionIdFrame frame =
+                new tech.kwik.core.frame.NewConnectionIdFrame(tech.kwik.core.impl.Version.getDefault(), 1, 0, id);
+        if (resetToken != null) {
+            set(NEW_CID_FRAME_TOKEN, frame, resetToken.clone());
+        }
+        ((tech.kwik.core.cid.ConnectionIdManager) invoke(CLIENT_CID_MANAGER, connection)).process(frame);
+    }
+
+    /**
+     * Kwik bug 4: Kwik parses the preferred_address port as {@code (byte << 8) | byte} with signed bytes. If the
+     * low byte is below 0x80 the real port is the low 16 bits; otherwise sign extension erased the high byte and
+     * the port cannot be known: returns -1.
+     */
+    static int decodePreferredPort(int parsed) {
+        if ((parsed & 0x80) != 0 && (parsed & 0xFFFFFF00) == 0xFFFFFF00) {
+            return -1;
+        }
+        return parsed & 0xFFFF;
     }
 
     /** RFC 9001 4.1.2: the client's handshake is confirmed once HANDSHAKE_DONE arrived. */
