@@ -135,14 +135,10 @@ class ClientMigrationTest {
             connection.addMigrationListener(events::add);
 
             long start = System.nanoTime();
-            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() ->
-                    connection.migrate(new InetSocketAddress(CELLULAR, 0)).get(10, TimeUnit.SECONDS));
+            MigrationException failure = migrationFailure(connection.migrate(new InetSocketAddress(CELLULAR, 0)));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-            assertThat(failure).isInstanceOf(java.util.concurrent.ExecutionException.class);
-            assertThat(failure.getCause()).isInstanceOf(MigrationException.class);
-            assertThat(((MigrationException) failure.getCause()).reason())
-                    .isEqualTo(MigrationException.Reason.VALIDATION_TIMED_OUT);
+            assertThat(failure.reason()).isEqualTo(MigrationException.Reason.VALIDATION_TIMED_OUT);
             // RFC 9000 8.2.4: abandon after 3 x max(current PTO, new path PTO with kInitialRtt) = about 3.1 s here.
             assertThat(millis).as("gave up after three probe timeouts").isBetween(2_900L, 4_500L);
             assertThat(connection.localAddress().getAddress()).as("back on Wi-Fi").isEqualTo(WIFI);
@@ -182,12 +178,9 @@ class ClientMigrationTest {
              MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
                      .build().connect()) {
             long start = System.nanoTime();
-            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() ->
-                    connection.migrate(new InetSocketAddress(CELLULAR, 0)).get(5, TimeUnit.SECONDS));
+            MigrationException failure = migrationFailure(connection.migrate(new InetSocketAddress(CELLULAR, 0)));
 
-            assertThat(failure.getCause()).isInstanceOf(MigrationException.class);
-            assertThat(((MigrationException) failure.getCause()).reason())
-                    .isEqualTo(MigrationException.Reason.PEER_DISABLED_MIGRATION);
+            assertThat(failure.reason()).isEqualTo(MigrationException.Reason.PEER_DISABLED_MIGRATION);
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_000);
             assertThat(connection.localAddress().getAddress()).isEqualTo(WIFI);
             byte[] data = Echo.randomBytes(100_000, 7);
@@ -204,15 +197,11 @@ class ClientMigrationTest {
             server.dropDatagramsFrom(address -> address.getAddress().equals(CELLULAR)); // keeps the first one running
 
             java.util.concurrent.CompletableFuture<MigrationResult> first = connection.migrate(new InetSocketAddress(CELLULAR, 0));
-            Throwable second = org.assertj.core.api.Assertions.catchThrowable(() ->
-                    connection.migrate(new InetSocketAddress(CELLULAR, 0)).get(5, TimeUnit.SECONDS));
+            MigrationException second = migrationFailure(connection.migrate(new InetSocketAddress(CELLULAR, 0)));
 
-            assertThat(second.getCause()).isInstanceOf(MigrationException.class);
-            assertThat(((MigrationException) second.getCause()).reason())
+            assertThat(second.reason())
                     .isIn(MigrationException.Reason.MIGRATION_IN_PROGRESS, MigrationException.Reason.NO_SPARE_CONNECTION_ID);
-            Throwable firstFailure = org.assertj.core.api.Assertions.catchThrowable(() -> first.get(10, TimeUnit.SECONDS));
-            assertThat(((MigrationException) firstFailure.getCause()).reason())
-                    .isEqualTo(MigrationException.Reason.VALIDATION_TIMED_OUT);
+            assertThat(migrationFailure(first).reason()).isEqualTo(MigrationException.Reason.VALIDATION_TIMED_OUT);
         }
     }
 
@@ -224,12 +213,9 @@ class ClientMigrationTest {
             relay.delayServerToClient(300);
             try (MigratingConnection connection = Echo.client(server).server(relay.address())
                     .localAddress(new InetSocketAddress(WIFI, 0)).build().connect()) {
-                Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() ->
-                        connection.migrate(new InetSocketAddress(CELLULAR, 0)).get(5, TimeUnit.SECONDS));
+                MigrationException failure = migrationFailure(connection.migrate(new InetSocketAddress(CELLULAR, 0)));
 
-                assertThat(failure.getCause()).isInstanceOf(MigrationException.class);
-                assertThat(((MigrationException) failure.getCause()).reason())
-                        .isEqualTo(MigrationException.Reason.HANDSHAKE_NOT_CONFIRMED);
+                assertThat(failure.reason()).isEqualTo(MigrationException.Reason.HANDSHAKE_NOT_CONFIRMED);
             }
         }
     }
@@ -241,12 +227,11 @@ class ClientMigrationTest {
                      .build().connect()) {
             awaitSpare(connection);
             // 192.0.2.1 (TEST-NET-1) is not configured on this host: bind fails and nothing is sent.
-            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() ->
-                    connection.migrate(new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 0)).get(5, TimeUnit.SECONDS));
+            MigrationException failure = migrationFailure(
+                    connection.migrate(new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 0)));
 
-            assertThat(((MigrationException) failure.getCause()).reason())
-                    .isEqualTo(MigrationException.Reason.ADDRESS_UNUSABLE);
-            assertThat(failure.getCause()).hasMessageContaining("192.0.2.1");
+            assertThat(failure.reason()).isEqualTo(MigrationException.Reason.ADDRESS_UNUSABLE);
+            assertThat(failure).hasMessageContaining("192.0.2.1");
             assertThat(connection.spareConnectionIds()).as("no connection ID was spent").isPositive();
             byte[] data = Echo.randomBytes(10_000, 8);
             assertThat(Echo.exchange(connection, data)).isEqualTo(Echo.sha256(data));
@@ -303,6 +288,15 @@ class ClientMigrationTest {
                     .isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("only the client");
         }
+    }
+
+    /** Waits for a migration that must fail and returns its exception. */
+    static MigrationException migrationFailure(java.util.concurrent.CompletableFuture<MigrationResult> migration)
+            throws Exception {
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> migration.get(10, TimeUnit.SECONDS));
+        assertThat(failure).as("the migration failed").isInstanceOf(java.util.concurrent.ExecutionException.class);
+        assertThat(failure.getCause()).isInstanceOf(MigrationException.class);
+        return (MigrationException) failure.getCause();
     }
 
     static void awaitSpare(MigratingConnection connection) throws InterruptedException {
