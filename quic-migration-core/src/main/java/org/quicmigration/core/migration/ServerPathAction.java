@@ -1,0 +1,34 @@
+package org.quicmigration.core.migration;
+
+import org.quicmigration.core.Tuple;
+
+/** What the server side of the migration core asks its caller to do, in the order given. */
+public sealed interface ServerPathAction {
+
+    /** Send the connection's packets to {@code tuple} from now on (subject to {@link ServerPathManager#canSend}). */
+    record SendOn(Tuple tuple) implements ServerPathAction {
+    }
+
+    /** Send a PATH_CHALLENGE with {@code data} on {@code tuple}, padded to 1200 bytes if the budget allows. */
+    record SendPathChallenge(Tuple tuple, byte[] data) implements ServerPathAction {
+    }
+
+    /** RFC 9000 9.4: reset congestion control and RTT for the new path (not done for a port-only change). */
+    record ResetRecovery(Tuple tuple) implements ServerPathAction {
+    }
+
+    /**
+     * Switch to a client connection ID no other path used (RFC 9000 9.5: "an endpoint MUST NOT reuse a connection
+     * ID when sending to more than one destination address"), and retire the old one.
+     */
+    record UseFreshClientId(Tuple tuple) implements ServerPathAction {
+    }
+
+    /** The client moved and its new address is validated; the connection now lives on {@code tuple}. */
+    record Migrated(Tuple from, Tuple to, long validationRttNanos) implements ServerPathAction {
+    }
+
+    /** Validation of {@code failed} timed out; the connection went back to {@code restored}, its last validated path. */
+    record FellBack(Tuple failed, Tuple restored) implements ServerPathAction {
+    }
+}

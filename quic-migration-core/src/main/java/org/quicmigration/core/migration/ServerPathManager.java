@@ -1,0 +1,258 @@
+package org.quicmigration.core.migration;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+import org.quicmigration.core.Tuple;
+import org.quicmigration.core.path.AmplificationBudget;
+import org.quicmigration.core.path.PathValidation;
+import org.quicmigration.core.path.Pto;
+
+/**
+ * The server side of connection migration for one connection (RFC 9000 9.3), sans-IO. The caller reports every
+ * datagram the connection receives (its tuple, size, and what decryption told about it), PATH_RESPONSE frames and
+ * timer expiries; it asks {@link #canSend} before sending on a path; and it performs the returned actions.
+ *
+ * <p>Rules implemented here, each quoted where it is applied: follow a non-probing packet with the highest
+ * packet number to its new address at once (9.3); until that address is validated, send it at most
+ * {@code amplificationFactor} times what came from it (8, 9.3); validate it (8.2) and, to defeat off-path packet
+ * forwarding, the previously active path too (9.3.3); reset congestion control unless only the port changed
+ * (9.4); rotate the client connection ID unless the client kept its own (9.5); go back to the last validated path
+ * if validation fails (9.3.2). The number of paths tracked is bounded, so a client (or attacker) that hops over
+ * thousands of addresses costs bounded memory.
+ *
+ * <p>Not thread-safe: the caller serialises all calls.
+ */
+public final class ServerPathManager {
+
+    /** Per-path state. */
+    private static final class PathState {
+        final Tuple tuple;
+        final AmplificationBudget budget;
+        PathValidation validation;
+
+        PathState(Tuple tuple, int amplificationFactor) {
+            this.tuple = tuple;
+            this.budget = new AmplificationBudget(amplificationFactor);
+        }
+    }
+
+    private final int amplificationFactor;
+    private final int maxPaths;
+    private final Duration maxAckDelay;
+    private final RandomGenerator random;
+    /** Insertion order = age; the active and last validated paths are never evicted. */
+    private final LinkedHashMap<Tuple, PathState> paths = new LinkedHashMap<>();
+    private Tuple active;
+    private Tuple lastValidated;
+    private long migrationStartNanos;
+
+    /**
+     * @param handshakeTuple      the path of the handshake, validated by it (RFC 9000 8.1)
+     * @param amplificationFactor how much more than it received a server may send to an unvalidated address (3)
+     * @param maxPaths            how many paths to track at most (at least 2)
+     */
+    public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
+                             RandomGenerator random) {
+        if (maxPaths < 2) {
+            throw new IllegalArgumentException("a connection needs at least 2 paths tracked, was " + maxPaths);
+        }
+        this.amplificationFactor = amplificationFactor;
+        this.maxPaths = maxPaths;
+        this.maxAckDelay = maxAckDelay;
+        this.random = random;
+        PathState first = new PathState(handshakeTuple, amplificationFactor);
+        first.budget.validated();
+        paths.put(handshakeTuple, first);
+        active = handshakeTuple;
+        lastValidated = handshakeTuple;
+    }
+
+    /** The path the connection sends on. */
+    public Tuple activeTuple() {
+        return active;
+    }
+
+    /** How many paths are tracked now (bounded by {@code maxPaths}). */
+    public int trackedPaths() {
+        return paths.size();
+    }
+
+    /**
+     * A datagram of this connection arrived.
+     *
+     * @param nonProbing           true if it held a frame other than PATH_CHALLENGE, PATH_RESPONSE,
+     *                             NEW_CONNECTION_ID and PADDING (RFC 9000 9.1)
+     * @param highestPacketNumber  true if its packet number is the highest received so far
+     * @param clientKeptItsId      true if the packet used the same destination connection ID as the active path
+     *                             (a NAT rebinding rather than a deliberate migration)
+     * @param currentPathPto       the PTO of the active path, for the validation timeout
+     */
+    public List<ServerPathAction> onDatagram(long nowNanos, Tuple tuple, int bytes, boolean nonProbing,
+                                             boolean highestPacketNumber, boolean clientKeptItsId,
+                                             Duration currentPathPto) {
+        PathState path = track(tuple);
+        path.budget.onReceived(bytes);
+        if (tuple.equals(active) || !nonProbing || !highestPacketNumber) {
+            // RFC 9000 9.3: only "a packet from a new peer address containing a non-probing frame" with "the highest
+            // packet number" makes the server move; probes and reordered or replayed packets do not.
+            return List.of();
+        }
+        List<ServerPathAction> actions = new ArrayList<>();
+        Tuple previous = active;
+        active = tuple;
+        migrationStartNanos = nowNanos;
+        actions.add(new ServerPathAction.SendOn(tuple));
+        // RFC 9000 9.4: reset "unless the only change in the peer's address is its port number".
+        if (!tuple.onlyPortsDifferFrom(previous)) {
+            actions.add(new ServerPathAction.ResetRecovery(tuple));
+        }
+        // RFC 9000 9.5: a client that changed its own connection ID must not be linked by ours; one that kept it
+        // (a NAT rebinding) "MAY continue to use the current connection ID with the new remote address".
+        if (!clientKeptItsId) {
+            actions.add(new ServerPathAction.UseFreshClientId(tuple));
+        }
+        if (!path.budget.isValidated()) {
+            // RFC 9000 9.3: "the server MUST perform path validation ... if it has not previously validated that
+            // address".
+            startValidation(path, nowNanos, currentPathPto, actions);
+        }
+        // RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path
+        // using a PATH_CHALLENGE frame."
+        PathState old = paths.get(previous);
+        if (old != null && old.validation == null) {
+            startValidation(old, nowNanos, currentPathPto, actions);
+        }
+        return actions;
+    }
+
+    /** A PATH_RESPONSE arrived; it validates the path whose challenge it answers (RFC 9000 8.2.3). */
+    public List<ServerPathAction> onPathResponse(long nowNanos, byte[] data) {
+        for (PathState path : paths.values()) {
+            if (path.validation != null && path.validation.onResponse(data, nowNanos)) {
+                path.budget.validated();
+                long rtt = path.validation.roundTripNanos();
+                path.validation = null;
+                if (path.tuple.equals(active) && !active.equals(lastValidated)) {
+                    Tuple from = lastValidated;
+                    lastValidated = active;
+                    return List.of(new ServerPathAction.Migrated(from, active, rtt));
+                }
+                return List.of();
+            }
+        }
+        // RFC 9000 8.2.3: a response matching no outstanding challenge is ignored.
+        return List.of();
+    }
+
+    /** Time passed: resend challenges or give up on validations, as due. */
+    public List<ServerPathAction> onTimer(long nowNanos) {
+        List<ServerPathAction> actions = new ArrayList<>();
+        for (PathState path : List.copyOf(paths.values())) {
+            if (path.validation == null) {
+                continue;
+            }
+            if (path.validation.onTimer(nowNanos)) {
+                path.validation = null;
+                if (path.tuple.equals(active)) {
+                    // RFC 9000 9.3.2: "If validation of the new path fails, the endpoint ... reverts to the last
+                    // validated peer address".
+                    Tuple failed = active;
+                    active = lastValidated;
+                    actions.add(new ServerPathAction.SendOn(active));
+                    if (!active.onlyPortsDifferFrom(failed)) {
+                        actions.add(new ServerPathAction.ResetRecovery(active));
+                    }
+                    actions.add(new ServerPathAction.FellBack(failed, active));
+                }
+                continue;
+            }
+            byte[] data = path.validation.challengeToSend(nowNanos);
+            if (data != null) {
+                actions.add(new ServerPathAction.SendPathChallenge(path.tuple, data));
+            }
+        }
+        return actions;
+    }
+
+    /** When {@link #onTimer} next has work, or Long.MAX_VALUE. */
+    public long nextTimerNanos() {
+        long next = Long.MAX_VALUE;
+        for (PathState path : paths.values()) {
+            if (path.validation != null) {
+                next = Math.min(next, path.validation.nextTimerNanos());
+            }
+        }
+        return next;
+    }
+
+    /**
+     * Asks to send {@code bytes} on {@code tuple}; counts them if allowed. RFC 9000 8: "an endpoint MUST limit the
+     * amount of data it sends to the unvalidated address to three times the amount of data received from that
+     * address."
+     */
+    public boolean canSend(Tuple tuple, int bytes) {
+        PathState path = paths.get(tuple);
+        return path != null && path.budget.trySend(bytes);
+    }
+
+    /** Bytes that may still go to {@code tuple} before it is validated (Long.MAX_VALUE once validated). */
+    public long remainingBudget(Tuple tuple) {
+        PathState path = paths.get(tuple);
+        return path == null ? 0 : path.budget.remaining();
+    }
+
+    public boolean isValidated(Tuple tuple) {
+        PathState path = paths.get(tuple);
+        return path != null && path.budget.isValidated();
+    }
+
+    /** How long the current migration has run, for reports. */
+    public long migrationStartNanos() {
+        return migrationStartNanos;
+    }
+
+    private void startValidation(PathState path, long nowNanos, Duration currentPathPto, List<ServerPathAction> actions) {
+        Duration newPathPto = Pto.initial(maxAckDelay);
+        path.validation = new PathValidation(path.tuple, nowNanos, newPathPto.toNanos(),
+                Pto.validationTimeout(currentPathPto, maxAckDelay).toNanos(), random);
+        actions.add(new ServerPathAction.SendPathChallenge(path.tuple, path.validation.challengeToSend(nowNanos)));
+    }
+
+    private PathState track(Tuple tuple) {
+        PathState path = paths.get(tuple);
+        if (path != null) {
+            return path;
+        }
+        if (paths.size() >= maxPaths) {
+            evictOldestIdle();
+        }
+        path = new PathState(tuple, amplificationFactor);
+        paths.put(tuple, path);
+        return path;
+    }
+
+    /** Forgets the oldest path that is neither active nor the last validated one, nor being validated. */
+    private void evictOldestIdle() {
+        for (Iterator<Map.Entry<Tuple, PathState>> it = paths.entrySet().iterator(); it.hasNext(); ) {
+            PathState candidate = it.next().getValue();
+            if (!candidate.tuple.equals(active) && !candidate.tuple.equals(lastValidated) && candidate.validation == null) {
+                it.remove();
+                return;
+            }
+        }
+        // Every tracked path is busy: drop the oldest validation that is not for the active path.
+        for (Iterator<Map.Entry<Tuple, PathState>> it = paths.entrySet().iterator(); it.hasNext(); ) {
+            PathState candidate = it.next().getValue();
+            if (!candidate.tuple.equals(active) && !candidate.tuple.equals(lastValidated)) {
+                it.remove();
+                return;
+            }
+        }
+    }
+}

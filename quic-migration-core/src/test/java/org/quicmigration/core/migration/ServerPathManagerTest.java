@@ -1,0 +1,140 @@
+package org.quicmigration.core.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+import org.quicmigration.core.Tuple;
+
+/** The server side of RFC 9000 section 9.3, in virtual time. */
+class ServerPathManagerTest {
+
+    private static final long MS = 1_000_000L;
+    private static final InetSocketAddress SERVER = new InetSocketAddress("127.0.0.1", 4433);
+    private static final Tuple WIFI = new Tuple(SERVER, new InetSocketAddress("127.0.0.2", 5000));
+    private static final Tuple REBOUND = new Tuple(SERVER, new InetSocketAddress("127.0.0.2", 5999));
+    private static final Tuple CELLULAR = new Tuple(SERVER, new InetSocketAddress("127.0.0.3", 6000));
+    private static final Tuple ATTACKER = new Tuple(SERVER, new InetSocketAddress("127.0.0.66", 6666));
+    private static final Duration PTO = Duration.ofMillis(50);
+
+    private final ServerPathManager paths = new ServerPathManager(WIFI, 3, 8, Duration.ofMillis(25), new SplittableRandom(5));
+
+    @Test
+    void aNatRebindingIsFollowedAtOnceValidatedAndKeepsCongestionStateAndTheClientId() {
+        List<ServerPathAction> actions = paths.onDatagram(0, REBOUND, 1200, true, true, true, PTO);
+
+        assertThat(actions).first().isEqualTo(new ServerPathAction.SendOn(REBOUND));
+        assertThat(actions).noneMatch(a -> a instanceof ServerPathAction.ResetRecovery);
+        assertThat(actions).noneMatch(a -> a instanceof ServerPathAction.UseFreshClientId);
+        assertThat(challengedTuples(actions)).as("new path, and the old one (RFC 9000 9.3.3)")
+                .containsExactly(REBOUND, WIFI);
+        assertThat(paths.activeTuple()).isEqualTo(REBOUND);
+
+        List<ServerPathAction> done = paths.onPathResponse(20 * MS, challengeFor(actions, REBOUND));
+
+        assertThat(done).containsExactly(new ServerPathAction.Migrated(WIFI, REBOUND, 20 * MS));
+        assertThat(paths.isValidated(REBOUND)).isTrue();
+    }
+
+    @Test
+    void anActiveMigrationResetsRecoveryAndRotatesTheClientId() {
+        List<ServerPathAction> actions = paths.onDatagram(0, CELLULAR, 1200, true, true, false, PTO);
+
+        assertThat(actions).contains(new ServerPathAction.ResetRecovery(CELLULAR),
+                new ServerPathAction.UseFreshClientId(CELLULAR));
+    }
+
+    @Test
+    void probingPacketsAndOldPacketsFromANewAddressDoNotMoveTheConnection() {
+        assertThat(paths.onDatagram(0, CELLULAR, 1200, false, true, false, PTO)).as("probing only").isEmpty();
+        assertThat(paths.onDatagram(0, CELLULAR, 1200, true, false, false, PTO)).as("not the highest PN").isEmpty();
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
+    void anUnvalidatedAddressGetsAtMostThreeTimesWhatItSent() {
+        paths.onDatagram(0, ATTACKER, 100, true, true, false, PTO);
+
+        int sent = 0;
+        while (paths.canSend(ATTACKER, 50)) {
+            sent += 50;
+        }
+
+        assertThat(sent).isEqualTo(300);
+        assertThat(paths.canSend(WIFI, 100_000)).as("the validated path is not limited").isTrue();
+    }
+
+    @Test
+    void aSpoofedAddressThatNeverAnswersIsAbandonedForTheLastValidatedPath() {
+        List<ServerPathAction> start = paths.onDatagram(0, ATTACKER, 1200, true, true, false, PTO);
+        assertThat(paths.activeTuple()).isEqualTo(ATTACKER);
+        // The real client answers the challenge sent on the old path: that path stays validated.
+        paths.onPathResponse(10 * MS, challengeFor(start, WIFI));
+
+        List<ServerPathAction> last = List.of();
+        long now = 0;
+        while (paths.nextTimerNanos() != Long.MAX_VALUE) {
+            now = paths.nextTimerNanos();
+            last = paths.onTimer(now);
+            if (last.stream().anyMatch(a -> a instanceof ServerPathAction.FellBack)) {
+                break;
+            }
+        }
+
+        assertThat(last).contains(new ServerPathAction.SendOn(WIFI), new ServerPathAction.FellBack(ATTACKER, WIFI));
+        assertThat(now).as("3 x the initial PTO of 1024 ms").isEqualTo(3 * 1024 * MS);
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
+    void aLaterPacketFromTheRealAddressEndsASpuriousMigration() {
+        paths.onDatagram(0, ATTACKER, 1200, true, true, false, PTO);
+
+        List<ServerPathAction> back = paths.onDatagram(5 * MS, WIFI, 1200, true, true, true, PTO);
+
+        assertThat(back).first().isEqualTo(new ServerPathAction.SendOn(WIFI));
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+        assertThat(challengedTuples(back)).as("the validated path needs no new validation").doesNotContain(WIFI);
+    }
+
+    @Test
+    void aResponseWithWrongDataValidatesNothing() {
+        List<ServerPathAction> actions = paths.onDatagram(0, CELLULAR, 1200, true, true, false, PTO);
+        byte[] wrong = challengeFor(actions, CELLULAR).clone();
+        wrong[0] ^= 1;
+
+        assertThat(paths.onPathResponse(10 * MS, wrong)).isEmpty();
+        assertThat(paths.isValidated(CELLULAR)).isFalse();
+    }
+
+    @Test
+    void aThousandAddressesInASecondKeepTheStateBounded() {
+        for (int i = 0; i < 1000; i++) {
+            Tuple hop = new Tuple(SERVER, new InetSocketAddress("127.0.0.9", 10_000 + i));
+            paths.onDatagram(i * MS, hop, 1200, true, true, false, PTO);
+            assertThat(paths.trackedPaths()).isLessThanOrEqualTo(8);
+        }
+        assertThat(paths.activeTuple().remote().getPort()).isEqualTo(10_999);
+        assertThat(paths.isValidated(WIFI)).as("the last validated path is never forgotten").isTrue();
+    }
+
+    private static List<Tuple> challengedTuples(List<ServerPathAction> actions) {
+        List<Tuple> tuples = new ArrayList<>();
+        for (ServerPathAction action : actions) {
+            if (action instanceof ServerPathAction.SendPathChallenge challenge) {
+                tuples.add(challenge.tuple());
+            }
+        }
+        return tuples;
+    }
+
+    private static byte[] challengeFor(List<ServerPathAction> actions, Tuple tuple) {
+        return actions.stream().filter(a -> a instanceof ServerPathAction.SendPathChallenge c && c.tuple().equals(tuple))
+                .map(a -> ((ServerPathAction.SendPathChallenge) a).data()).findFirst().orElseThrow();
+    }
+}
