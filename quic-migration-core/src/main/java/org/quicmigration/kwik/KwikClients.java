@@ -100,7 +100,7 @@ public final class KwikClients {
                 .maxIdleTimeout(settings.idleTimeout())
                 .defaultStreamReceiveBufferSize(settings.streamReceiveWindow())
                 .maxOpenPeerInitiatedBidirectionalStreams(100)
-                .maxOpenPeerInitiatedUnidirectionalStreams(0)
+                .maxOpenPeerInitiatedUnidirectionalStreams(3)
                 .logger(new FrameObserver(KwikLogging.logger(), ignoredCid -> holder.get(), holder::get))
                 .socketFactory(ignoredKwikResolvedAddress -> {
                     ClientPathSocket socket = new ClientPathSocket(local, server, () -> portUnreachable.complete(null));

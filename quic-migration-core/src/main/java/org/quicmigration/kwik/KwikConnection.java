@@ -49,10 +49,11 @@ public final class KwikConnection {
     void peerOpenedStream(QuicStream stream) {
         if (stream.isBidirectional()) {
             acceptedStreams.add(new KwikStream(stream));
-        } else {
-            // The public API offers bidirectional streams only; refuse the peer's unidirectional ones politely.
-            stream.abortReading(0);
         }
+        // Unidirectional streams from the peer are left unread: the public API offers bidirectional streams only.
+        // A client allows the server three of them, because HTTP/3 servers (ngtcp2's among them) open their control
+        // and QPACK streams at once and fail the handshake if they cannot; the flow-control window bounds what
+        // they can buffer here.
     }
 
     void terminated(Termination how) {
