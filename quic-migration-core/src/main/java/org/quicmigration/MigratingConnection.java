@@ -57,7 +57,8 @@ public final class MigratingConnection implements AutoCloseable {
      * ID (RFC 9000 9.5), congestion control and RTT restart unless only the port changed (9.4), and the new path
      * is validated with PATH_CHALLENGE in the background. If it does not answer within three probe timeouts
      * (8.2.4), the connection returns to the old path and the future fails with
-     * {@link MigrationException.Reason#VALIDATION_TIMED_OUT}. The old path's connection ID is retired once the new
+     * {@link MigrationException.Reason#VALIDATION_TIMED_OUT}, whose {@link MigrationException#fallbackPath()} names
+     * that path. The old path's connection ID is retired once the new
      * path is validated.
      *
      * <p>A "validate first, then move" mode is not offered: Kwik builds every packet with one destination
@@ -84,7 +85,7 @@ public final class MigratingConnection implements AutoCloseable {
                 result.completeExceptionally(new MigrationException(MigrationException.Reason.VALIDATION_TIMED_OUT,
                         "path " + outcome.newTuple() + " did not answer " + outcome.challengesSent()
                                 + " PATH_CHALLENGE(s) in " + outcome.totalNanos() / 1_000_000 + " ms; the connection is back on "
-                                + outcome.oldTuple(), null));
+                                + outcome.oldTuple(), null, outcome.fellBack() ? path(outcome.oldTuple()) : null));
             } else {
                 result.complete(new MigrationResult(path(outcome.oldTuple()), path(outcome.newTuple()),
                         outcome.oldPeerId().toString(), outcome.newPeerId().toString(),
@@ -131,6 +132,15 @@ public final class MigratingConnection implements AutoCloseable {
     public String destinationConnectionId() {
         ClientMigrationDriver driver = connection.migrationDriver();
         return driver == null ? "" : driver.activePeerId().toString();
+    }
+
+    /**
+     * The connection IDs (hex) the peer gave us that are active now, lowest sequence number first: the one in use
+     * and the spares. Empty on a server connection.
+     */
+    public List<String> peerConnectionIds() {
+        ClientMigrationDriver driver = connection.migrationDriver();
+        return driver == null ? List.of() : driver.activePeerIds();
     }
 
     /** How many connection IDs the peer gave us that no path uses yet: each allows one more migration. */

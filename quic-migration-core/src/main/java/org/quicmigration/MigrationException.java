@@ -30,14 +30,31 @@ public final class MigrationException extends IOException {
     }
 
     private final Reason reason;
+    private final transient NetworkPath fallbackPath;
 
     public MigrationException(Reason reason, String message, Throwable cause) {
+        this(reason, message, cause, null);
+    }
+
+    /**
+     * @param fallbackPath the path the connection went back to after trying the new one, or null if it never left
+     */
+    public MigrationException(Reason reason, String message, Throwable cause, NetworkPath fallbackPath) {
         super(message, cause);
         this.reason = Objects.requireNonNull(reason, "reason");
+        this.fallbackPath = fallbackPath;
     }
 
     /** Why the migration did not happen; never null. */
     public Reason reason() {
         return reason;
+    }
+
+    /**
+     * The path the connection fell back to: present when it had already moved to the new path and came back
+     * because validation timed out ({@link Reason#VALIDATION_TIMED_OUT}); empty when it never left its path.
+     */
+    public java.util.Optional<NetworkPath> fallbackPath() {
+        return java.util.Optional.ofNullable(fallbackPath);
     }
 }

@@ -33,6 +33,7 @@ class ClientMigrationTest {
             assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
             String oldId = connection.destinationConnectionId();
             awaitSpare(connection);
+            assertThat(connection.peerConnectionIds()).as("the ID in use and a spare").hasSize(2).contains(oldId);
 
             MigrationResult result = connection.migrate(new InetSocketAddress(CELLULAR, 0)).get(10, TimeUnit.SECONDS);
 
@@ -139,6 +140,8 @@ class ClientMigrationTest {
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
             assertThat(failure.reason()).isEqualTo(MigrationException.Reason.VALIDATION_TIMED_OUT);
+            assertThat(failure.fallbackPath()).as("the path it fell back to").isPresent()
+                    .get().extracting(p -> p.local().getAddress()).isEqualTo(WIFI);
             // RFC 9000 8.2.4: abandon after 3 x max(current PTO, new path PTO with kInitialRtt) = about 3.1 s here.
             assertThat(millis).as("gave up after three probe timeouts").isBetween(2_900L, 4_500L);
             assertThat(connection.localAddress().getAddress()).as("back on Wi-Fi").isEqualTo(WIFI);
@@ -181,6 +184,7 @@ class ClientMigrationTest {
             MigrationException failure = migrationFailure(connection.migrate(new InetSocketAddress(CELLULAR, 0)));
 
             assertThat(failure.reason()).isEqualTo(MigrationException.Reason.PEER_DISABLED_MIGRATION);
+            assertThat(failure.fallbackPath()).as("it never left its path").isEmpty();
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_000);
             assertThat(connection.localAddress().getAddress()).isEqualTo(WIFI);
             byte[] data = Echo.randomBytes(100_000, 7);

@@ -54,6 +54,7 @@ public final class ClientMigrationDriver {
     private CompletableFuture<MigrationOutcome> pending;
     private ScheduledFuture<?> timer;
     private volatile int spareCount;
+    private volatile List<String> activePeerIds = List.of();
     private volatile ConnectionId activePeerId;
     private volatile InetSocketAddress activeRemote;
 
@@ -81,7 +82,7 @@ public final class ClientMigrationDriver {
                 }
             }
         }
-        spareCount = peerIds.spareCount();
+        snapshotPeerIds();
         long maxAckDelay = connection.getPeerTransportParameters() == null ? 25
                 : connection.getPeerTransportParameters().getMaxAckDelay();
         this.migrator = new ClientMigrator(peerIds, first, Duration.ofMillis(maxAckDelay), random);
@@ -188,6 +189,11 @@ public final class ClientMigrationDriver {
         return spareCount;
     }
 
+    /** The active peer IDs as hex, lowest sequence first (a snapshot taken on the binding thread). */
+    public List<String> activePeerIds() {
+        return activePeerIds;
+    }
+
     /** The destination ID application packets use now. */
     public ConnectionId activePeerId() {
         return activePeerId;
@@ -261,7 +267,7 @@ public final class ClientMigrationDriver {
             } catch (TransportErrorException e) {
                 LOG.log(System.Logger.Level.DEBUG, "peer connection ID rule broken (Kwik handles the error): " + e.getMessage());
             }
-            spareCount = peerIds.spareCount();
+            snapshotPeerIds();
         });
     }
 
@@ -288,7 +294,7 @@ public final class ClientMigrationDriver {
                 LOG.log(System.Logger.Level.WARNING, "migration step " + action + " failed", e);
             }
         }
-        spareCount = peerIds.spareCount();
+        snapshotPeerIds();
         scheduleTimer();
     }
 
@@ -331,6 +337,11 @@ public final class ClientMigrationDriver {
                 done.complete(outcome);
             }
         }
+    }
+
+    private void snapshotPeerIds() {
+        spareCount = peerIds.spareCount();
+        activePeerIds = peerIds.active().stream().map(entry -> entry.id().toString()).toList();
     }
 
     private void scheduleTimer() {
