@@ -43,43 +43,52 @@ final class FrameObserver extends NullLogger {
         this.tracedClient = tracedClient;
     }
 
+    /**
+     * The connection whose packets this thread processes. Kwik processes each connection's packets on one thread
+     * (the client's receiver loop, the server's per-connection thread), so the lookup by destination ID, linear in
+     * the number of server connections, is done once per thread rather than once per packet.
+     */
+    private final ThreadLocal<KwikConnection> connectionOfThisThread = new ThreadLocal<>();
+
     @Override
     public void received(Instant time, int datagram, QuicPacket packet) {
         delegate.received(time, datagram, packet);
         try {
+            // Before Kwik processes this packet's ACK (and runs loss detection with the RTT of earlier samples), keep
+            // the smoothed RTT above 0 ms; see KwikInternals.keepRttAboveZero for the freeze this prevents.
+            KwikConnection connection = connectionOfThisThread.get();
+            if (connection == null) {
+                connection = tracedClient != null ? tracedClient.get()
+                        : connectionForDestination.apply(packet.getDestinationConnectionId());
+                if (connection != null) {
+                    connectionOfThisThread.set(connection);
+                }
+            }
+            if (connection != null) {
+                KwikInternals.keepRttAboveZero(connection.rttEstimator());
+            }
             List<QuicFrame> frames = packet.getFrames();
             for (int i = 0, n = frames.size(); i < n; i++) {
                 QuicFrame frame = frames.get(i);
+                if (connection == null) {
+                    break; // a server connection still in its handshake: nothing to observe yet
+                }
                 if (frame instanceof DataBlockedFrame blocked) {
-                    KwikConnection connection = connectionForDestination.apply(packet.getDestinationConnectionId());
-                    if (connection != null) {
-                        connection.stallGuard().peerDataBlocked(blocked);
-                    }
+                    connection.stallGuard().peerDataBlocked(blocked);
                 } else if (frame instanceof StreamDataBlockedFrame blocked) {
-                    KwikConnection connection = connectionForDestination.apply(packet.getDestinationConnectionId());
-                    if (connection != null) {
-                        connection.stallGuard().peerStreamDataBlocked(blocked);
-                    }
+                    connection.stallGuard().peerStreamDataBlocked(blocked);
                 } else if (frame instanceof PathResponseFrame response) {
-                    ClientMigrationDriver driver = driverFor(packet);
+                    ClientMigrationDriver driver = connection.migrationDriver();
                     if (driver != null) {
                         driver.onPathResponse(response);
                     }
                 } else if (frame instanceof NewConnectionIdFrame newId && tracedClient != null) {
-                    KwikConnection connection = tracedClient.get();
-                    if (connection != null) {
-                        connection.newConnectionIdObserved(newId);
-                    }
+                    connection.newConnectionIdObserved(newId);
                 }
             }
         } catch (RuntimeException e) {
             // Observation must never disturb Kwik's receiver thread.
         }
-    }
-
-    private ClientMigrationDriver driverFor(QuicPacket packet) {
-        KwikConnection connection = connectionForDestination.apply(packet.getDestinationConnectionId());
-        return connection == null ? null : connection.migrationDriver();
     }
 
     @Override

@@ -29,6 +29,7 @@ public final class KwikConnection {
     private volatile Termination termination;
     private volatile ClientMigrationDriver migrationDriver;
     private volatile WireTrace wireTrace;
+    private volatile Object rttEstimator;
     private final java.util.List<tech.kwik.core.frame.NewConnectionIdFrame> earlyConnectionIds = new java.util.ArrayList<>();
 
     KwikConnection(QuicConnectionImpl connection, InetSocketAddress localAddress, InetSocketAddress peerAddress,
@@ -182,6 +183,16 @@ public final class KwikConnection {
     public InetSocketAddress currentLocalAddress() {
         ClientMigrationDriver driver = migrationDriver;
         return driver != null ? driver.localAddress() : localAddress;
+    }
+
+    /** Kwik's RTT estimator of this connection (resolved once), for the per-packet RTT floor. */
+    Object rttEstimator() {
+        Object estimator = rttEstimator;
+        if (estimator == null) {
+            estimator = KwikInternals.rttEstimator(connection);
+            rttEstimator = estimator;
+        }
+        return estimator;
     }
 
     StallGuard stallGuard() {

@@ -360,14 +360,29 @@ final class KwikInternals {
      * sample of 4 ms or more arrives. Kwik's loss detector computes its time threshold as 9/8 of that without
      * RFC 9002's floor of kGranularity (6.1.2: "max(kTimeThreshold * max(smoothed_rtt, latest_rtt),
      * kGranularity)"), so it becomes 0 ms: with assertions enabled Kwik's {@code assert lossDelay > 0} kills its
-     * loss-detection timer task and the connection freezes (seen once in 1,000 transfers through a lossy relay);
-     * without assertions every unacknowledged packet counts as lost at once. Once at 1 ms, Kwik's rounding keeps
-     * it there.
+     * loss-detection timer task or its receiver thread and the connection freezes (seen in 1 to 2 of 1,000
+     * transfers through a lossy relay); without assertions every unacknowledged packet counts as lost at once.
+     * Kwik runs loss detection for an ACK before adding that ACK's RTT sample, so checking before every received
+     * packet is processed (the frame observer does, on Kwik's receiving thread) closes the window completely. Once
+     * at 1 ms, Kwik's rounding keeps it there.
      */
     static void keepRttAboveZero(QuicConnectionImpl connection) {
-        Object rtt = get(SENDER_RTT_ESTIMATOR, invoke(GET_SENDER, connection));
-        if ((int) get(RTT_SMOOTHED, rtt) == 0) {
-            set(RTT_SMOOTHED, rtt, 1);
+        keepRttAboveZero(rttEstimator(connection));
+    }
+
+    /** The connection's RTT estimator, to hand to {@link #keepRttAboveZero(Object)} on hot paths. */
+    static Object rttEstimator(QuicConnectionImpl connection) {
+        return get(SENDER_RTT_ESTIMATOR, invoke(GET_SENDER, connection));
+    }
+
+    /** As {@link #keepRttAboveZero(QuicConnectionImpl)}, without lookups or allocation: safe per packet. */
+    static void keepRttAboveZero(Object rttEstimator) {
+        try {
+            if (RTT_SMOOTHED.getInt(rttEstimator) == 0) {
+                RTT_SMOOTHED.setInt(rttEstimator, 1);
+            }
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot access Kwik's RTT estimator", e);
         }
     }
 

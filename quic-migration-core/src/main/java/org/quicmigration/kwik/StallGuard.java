@@ -31,8 +31,8 @@ import tech.kwik.core.stream.QuicStreamImpl;
  *     DATA_BLOCKED / STREAM_DATA_BLOCKED below the limit we granted by re-sending MAX_DATA / MAX_STREAM_DATA, and
  *     re-sends such an answer if it is lost while the limit still stands (RFC 9000 13.3: "The most recent
  *     MAX_DATA frame ... is sent until acknowledged").</li>
- * <li><b>Zero smoothed RTT.</b> See {@link KwikInternals#keepRttAboveZero}: checked when the guard starts and
- *     at every tick.</li>
+ * <li><b>Zero smoothed RTT.</b> See {@link KwikInternals#keepRttAboveZero(Object)}: checked before every received
+ *     packet by {@link FrameObserver}, and here at every tick as a second line.</li>
  * </ol>
  *
  * <p>All work runs on the binding's thread ({@link BindingThreads}), never on Kwik's threads; per connection it costs one check of
