@@ -69,8 +69,8 @@ class ClientMigrationTest {
             Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted), 2_000,
                     "a MigrationCompleted event");
             assertThat(events).extracting(e -> e.getClass().getSimpleName()).containsSubsequence(
-                    "MigrationStarted", "PeerConnectionIdChanged", "PathValidationStarted", "MigrationCompleted",
-                    "PathValidated");
+                    "MigrationStarted", "PeerConnectionIdChanged", "PathValidationStarted", "PathValidated",
+                    "MigrationCompleted");
         }
     }
 

@@ -287,6 +287,13 @@ public final class ClientMigrationDriver {
     }
 
     private void perform(List<MigrationAction> actions) {
+        // Report a successful validation before the state change it causes, so listeners read cause, then effect.
+        for (MigrationAction action : actions) {
+            if (action instanceof MigrationAction.Finished finished && finished.outcome().validated()) {
+                observers.forEach(o -> o.validationSucceeded(finished.outcome().newTuple(),
+                        finished.outcome().validationRttNanos()));
+            }
+        }
         for (MigrationAction action : actions) {
             try {
                 performOne(action);
@@ -326,9 +333,7 @@ public final class ClientMigrationDriver {
             observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple()));
         } else if (action instanceof MigrationAction.Finished finished) {
             MigrationOutcome outcome = finished.outcome();
-            if (outcome.validated()) {
-                observers.forEach(o -> o.validationSucceeded(outcome.newTuple(), outcome.validationRttNanos()));
-            } else {
+            if (!outcome.validated()) {
                 observers.forEach(o -> o.validationFailed(outcome.newTuple()));
             }
             CompletableFuture<MigrationOutcome> done = pending;

@@ -125,7 +125,7 @@ public final class WifiToCellular {
             return "PATH_CHALLENGE sent       on " + started.path() + " data " + started.challengeData();
         }
         if (event instanceof MigrationEvent.PathValidated validated) {
-            return "PATH_RESPONSE matched     on " + validated.path() + " after " + millis(validated.roundTrip()) + " ms";
+            return String.format("PATH_RESPONSE matched     on %s after %.1f ms", validated.path(), millis(validated.roundTrip()));
         }
         if (event instanceof MigrationEvent.PeerConnectionIdChanged changed) {
             return "destination ID changed    " + changed.oldId() + " -> " + changed.newId();
