@@ -61,11 +61,6 @@ public final class MigrationServer implements AutoCloseable {
         return certificate;
     }
 
-    /** Per client address datagram counts, for diagnostics in tests. */
-    String describeSocket() {
-        return server.describeSocket();
-    }
-
     /** Test hook: silently drops datagrams from matching client addresses, as a black-holed network would. */
     void dropDatagramsFrom(java.util.function.Predicate<InetSocketAddress> filter) {
         server.dropDatagramsFrom(filter);

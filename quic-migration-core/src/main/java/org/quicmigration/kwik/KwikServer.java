@@ -83,11 +83,6 @@ public final class KwikServer implements AutoCloseable {
         return localAddress;
     }
 
-    /** Per client address datagram counts, for diagnostics. */
-    public String describeSocket() {
-        return socket.describe();
-    }
-
     /** Test hook: silently drops datagrams from matching client addresses, as a black-holed network would. */
     public void dropDatagramsFrom(java.util.function.Predicate<InetSocketAddress> filter) {
         socket.dropDatagramsFrom(filter);

@@ -46,10 +46,6 @@ final class ServerPathSocket extends DatagramSocket {
             });
     private final Map<InetSocketAddress, InetSocketAddress> currentAddress = new ConcurrentHashMap<>();
     private volatile Predicate<InetSocketAddress> dropFrom = address -> false;
-    /** Which clients moved where, for diagnostics. */
-    String describe() {
-        return "moved " + currentAddress;
-    }
 
     /**
      * @param firstAddressOfConnection finds the first client address of the connection a server connection ID
