@@ -30,6 +30,7 @@ public final class DelayRelay implements AutoCloseable {
         return thread;
     });
     private volatile boolean closed;
+    private volatile java.net.InetAddress blackHoled;
 
     /**
      * @param server       where to forward (a loopback address)
@@ -46,6 +47,14 @@ public final class DelayRelay implements AutoCloseable {
         start("delay-relay-in", () -> pumpFromClients());
     }
 
+    /**
+     * From now on, silently drops everything from and to clients on {@code address}, as a network that went dark
+     * would (null: none).
+     */
+    public void blackHole(java.net.InetAddress address) {
+        this.blackHoled = address;
+    }
+
     /** Where clients send to. */
     public InetSocketAddress address() {
         return (InetSocketAddress) front.getLocalSocketAddress();
@@ -59,6 +68,9 @@ public final class DelayRelay implements AutoCloseable {
                 packet.setLength(buffer.length);
                 front.receive(packet);
                 InetSocketAddress client = (InetSocketAddress) packet.getSocketAddress();
+                if (client.getAddress().equals(blackHoled)) {
+                    continue;
+                }
                 DatagramSocket back = backByClient.computeIfAbsent(client, this::openBack);
                 forwardLater(back, packet, server);
             } catch (IOException | RuntimeException e) {
@@ -80,7 +92,9 @@ public final class DelayRelay implements AutoCloseable {
                     try {
                         packet.setLength(buffer.length);
                         back.receive(packet);
-                        forwardLater(front, packet, client);
+                        if (!client.getAddress().equals(blackHoled)) {
+                            forwardLater(front, packet, client);
+                        }
                     } catch (IOException e) {
                         return;
                     }
