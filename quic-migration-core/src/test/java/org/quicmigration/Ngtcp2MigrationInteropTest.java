@@ -137,17 +137,21 @@ class Ngtcp2MigrationInteropTest {
     /** Connects, retrying while gtlsserver has not bound its port yet; fails with the server's log. */
     private MigratingConnection connect(MigratingClient.Builder builder) throws Exception {
         MigratingClient client = builder.build();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
+        java.util.concurrent.atomic.AtomicReference<MigratingConnection> connected = new java.util.concurrent.atomic.AtomicReference<>();
+        Await.until(() -> {
             try {
-                return client.connect();
+                connected.set(client.connect());
+                return true;
             } catch (QuicConnectException e) {
-                if (e.reason() != QuicConnectException.Reason.UNREACHABLE || System.nanoTime() > deadline) {
-                    throw new AssertionError("cannot connect to gtlsserver; its log:\n" + read(log), e);
+                if (e.reason() == QuicConnectException.Reason.UNREACHABLE) {
+                    return false; // the server process has not bound its port yet
                 }
-                Thread.sleep(50); // pacing between attempts while the server process starts, within the deadline
+                throw new AssertionError("cannot connect to gtlsserver; its log:\n" + read(log), e);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
             }
-        }
+        }, 10_000, "gtlsserver accepts a connection");
+        return connected.get();
     }
 
     private java.util.stream.Stream<String> logLines() {

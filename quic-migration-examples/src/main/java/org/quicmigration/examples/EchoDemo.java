@@ -5,7 +5,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Random;
 
@@ -34,7 +33,7 @@ public final class EchoDemo {
                 .bindAddress(new InetSocketAddress(loopback, 0))
                 .selfSignedCertificate("localhost")
                 .applicationProtocol(PROTOCOL)
-                .onConnection(EchoDemo::echoEveryStream)
+                .onConnection(Examples::echoEveryStream)
                 .start()) {
             System.out.println("server   listening on " + server.localAddress() + " with a self-signed certificate for localhost");
 
@@ -66,19 +65,6 @@ public final class EchoDemo {
                 }
                 System.out.println("OK: every byte came back intact over one QUIC connection");
             }
-        }
-    }
-
-    private static void echoEveryStream(MigratingConnection connection) {
-        try {
-            while (true) {
-                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
-                try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
-                    in.transferTo(out);
-                }
-            }
-        } catch (Exception e) {
-            // the client closed the connection: this handler is done
         }
     }
 

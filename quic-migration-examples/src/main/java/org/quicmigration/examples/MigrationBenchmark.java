@@ -8,9 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
@@ -94,10 +92,7 @@ public final class MigrationBenchmark {
                     .localAddress(new InetSocketAddress(WIFI, 0))
                     .build();
             try (MigratingConnection connection = client.connect()) {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (connection.spareConnectionIds() == 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(1);
-                }
+                Examples.awaitSpareConnectionId(connection);
                 BidirectionalStream stream = connection.openStream();
                 stream.getOutputStream().write(1);
                 stream.getOutputStream().flush();

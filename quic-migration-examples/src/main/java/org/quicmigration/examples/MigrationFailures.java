@@ -4,7 +4,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +51,7 @@ public final class MigrationFailures {
              DelayRelay network = new DelayRelay(server.localAddress(), 0);
              MigratingConnection connection = client(server, network.address(), wifi).connect()) {
             System.out.println("   connected on " + connection.path());
-            waitForSpareId(connection);
+            Examples.awaitSpareConnectionId(connection);
             network.blackHole(cellular);
             long start = System.nanoTime();
             try {
@@ -98,7 +97,7 @@ public final class MigrationFailures {
                 .selfSignedCertificate("localhost")
                 .applicationProtocol(PROTOCOL)
                 .acceptClientMigration(acceptMigration)
-                .onConnection(MigrationFailures::echoStreams)
+                .onConnection(Examples::echoEveryStream)
                 .start();
     }
 
@@ -112,13 +111,6 @@ public final class MigrationFailures {
                 .build();
     }
 
-    private static void waitForSpareId(MigratingConnection connection) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (connection.spareConnectionIds() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(1);
-        }
-    }
-
     /** Sends 64 KiB on a new stream and checks that the same bytes come back. */
     private static boolean echo(MigratingConnection connection) throws Exception {
         byte[] data = new byte[64 * 1024];
@@ -129,19 +121,6 @@ public final class MigrationFailures {
         }
         try (InputStream in = stream.getInputStream()) {
             return Arrays.equals(data, in.readAllBytes());
-        }
-    }
-
-    private static void echoStreams(MigratingConnection connection) {
-        try {
-            while (true) {
-                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
-                try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
-                    in.transferTo(out);
-                }
-            }
-        } catch (Exception e) {
-            // the client is done
         }
     }
 }

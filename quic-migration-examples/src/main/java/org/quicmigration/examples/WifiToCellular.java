@@ -58,10 +58,7 @@ public final class WifiToCellular {
 
                 boolean intact = download(connection, "chunk 1 on Wi-Fi", start);
 
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (connection.spareConnectionIds() == 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(1);
-                }
+                Examples.awaitSpareConnectionId(connection);
                 print(start, "network change: moving to cellular (" + cellular.getHostAddress() + ")");
                 MigrationResult result = connection.migrate(new InetSocketAddress(cellular, 0)).get(10, TimeUnit.SECONDS);
                 print(start, String.format("migrated in %.1f ms, path validated in %.1f ms (round trip of PATH_CHALLENGE)",

@@ -1,0 +1,41 @@
+package org.quicmigration.examples;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import org.quicmigration.BidirectionalStream;
+import org.quicmigration.MigratingConnection;
+
+/** Small pieces the examples share. */
+final class Examples {
+
+    private Examples() {
+    }
+
+    /** A server connection handler: echoes every stream the client opens until the client is done. */
+    static void echoEveryStream(MigratingConnection connection) {
+        try {
+            while (true) {
+                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
+                try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
+                    in.transferTo(out);
+                }
+            }
+        } catch (Exception e) {
+            // the client closed the connection: this handler is done
+        }
+    }
+
+    /**
+     * Waits (at most 5 s) until the server has given a spare connection ID, which a migration needs; right after
+     * the handshake it may still be on its way.
+     */
+    static void awaitSpareConnectionId(MigratingConnection connection) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (connection.spareConnectionIds() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+    }
+}
