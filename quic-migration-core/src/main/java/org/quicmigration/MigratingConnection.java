@@ -43,10 +43,7 @@ public final class MigratingConnection implements AutoCloseable {
 
     MigratingConnection(KwikConnection connection) {
         this.connection = connection;
-        ClientMigrationDriver driver = connection.migrationDriver();
-        if (driver != null) {
-            driver.addObserver(new EventTranslator());
-        }
+        connection.addMigrationObserver(new EventTranslator());
     }
 
     /**
@@ -336,6 +333,11 @@ public final class MigratingConnection implements AutoCloseable {
     /** Work-arounds the engine needed so far (lost send requests restored, credit frames re-sent); for tests. */
     long[] stallGuardCounters() {
         return new long[]{connection.sendRequestsRestored(), connection.creditReadvertised()};
+    }
+
+    /** Server side: how many client paths the connection tracks now (0 without migration support); for tests. */
+    int trackedPaths() {
+        return connection.serverTrackedPaths();
     }
 
     /** The engine's send-side state, for stall reports in tests. */

@@ -87,7 +87,11 @@ public final class MigrationServer implements AutoCloseable {
         private Duration idleTimeout = Duration.ofSeconds(30);
         private long streamReceiveWindow = 1024 * 1024;
         private int maxStreamsPerConnection = 100;
-        private boolean acceptClientMigration;
+        private boolean acceptClientMigration = true;
+        private int amplificationFactor = 3;
+        private int maxPathsPerConnection = 8;
+        private Duration pathValidationTimeout;
+        private MigrationListener migrationListener;
 
         private Builder() {
         }
@@ -159,16 +163,63 @@ public final class MigrationServer implements AutoCloseable {
         }
 
         /**
-         * Whether clients may migrate (default false). When true the server does not send
-         * disable_active_migration and follows a client's datagrams to its new address.
-         *
-         * <p><b>Experimental:</b> this release follows the latest address without validating it first and without
-         * limiting what it sends there, so an attacker who can replay a client's packet from a spoofed address
-         * can redirect that connection's traffic. Server-side path validation (RFC 9000 9.3) lifts this; until
-         * then enable it only on networks you trust, such as tests.
+         * Whether clients may migrate (default true). When true the server does not send disable_active_migration
+         * and follows a client to a new address the way RFC 9000 9.3 asks: it moves on the client's newest
+         * non-probing packet, validates the new address with PATH_CHALLENGE (and the previous one, 9.3.3), sends
+         * the new address at most {@link #amplificationFactor(int)} times what it received from it until then,
+         * switches to a fresh connection ID of the client's unless the client kept its own (a NAT rebinding), and
+         * returns to the last validated address if validation fails. A spoofed or replayed packet therefore cannot
+         * take a connection away from its client. When false, the server advertises disable_active_migration and
+         * ignores datagrams from any address but the client's first.
          */
         public Builder acceptClientMigration(boolean accept) {
             this.acceptClientMigration = accept;
+            return this;
+        }
+
+        /**
+         * How many times the bytes received from an unvalidated client address the server may send there
+         * (default 3, RFC 9000 8's limit; at least 1 and at most 3).
+         */
+        public Builder amplificationFactor(int factor) {
+            if (factor < 1 || factor > 3) {
+                throw new IllegalArgumentException("amplification factor must be 1-3 (RFC 9000 8), was " + factor);
+            }
+            this.amplificationFactor = factor;
+            return this;
+        }
+
+        /**
+         * How many client addresses one connection keeps state for (default 8, at least 2). A client (or an
+         * attacker replaying its packets) that hops over more addresses makes the server forget the oldest idle
+         * ones, so memory per connection stays bounded.
+         */
+        public Builder maxPathsPerConnection(int paths) {
+            if (paths < 2 || paths > 1024) {
+                throw new IllegalArgumentException("paths per connection must be 2-1024, was " + paths);
+            }
+            this.maxPathsPerConnection = paths;
+            return this;
+        }
+
+        /**
+         * How long a client's new address has to answer a PATH_CHALLENGE before the server goes back to the last
+         * validated address. Default: RFC 9000 8.2.4's three times the larger of the current and the new path's
+         * probe timeout.
+         */
+        public Builder pathValidationTimeout(Duration timeout) {
+            this.pathValidationTimeout = MigratingClient.requirePositive(timeout, "pathValidationTimeout");
+            return this;
+        }
+
+        /**
+         * Receives the path and migration events of every connection (client address changes, validations,
+         * migrations completed or abandoned, connection ID changes), from the moment the connection is handed to
+         * {@link #onConnection}. Per-connection listeners can be added with
+         * {@link MigratingConnection#addMigrationListener}.
+         */
+        public Builder migrationListener(MigrationListener listener) {
+            this.migrationListener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 
@@ -192,10 +243,14 @@ public final class MigrationServer implements AutoCloseable {
             Consumer<MigratingConnection> handler = onConnection;
             ServerSettings settings = new ServerSettings(bindAddress, certificate.chain(), certificate.privateKey(),
                     applicationProtocol, idleTimeout, streamReceiveWindow, maxStreamsPerConnection,
-                    acceptClientMigration);
+                    acceptClientMigration, amplificationFactor, maxPathsPerConnection, pathValidationTimeout);
+            MigrationListener everyConnection = migrationListener;
             try {
                 KwikServer server = KwikServer.start(settings, (KwikConnection kwik) -> {
                     MigratingConnection connection = new MigratingConnection(kwik);
+                    if (everyConnection != null) {
+                        connection.addMigrationListener(everyConnection);
+                    }
                     handlers.execute(() -> runHandler(handler, connection));
                 });
                 return new MigrationServer(server, certificate, handlers);

@@ -177,7 +177,7 @@ class ClientMigrationTest {
 
     @Test
     void aServerThatForbidsMigrationMakesMigrateFailFastAndHarmless() throws Exception {
-        try (MigrationServer server = Echo.startServer();
+        try (MigrationServer server = Echo.serverBuilder().acceptClientMigration(false).start();
              MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
                      .build().connect()) {
             long start = System.nanoTime();

@@ -14,10 +14,8 @@ import java.util.random.RandomGenerator;
 
 import tech.kwik.core.cid.ConnectionIdInfo;
 import tech.kwik.core.frame.NewConnectionIdFrame;
-import tech.kwik.core.frame.PathChallengeFrame;
 import tech.kwik.core.frame.PathResponseFrame;
 import tech.kwik.core.impl.QuicClientConnectionImpl;
-import tech.kwik.core.impl.Version;
 
 import org.quicmigration.core.ConnectionId;
 import org.quicmigration.core.StatelessResetToken;
@@ -317,8 +315,10 @@ public final class ClientMigrationDriver {
             observers.forEach(o -> o.peerIdChanged(previous, use.peerId().id(), use.tuple()));
         } else if (action instanceof MigrationAction.SendPathChallenge challenge) {
             // The challenge uses Kwik's current destination ID, which the core made the new path's ID, so the path
-            // socket routes it to the new path. Kwik pads datagrams carrying PATH_CHALLENGE to 1200 bytes.
-            connection.send(new PathChallengeFrame(Version.getDefault(), challenge.data()), lost -> { }, true);
+            // socket routes it to the new path. It goes as a probe: congestion control would hold it back while the
+            // bytes lost on a dead old path still count as in flight.
+            KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE,
+                    challenge.data(), connection.getDestinationConnectionId().length, Long.MAX_VALUE, null));
             observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
         } else if (action instanceof MigrationAction.RetirePeerId retire) {
             connection.retireDestinationConnectionId((int) retire.sequence());

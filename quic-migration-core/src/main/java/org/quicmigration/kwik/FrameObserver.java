@@ -6,6 +6,7 @@ import java.util.function.Function;
 
 import tech.kwik.core.frame.DataBlockedFrame;
 import tech.kwik.core.frame.NewConnectionIdFrame;
+import tech.kwik.core.frame.PathChallengeFrame;
 import tech.kwik.core.frame.PathResponseFrame;
 import tech.kwik.core.frame.QuicFrame;
 import tech.kwik.core.frame.StreamDataBlockedFrame;
@@ -84,6 +85,15 @@ final class FrameObserver extends NullLogger {
                     }
                 } else if (frame instanceof NewConnectionIdFrame newId && tracedClient != null) {
                     connection.newConnectionIdObserved(newId);
+                } else if (frame instanceof PathChallengeFrame challenge && tracedClient != null) {
+                    // RFC 9000 8.2.2: answer at once. Kwik's own answer waits for congestion control, which after a
+                    // move away from a dead path counts the bytes lost there as in flight; a probe does not wait.
+                    // (The server side answers in its path driver, on the path the challenge came from.)
+                    frames.remove(i);
+                    i--;
+                    n--;
+                    KwikInternals.sendProbe(connection.kwik(), RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
+                            challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null));
                 }
             }
         } catch (RuntimeException e) {
@@ -117,7 +127,7 @@ final class FrameObserver extends NullLogger {
         try {
             List<String> frames = new java.util.ArrayList<>();
             for (QuicFrame frame : packet.getFrames()) {
-                frames.add(frame.getClass().getSimpleName());
+                frames.add(frame instanceof RoutedProbeFrame probe ? probe.kwikName() : frame.getClass().getSimpleName());
                 if (frame instanceof tech.kwik.core.frame.RetireConnectionIdFrame retire) {
                     trace.retireSent(retire.getSequenceNr());
                 }

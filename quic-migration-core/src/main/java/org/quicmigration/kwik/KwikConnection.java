@@ -28,6 +28,7 @@ public final class KwikConnection {
     private final java.util.concurrent.CompletableFuture<Termination> ended = new java.util.concurrent.CompletableFuture<>();
     private volatile Termination termination;
     private volatile ClientMigrationDriver migrationDriver;
+    private volatile ServerMigrationDriver serverDriver;
     private volatile WireTrace wireTrace;
     private volatile Object rttEstimator;
     private final java.util.List<tech.kwik.core.frame.NewConnectionIdFrame> earlyConnectionIds = new java.util.ArrayList<>();
@@ -65,6 +66,10 @@ public final class KwikConnection {
         ClientMigrationDriver driver = migrationDriver;
         if (driver != null) {
             driver.stop();
+        }
+        ServerMigrationDriver server = serverDriver;
+        if (server != null) {
+            server.stop();
         }
         acceptedStreams.add(TERMINATED);
         ended.complete(termination);
@@ -173,10 +178,44 @@ public final class KwikConnection {
         }
     }
 
-    /** The peer address in use now (a client that followed the server's preferred_address sends there). */
+    /**
+     * The peer address in use now: a client that followed the server's preferred_address sends there; a server
+     * sends to where its client moved.
+     */
     public InetSocketAddress currentPeerAddress() {
         ClientMigrationDriver driver = migrationDriver;
-        return driver != null ? driver.remoteAddress() : peerAddress;
+        if (driver != null) {
+            return driver.remoteAddress();
+        }
+        ServerMigrationDriver server = serverDriver;
+        return server != null ? server.currentRemote() : peerAddress;
+    }
+
+    /** Server migration support, or null on the client side and on a server that does not accept migration. */
+    ServerMigrationDriver serverDriver() {
+        return serverDriver;
+    }
+
+    /** Server side: how many client paths the connection tracks now; 0 without migration support. */
+    public int serverTrackedPaths() {
+        ServerMigrationDriver server = serverDriver;
+        return server == null ? 0 : server.trackedPaths();
+    }
+
+    void serverDriver(ServerMigrationDriver driver) {
+        this.serverDriver = driver;
+    }
+
+    /** Adds an observer of path events on either side; a no-op on a connection without migration support. */
+    public void addMigrationObserver(MigrationObserver observer) {
+        ClientMigrationDriver driver = migrationDriver;
+        if (driver != null) {
+            driver.addObserver(observer);
+        }
+        ServerMigrationDriver server = serverDriver;
+        if (server != null) {
+            server.addObserver(observer);
+        }
     }
 
     /** The local address in use now (it changes when a client migrates). */

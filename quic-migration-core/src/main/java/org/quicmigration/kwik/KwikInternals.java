@@ -70,6 +70,8 @@ final class KwikInternals {
     private static final Field RTT_INITIAL;
     private static final java.lang.reflect.Constructor<?> SERVER_CONNECTOR;
     private static final Field NEW_CID_FRAME_TOKEN;
+    private static final Method SERVER_CID_MANAGER;
+    private static final Field PACKET_FILTER_NEXT;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -118,6 +120,11 @@ final class KwikInternals {
             connector.setAccessible(true);
             members.add(connector);
             members.add(field(tech.kwik.core.frame.NewConnectionIdFrame.class, "statelessResetToken"));
+            members.add(method(tech.kwik.core.server.impl.ServerConnectionImpl.class, "getConnectionIdManager"));
+            members.add(field(tech.kwik.core.packet.BasePacketFilter.class, "next"));
+            // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
+            tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
+            method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
         } catch (ReflectiveOperationException | RuntimeException e) {
             failure = e;
         }
@@ -161,7 +168,9 @@ final class KwikInternals {
         RTT_LATEST = ok ? (Field) members.get(i++) : null;
         RTT_INITIAL = ok ? (Field) members.get(i++) : null;
         SERVER_CONNECTOR = ok ? (java.lang.reflect.Constructor<?>) members.get(i++) : null;
-        NEW_CID_FRAME_TOKEN = ok ? (Field) members.get(i) : null;
+        NEW_CID_FRAME_TOKEN = ok ? (Field) members.get(i++) : null;
+        SERVER_CID_MANAGER = ok ? (Method) members.get(i++) : null;
+        PACKET_FILTER_NEXT = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -311,6 +320,62 @@ final class KwikInternals {
         } catch (InvocationTargetException e) {
             throw new IllegalStateException("Kwik's server connector failed to start: " + e.getCause(), e.getCause());
         }
+    }
+
+    /**
+     * Puts {@code filter} into the server connection's packet processing chain, right after Kwik drops duplicate
+     * packets and before it processes frames, so the filter sees every new authenticated 1-RTT packet with its
+     * metadata (including the source address the socket layer presented).
+     *
+     * @param filter given Kwik's next filter, returns the filter to insert
+     */
+    static void insertAfterDuplicateFilter(tech.kwik.core.server.impl.ServerConnectionImpl connection,
+            java.util.function.Function<tech.kwik.core.packet.PacketFilter, tech.kwik.core.packet.PacketFilter> filter) {
+        Object current = connection.getPacketProcessorChain();
+        while (current instanceof tech.kwik.core.packet.BasePacketFilter) {
+            Object next = get(PACKET_FILTER_NEXT, current);
+            if (current instanceof tech.kwik.core.packet.DropDuplicatePacketsFilter) {
+                set(PACKET_FILTER_NEXT, current, filter.apply((tech.kwik.core.packet.PacketFilter) next));
+                return;
+            }
+            current = next;
+        }
+        throw new IllegalStateException("Kwik's packet chain has no duplicate filter");
+    }
+
+    /**
+     * Queues {@code frame} as a probe: Kwik puts probe frames in a packet of their own (with at most an ACK), not
+     * limited by congestion control and not padded. That keeps a path probe small enough for an anti-amplification
+     * budget.
+     */
+    static void sendProbe(QuicConnectionImpl connection, QuicFrame frame) {
+        ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection))
+                .sendProbe(List.of(frame), tech.kwik.core.common.EncryptionLevel.App);
+    }
+
+    /**
+     * Server side: moves to the client's next unused connection ID and retires the one used so far (RFC 9000 9.5).
+     *
+     * @return {old, new}, or null if the client has no unused connection ID left (nothing changed)
+     */
+    static byte[][] serverUseNextPeerId(tech.kwik.core.server.impl.ServerConnectionImpl connection) {
+        tech.kwik.core.cid.ConnectionIdManager ids =
+                (tech.kwik.core.cid.ConnectionIdManager) invoke(SERVER_CID_MANAGER, connection);
+        byte[] old = ids.getCurrentPeerConnectionId();
+        Integer oldSequence = null;
+        for (Map.Entry<Integer, tech.kwik.core.cid.ConnectionIdInfo> entry : ids.getAllPeerConnectionIds().entrySet()) {
+            if (java.util.Arrays.equals(entry.getValue().getConnectionId(), old)) {
+                oldSequence = entry.getKey();
+            }
+        }
+        byte[] next = ids.nextPeerId();
+        if (next == null) {
+            return null;
+        }
+        if (oldSequence != null) {
+            ids.retireConnectionId(oldSequence);
+        }
+        return new byte[][]{old, next};
     }
 
     /** Wakes Kwik's sender so queued frames leave now. */

@@ -47,8 +47,7 @@ public final class KwikServer implements AutoCloseable {
         KwikInternals.verify();
         LiveConnections live = new LiveConnections();
         ServerPathSocket socket = new ServerPathSocket(settings.bindAddress(), CONNECTION_ID_LENGTH,
-                settings.acceptClientMigration(), live::firstAddressOf);
-        live.onEnded(socket::forget);
+                settings.acceptClientMigration(), live::driverOf);
         try {
             char[] password = randomPassword();
             ServerConnectionConfig config = ServerConnectionConfig.builder()
@@ -67,7 +66,8 @@ public final class KwikServer implements AutoCloseable {
                     : new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, disableMigration);
             ServerConnector connector = KwikInternals.newServerConnector(socket, tls, config,
                     new FrameObserver(KwikLogging.logger(), live::connectionFor));
-            connector.registerApplicationProtocol(settings.applicationProtocol(), new ConnectionFactory(onConnection, (InetSocketAddress) socket.getLocalSocketAddress(), live));
+            connector.registerApplicationProtocol(settings.applicationProtocol(),
+                    new ConnectionFactory(onConnection, socket, settings, live));
             connector.start();
             return new KwikServer(connector, socket);
         } catch (GeneralSecurityException | RuntimeException e) {
@@ -125,24 +125,19 @@ public final class KwikServer implements AutoCloseable {
     private static final class LiveConnections {
         private final java.util.Map<ServerConnectionImpl, KwikConnection> connections =
                 new java.util.concurrent.ConcurrentHashMap<>();
-        private volatile Consumer<InetSocketAddress> onEnded = address -> { };
 
-        void onEnded(Consumer<InetSocketAddress> listener) {
-            this.onEnded = listener;
-        }
-
-        void add(ServerConnectionImpl server, KwikConnection connection) {
+        void add(ServerConnectionImpl server, KwikConnection connection, Runnable onEnded) {
             connections.put(server, connection);
             connection.ended().whenComplete((how, error) -> {
                 connections.remove(server);
-                onEnded.accept(connection.peerAddress());
+                onEnded.run();
             });
         }
 
-        /** The first client address of the connection that owns this server connection ID, or null. */
-        InetSocketAddress firstAddressOf(byte[] destinationConnectionId) {
+        /** The migration driver of the connection that owns this server connection ID, or null. */
+        ServerMigrationDriver driverOf(byte[] destinationConnectionId) {
             KwikConnection connection = connectionFor(destinationConnectionId);
-            return connection == null ? null : connection.peerAddress();
+            return connection == null ? null : connection.serverDriver();
         }
 
         /** Linear in the number of connections; only called for rare frames (DATA_BLOCKED and the like). */
@@ -161,12 +156,18 @@ public final class KwikServer implements AutoCloseable {
     /** Kwik calls this once per connection, after the handshake, on its own thread. */
     private static final class ConnectionFactory implements ApplicationProtocolConnectionFactory {
         private final Consumer<KwikConnection> onConnection;
+        private final ServerPathSocket socket;
         private final InetSocketAddress localAddress;
+        private final ServerSettings settings;
         private final LiveConnections live;
+        private final java.util.random.RandomGenerator random = new SecureRandom();
 
-        ConnectionFactory(Consumer<KwikConnection> onConnection, InetSocketAddress localAddress, LiveConnections live) {
+        ConnectionFactory(Consumer<KwikConnection> onConnection, ServerPathSocket socket, ServerSettings settings,
+                          LiveConnections live) {
             this.onConnection = onConnection;
-            this.localAddress = localAddress;
+            this.socket = socket;
+            this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
+            this.settings = settings;
             this.live = live;
         }
 
@@ -175,7 +176,21 @@ public final class KwikServer implements AutoCloseable {
             ServerConnectionImpl server = (ServerConnectionImpl) quicConnection;
             KwikConnection connection = new KwikConnection(server, localAddress,
                     server.getInitialRemoteAddress(), StallGuard.start(server));
-            live.add(server, connection);
+            ServerMigrationDriver driver = null;
+            if (settings.acceptClientMigration()) {
+                driver = new ServerMigrationDriver(server, socket, localAddress, server.getInitialRemoteAddress(),
+                        settings, random);
+                ServerMigrationDriver installed = driver;
+                KwikInternals.insertAfterDuplicateFilter(server, next -> new PathAttributionFilter(installed, next));
+                connection.serverDriver(driver);
+                socket.register(driver);
+            }
+            ServerMigrationDriver registered = driver;
+            live.add(server, connection, () -> {
+                if (registered != null) {
+                    socket.forget(registered);
+                }
+            });
             onConnection.accept(connection);
             return new ApplicationProtocolConnection() {
                 @Override

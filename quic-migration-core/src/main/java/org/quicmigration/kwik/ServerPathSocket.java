@@ -17,15 +17,15 @@ import org.quicmigration.core.ConnectionId;
 /**
  * Internal: the server's socket layer, presented to Kwik as its one {@link DatagramSocket}. Kwik's server drops
  * every datagram from an address other than the client's first one and sends to that first address for ever.
- * When client migration is accepted, this layer:
+ * When client migration is accepted, each connection has a {@link ServerMigrationDriver}, and this layer:
  * <ul>
- * <li>maps each short-header datagram's destination connection ID to its connection and presents the datagram
- *     as coming from the client's first address, so Kwik accepts it;</li>
- * <li>remembers the address the client last sent from and sends Kwik's datagrams for that client there.</li>
+ * <li>maps each short-header datagram's destination connection ID to its connection and presents the datagram as
+ *     coming from the client's first address, tagged with its true source ({@link ServerMigrationDriver#tagFor});</li>
+ * <li>hands each datagram Kwik sends to a migrated client's first address to that connection's driver, which
+ *     sends it on the right path within the path's anti-amplification budget.</li>
  * </ul>
- * <b>Limits, to be lifted by server-side path validation:</b> the latest address wins without validation and
- * without an anti-amplification budget for the new address; packet numbers are encrypted here, so "latest"
- * means the latest datagram to arrive, not the highest packet number.
+ * Datagrams whose connection ID is unknown are passed to Kwik unchanged: Kwik drops them or answers with a
+ * stateless reset, without touching any connection.
  *
  * <p>Kwik's server receive thread is the only caller of {@link #receive}; Kwik's sender threads call
  * {@link #send}.
@@ -36,27 +36,27 @@ final class ServerPathSocket extends DatagramSocket {
 
     private final int connectionIdLength;
     private final boolean followMigration;
-    private final Function<byte[], InetSocketAddress> firstAddressOfConnection;
-    private final Map<ConnectionId, InetSocketAddress> firstAddressById = java.util.Collections.synchronizedMap(
+    private final Function<byte[], ServerMigrationDriver> driverOfConnectionId;
+    private final Map<ConnectionId, ServerMigrationDriver> driverById = java.util.Collections.synchronizedMap(
             new LinkedHashMap<>(1024, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<ConnectionId, InetSocketAddress> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<ConnectionId, ServerMigrationDriver> eldest) {
                     return size() > MAX_REMEMBERED_IDS;
                 }
             });
-    private final Map<InetSocketAddress, InetSocketAddress> currentAddress = new ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, ServerMigrationDriver> driverByFirstAddress = new ConcurrentHashMap<>();
     private volatile Predicate<InetSocketAddress> dropFrom = address -> false;
 
     /**
-     * @param firstAddressOfConnection finds the first client address of the connection a server connection ID
-     *                                 belongs to, or null
+     * @param driverOfConnectionId finds the migration driver of the connection a server connection ID belongs to,
+     *                             or null
      */
     ServerPathSocket(SocketAddress bindAddress, int connectionIdLength, boolean followMigration,
-                     Function<byte[], InetSocketAddress> firstAddressOfConnection) throws SocketException {
+                     Function<byte[], ServerMigrationDriver> driverOfConnectionId) throws SocketException {
         super(bindAddress);
         this.connectionIdLength = connectionIdLength;
         this.followMigration = followMigration;
-        this.firstAddressOfConnection = firstAddressOfConnection;
+        this.driverOfConnectionId = driverOfConnectionId;
         try {
             setReceiveBufferSize(4 << 20);
             setSendBufferSize(4 << 20);
@@ -68,6 +68,16 @@ final class ServerPathSocket extends DatagramSocket {
     /** Test hook: silently drops datagrams from addresses matching {@code filter} (a black-holed path). */
     void dropDatagramsFrom(Predicate<InetSocketAddress> filter) {
         this.dropFrom = filter;
+    }
+
+    void register(ServerMigrationDriver driver) {
+        driverByFirstAddress.put(driver.firstAddress(), driver);
+    }
+
+    /** Forgets a connection's driver when the connection ends. */
+    void forget(ServerMigrationDriver driver) {
+        driverByFirstAddress.remove(driver.firstAddress(), driver);
+        driverById.values().removeIf(d -> d == driver);
     }
 
     @Override
@@ -93,41 +103,32 @@ final class ServerPathSocket extends DatagramSocket {
             return; // long header: handshake traffic stays on the first address
         }
         ConnectionId id = ConnectionId.of(data, offset + 1, connectionIdLength);
-        InetSocketAddress first = firstAddressById.get(id);
-        if (first == null) {
-            first = firstAddressOfConnection.apply(id.bytes());
-            if (first == null) {
-                return; // unknown: Kwik decides (stateless reset or drop)
+        ServerMigrationDriver driver = driverById.get(id);
+        if (driver == null) {
+            driver = driverOfConnectionId.apply(id.bytes());
+            if (driver == null) {
+                return; // unknown, or still in its handshake: Kwik decides
             }
-            firstAddressById.put(id, first);
+            driverById.put(id, driver);
         }
-        if (!first.equals(source)) {
-            packet.setSocketAddress(first);
-        }
-        // RFC 9000 9.3 asks for the highest packet number; this layer cannot read it (it is encrypted), so the
-        // latest datagram decides. Server-side validation will make this safe against spoofed sources.
-        if (!source.equals(currentAddress.getOrDefault(first, first))) {
-            if (source.equals(first)) {
-                currentAddress.remove(first);
-            } else {
-                currentAddress.put(first, source);
-            }
-        }
+        packet.setAddress(driver.tagFor(source));
+        packet.setPort(driver.firstAddress().getPort());
     }
 
     @Override
     public void send(DatagramPacket packet) throws IOException {
-        if (followMigration && !currentAddress.isEmpty()) {
-            InetSocketAddress moved = currentAddress.get((InetSocketAddress) packet.getSocketAddress());
-            if (moved != null) {
-                packet.setSocketAddress(moved);
+        if (followMigration && !driverByFirstAddress.isEmpty()) {
+            ServerMigrationDriver driver = driverByFirstAddress.get((InetSocketAddress) packet.getSocketAddress());
+            if (driver != null) {
+                driver.send(packet);
+                return;
             }
         }
         super.send(packet);
     }
 
-    /** Forgets a connection's address change when it ends. */
-    void forget(InetSocketAddress firstAddress) {
-        currentAddress.remove(firstAddress);
+    /** Sends without routing: for the drivers. */
+    void sendOut(DatagramPacket packet) throws IOException {
+        super.send(packet);
     }
 }

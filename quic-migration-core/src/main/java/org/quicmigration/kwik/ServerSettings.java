@@ -17,9 +17,13 @@ import java.util.List;
  * @param streamReceiveWindow bytes a client may send on one stream before the server application reads them
  * @param maxStreamsPerConnection how many bidirectional streams a client may have open at once
  * @param acceptClientMigration   advertise active migration and follow clients to new addresses
+ * @param amplificationFactor     how much more than it received the server sends to an unvalidated address
+ * @param maxPathsPerConnection   how many client addresses a connection tracks at most
+ * @param pathValidationTimeout   how long a client address has to answer a challenge; null for three PTOs
  */
 public record ServerSettings(InetSocketAddress bindAddress, List<X509Certificate> certificateChain,
                              PrivateKey privateKey, String applicationProtocol, Duration idleTimeout,
                              long streamReceiveWindow, int maxStreamsPerConnection,
-                             boolean acceptClientMigration) {
+                             boolean acceptClientMigration, int amplificationFactor, int maxPathsPerConnection,
+                             Duration pathValidationTimeout) {
 }

@@ -24,6 +24,14 @@ public sealed interface ServerPathAction {
     record UseFreshClientId(Tuple tuple) implements ServerPathAction {
     }
 
+    /** A PATH_RESPONSE answered the challenge sent on {@code tuple}; the address is validated (RFC 9000 8.2.3). */
+    record PathValidated(Tuple tuple, long roundTripNanos) implements ServerPathAction {
+    }
+
+    /** {@code tuple} did not answer its challenges in time (RFC 9000 8.2.4). */
+    record ValidationFailed(Tuple tuple) implements ServerPathAction {
+    }
+
     /** The client moved and its new address is validated; the connection now lives on {@code tuple}. */
     record Migrated(Tuple from, Tuple to, long validationRttNanos) implements ServerPathAction {
     }

@@ -45,6 +45,8 @@ public final class ServerPathManager {
     private final int amplificationFactor;
     private final int maxPaths;
     private final Duration maxAckDelay;
+    /** Overrides RFC 9000 8.2.4's three PTOs if not null. */
+    private final Duration validationTimeout;
     private final RandomGenerator random;
     /** Insertion order = age; the active and last validated paths are never evicted. */
     private final LinkedHashMap<Tuple, PathState> paths = new LinkedHashMap<>();
@@ -59,12 +61,22 @@ public final class ServerPathManager {
      */
     public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
                              RandomGenerator random) {
+        this(handshakeTuple, amplificationFactor, maxPaths, maxAckDelay, null, random);
+    }
+
+    /**
+     * @param validationTimeout how long a path has to answer, or null for RFC 9000 8.2.4's three times the larger
+     *                          of the current and the new path's PTO
+     */
+    public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
+                             Duration validationTimeout, RandomGenerator random) {
         if (maxPaths < 2) {
             throw new IllegalArgumentException("a connection needs at least 2 paths tracked, was " + maxPaths);
         }
         this.amplificationFactor = amplificationFactor;
         this.maxPaths = maxPaths;
         this.maxAckDelay = maxAckDelay;
+        this.validationTimeout = validationTimeout;
         this.random = random;
         PathState first = new PathState(handshakeTuple, amplificationFactor);
         first.budget.validated();
@@ -138,12 +150,13 @@ public final class ServerPathManager {
                 path.budget.validated();
                 long rtt = path.validation.roundTripNanos();
                 path.validation = null;
+                ServerPathAction validated = new ServerPathAction.PathValidated(path.tuple, rtt);
                 if (path.tuple.equals(active) && !active.equals(lastValidated)) {
                     Tuple from = lastValidated;
                     lastValidated = active;
-                    return List.of(new ServerPathAction.Migrated(from, active, rtt));
+                    return List.of(validated, new ServerPathAction.Migrated(from, active, rtt));
                 }
-                return List.of();
+                return List.of(validated);
             }
         }
         // RFC 9000 8.2.3: a response matching no outstanding challenge is ignored.
@@ -159,6 +172,7 @@ public final class ServerPathManager {
             }
             if (path.validation.onTimer(nowNanos)) {
                 path.validation = null;
+                actions.add(new ServerPathAction.ValidationFailed(path.tuple));
                 if (path.tuple.equals(active)) {
                     // RFC 9000 9.3.2: "If validation of the new path fails, the endpoint ... reverts to the last
                     // validated peer address".
@@ -220,7 +234,8 @@ public final class ServerPathManager {
     private void startValidation(PathState path, long nowNanos, Duration currentPathPto, List<ServerPathAction> actions) {
         Duration newPathPto = Pto.initial(maxAckDelay);
         path.validation = new PathValidation(path.tuple, nowNanos, newPathPto.toNanos(),
-                Pto.validationTimeout(currentPathPto, maxAckDelay).toNanos(), random);
+                (validationTimeout != null ? validationTimeout
+                        : Pto.validationTimeout(currentPathPto, maxAckDelay)).toNanos(), random);
         actions.add(new ServerPathAction.SendPathChallenge(path.tuple, path.validation.challengeToSend(nowNanos)));
     }
 

@@ -37,7 +37,8 @@ class ServerPathManagerTest {
 
         List<ServerPathAction> done = paths.onPathResponse(20 * MS, challengeFor(actions, REBOUND));
 
-        assertThat(done).containsExactly(new ServerPathAction.Migrated(WIFI, REBOUND, 20 * MS));
+        assertThat(done).containsExactly(new ServerPathAction.PathValidated(REBOUND, 20 * MS),
+                new ServerPathAction.Migrated(WIFI, REBOUND, 20 * MS));
         assertThat(paths.isValidated(REBOUND)).isTrue();
     }
 

@@ -1,0 +1,117 @@
+package org.quicmigration.kwik;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+import tech.kwik.core.frame.FrameProcessor;
+import tech.kwik.core.frame.QuicFrame;
+import tech.kwik.core.packet.PacketMetaData;
+import tech.kwik.core.packet.QuicPacket;
+
+/**
+ * Internal: a PATH_CHALLENGE or PATH_RESPONSE frame (RFC 9000 19.17, 19.18) that must leave on one particular
+ * path, followed by as many PADDING bytes as that path's anti-amplification budget allows.
+ *
+ * <p>Kwik builds every packet for the connection's one peer address and pads its own path frames to 1200 bytes
+ * whatever the budget. This frame is queued as a probe (a packet of its own) and, when Kwik serialises it on its
+ * sender thread just before handing the datagram to the socket, leaves the target address in a thread-local
+ * "route" that {@link ServerPathSocket#send} takes. So the datagram carrying this frame, and only it, goes to
+ * {@link #target}.
+ */
+final class RoutedProbeFrame extends QuicFrame {
+
+    static final int PATH_CHALLENGE = 0x1a;
+    static final int PATH_RESPONSE = 0x1b;
+
+    /** RFC 9000 8.2.1: datagrams with PATH_CHALLENGE or PATH_RESPONSE are expanded to 1200 bytes if allowed. */
+    static final int MIN_PROBE_DATAGRAM = 1200;
+    /** Room left for an ACK frame Kwik may put in front of a probe frame. */
+    private static final int ACK_ALLOWANCE = 48;
+
+    private static final ThreadLocal<InetSocketAddress> ROUTE = new ThreadLocal<>();
+
+    private final int type;
+    private final byte[] data;
+    private final int padding;
+    private final InetSocketAddress target;
+
+    /**
+     * A frame whose datagram is at least 1200 bytes if {@code budget} allows that, else as large as the budget
+     * allows (RFC 9000 8.2.1).
+     *
+     * @param peerIdLength the length of the destination connection ID the packet will carry
+     * @param budget       bytes that may be sent on the path (Long.MAX_VALUE if unlimited)
+     * @param target       the address the datagram must go to, or null to leave routing to the socket layer
+     */
+    static RoutedProbeFrame sized(int type, byte[] data, int peerIdLength, long budget, InetSocketAddress target) {
+        int smallestOverhead = 1 + peerIdLength + 1 + 16; // first byte, DCID, 1-byte packet number, AEAD tag
+        int largestOverhead = 1 + peerIdLength + 4 + 16 + ACK_ALLOWANCE;
+        int padding;
+        if (budget >= MIN_PROBE_DATAGRAM + largestOverhead - smallestOverhead) {
+            padding = MIN_PROBE_DATAGRAM - 9 - smallestOverhead;
+        } else {
+            padding = (int) Math.max(0, budget - 9 - largestOverhead);
+        }
+        return new RoutedProbeFrame(type, data, padding, target);
+    }
+
+    RoutedProbeFrame(int type, byte[] data, int padding, InetSocketAddress target) {
+        if (data.length != 8) {
+            throw new IllegalArgumentException("path frames carry 8 bytes, not " + data.length);
+        }
+        this.type = type;
+        this.data = data.clone();
+        this.padding = Math.max(0, padding);
+        this.target = target;
+    }
+
+    /** The route left by the last probe serialised on this thread, cleared by taking it; null if none. */
+    static InetSocketAddress takeRoute() {
+        InetSocketAddress route = ROUTE.get();
+        if (route != null) {
+            ROUTE.remove();
+        }
+        return route;
+    }
+
+    InetSocketAddress target() {
+        return target;
+    }
+
+    @Override
+    public int getFrameLength() {
+        return 1 + data.length + padding;
+    }
+
+    @Override
+    public void serialize(ByteBuffer buffer) {
+        buffer.put((byte) type);
+        buffer.put(data);
+        for (int i = 0; i < padding; i++) {
+            buffer.put((byte) 0); // PADDING frames (RFC 9000 19.1)
+        }
+        if (target != null) {
+            ROUTE.set(target);
+        }
+    }
+
+    /** The name Kwik's own frame class of this type has, for traces. */
+    String kwikName() {
+        return type == PATH_CHALLENGE ? "PathChallengeFrame" : "PathResponseFrame";
+    }
+
+    byte[] data() {
+        return data.clone();
+    }
+
+    @Override
+    public void accept(FrameProcessor processor, QuicPacket packet, PacketMetaData metaData) {
+        // only ever sent, never received
+    }
+
+    @Override
+    public String toString() {
+        return (type == PATH_CHALLENGE ? "PathChallenge" : "PathResponse") + "[" + java.util.HexFormat.of().formatHex(data)
+                + " to " + target + ", padding " + padding + "]";
+    }
+}

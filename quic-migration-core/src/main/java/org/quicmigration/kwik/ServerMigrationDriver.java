@@ -1,0 +1,440 @@
+package org.quicmigration.kwik;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+import tech.kwik.core.frame.NewConnectionIdFrame;
+import tech.kwik.core.frame.Padding;
+import tech.kwik.core.frame.PathChallengeFrame;
+import tech.kwik.core.frame.PathResponseFrame;
+import tech.kwik.core.frame.QuicFrame;
+import tech.kwik.core.packet.QuicPacket;
+import tech.kwik.core.server.impl.ServerConnectionImpl;
+
+import org.quicmigration.core.ConnectionId;
+import org.quicmigration.core.Tuple;
+import org.quicmigration.core.migration.MigrationState;
+import org.quicmigration.core.migration.ServerPathAction;
+import org.quicmigration.core.migration.ServerPathManager;
+
+/**
+ * Internal: the server side of migration for one connection, binding the sans-IO {@link ServerPathManager} to
+ * Kwik's server (RFC 9000 9.3). Three threads meet here:
+ * <ul>
+ * <li>Kwik's server receive thread {@linkplain #tagFor tags} each datagram with its true source: the datagram is
+ *     presented to Kwik as coming from the client's first address (the only one Kwik accepts), through an
+ *     {@link InetAddress} object that is equal to the first address but whose identity stands for the source;</li>
+ * <li>the connection's packet thread reports each new authenticated 1-RTT packet ({@link #onPacket}); the tag in
+ *     its metadata gives the source back, so the manager learns which path carried which packet number and
+ *     frames;</li>
+ * <li>the connection's sender thread hands each datagram to {@link #send}, which sends it on the active path
+ *     within that path's anti-amplification budget (holding back what does not fit yet), or on the path a
+ *     {@link RoutedProbeFrame} in it names.</li>
+ * </ul>
+ * Timers (challenge retransmission, validation timeout) run on {@link BindingThreads#SCHEDULER}. The manager is
+ * guarded by this object's lock; Kwik is never called while holding it.
+ */
+final class ServerMigrationDriver {
+
+    private static final System.Logger LOG = System.getLogger(ServerMigrationDriver.class.getName());
+
+    /** Datagrams held back for an unvalidated path; beyond this the oldest is dropped (Kwik will resend it). */
+    private static final int MAX_HELD_DATAGRAMS = 128;
+
+    private final ServerConnectionImpl connection;
+    private final ServerPathSocket socket;
+    private final InetSocketAddress local;
+    private final InetSocketAddress first;
+    private final int maxTags;
+    private final ServerPathManager manager;
+    private final List<MigrationObserver> observers = new CopyOnWriteArrayList<>();
+
+    // Tags: written by the receive thread, read by the packet thread.
+    private final ConcurrentHashMap<InetSocketAddress, InetAddress> tagBySource = new ConcurrentHashMap<>();
+    private final ArrayDeque<Object[]> tagsInOrder = new ArrayDeque<>(); // {InetAddress tag, InetSocketAddress source}, guarded by itself
+
+    // Packet thread only.
+    private InetAddress lastTag;
+    private InetSocketAddress lastTagSource;
+    private boolean sawTag;
+    private long largestPacketNumber = -1;
+    private byte[] idOnActivePath;
+
+    // Read by the sender thread without the lock (fast path), written under it.
+    private volatile InetSocketAddress activeRemote;
+    private volatile boolean activeValidated = true;
+    private volatile boolean holding;
+
+    // Guarded by this.
+    private Tuple activeTuple;
+    private boolean challengePendingOnActive;
+    private final ArrayDeque<byte[]> held = new ArrayDeque<>();
+    private ScheduledFuture<?> timer;
+    private long heldDropped;
+    private long probesDropped;
+    private volatile boolean stopped;
+
+    ServerMigrationDriver(ServerConnectionImpl connection, ServerPathSocket socket, InetSocketAddress local,
+                          InetSocketAddress first, ServerSettings settings, RandomGenerator random) {
+        this.connection = connection;
+        this.socket = socket;
+        this.local = local;
+        this.first = first;
+        this.maxTags = Math.max(4, settings.maxPathsPerConnection() * 2);
+        this.activeRemote = first;
+        this.activeTuple = new Tuple(local, first);
+        this.manager = new ServerPathManager(activeTuple, settings.amplificationFactor(),
+                settings.maxPathsPerConnection(), Duration.ofMillis(25), settings.pathValidationTimeout(), random);
+    }
+
+    void addObserver(MigrationObserver observer) {
+        observers.add(observer);
+    }
+
+    InetSocketAddress firstAddress() {
+        return first;
+    }
+
+    /** The client address the connection sends to now. */
+    InetSocketAddress currentRemote() {
+        return activeRemote;
+    }
+
+    void stop() {
+        stopped = true;
+        synchronized (this) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            held.clear();
+        }
+    }
+
+    // ---- receive thread ----------------------------------------------------------------------------------------
+
+    /**
+     * The address object to present a datagram from {@code source} with: equal to the first client address (so
+     * Kwik accepts it) and standing for {@code source} by its identity. At most {@code 2 x maxPaths} sources are
+     * remembered; a datagram whose tag was forgotten before Kwik processed it is dropped (see {@link #onPacket}).
+     */
+    InetAddress tagFor(InetSocketAddress source) {
+        InetAddress tag = tagBySource.get(source);
+        if (tag != null) {
+            return tag;
+        }
+        try {
+            tag = InetAddress.getByAddress(first.getAddress().getAddress()); // a new object, equal to the first address
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // cannot happen: the length is that of a valid address
+        }
+        synchronized (tagsInOrder) {
+            tagsInOrder.addLast(new Object[]{tag, source});
+            tagBySource.put(source, tag);
+            while (tagsInOrder.size() > maxTags) {
+                Object[] eldest = tagsInOrder.removeFirst();
+                tagBySource.remove((InetSocketAddress) eldest[1], (InetAddress) eldest[0]);
+            }
+        }
+        return tag;
+    }
+
+    // ---- packet thread -----------------------------------------------------------------------------------------
+
+    /**
+     * A new authenticated 1-RTT packet, before Kwik processes its frames.
+     *
+     * @return false to drop it (its source can no longer be known)
+     */
+    boolean onPacket(QuicPacket packet, InetAddress presentedAddress, long nowNanos) {
+        InetSocketAddress source = sourceOf(presentedAddress);
+        if (source == null) {
+            if (sawTag) {
+                return false;
+            }
+            source = first; // received before this driver tagged anything: from the first address, as Kwik checked
+        } else {
+            sawTag = true;
+        }
+        List<QuicFrame> frames = packet.getFrames();
+        boolean nonProbing = false;
+        boolean pathFrames = false;
+        for (int i = 0, n = frames.size(); i < n; i++) {
+            QuicFrame frame = frames.get(i);
+            if (frame instanceof PathChallengeFrame || frame instanceof PathResponseFrame) {
+                pathFrames = true;
+            } else if (!(frame instanceof Padding || frame instanceof NewConnectionIdFrame)) {
+                nonProbing = true; // RFC 9000 9.1: all other frames are non-probing
+            }
+        }
+        Long number = packet.getPacketNumber();
+        boolean highest = number != null && number > largestPacketNumber;
+        if (highest) {
+            largestPacketNumber = number;
+        }
+        byte[] destinationId = packet.getDestinationConnectionId();
+        boolean fromActive = source.equals(activeRemote);
+        if (fromActive && !pathFrames && activeValidated) {
+            rememberIdOnActivePath(destinationId);
+            return true; // the common case: nothing for the path manager to do
+        }
+        boolean keptId = idOnActivePath == null || Arrays.equals(destinationId, idOnActivePath);
+        List<ServerPathAction> actions;
+        Tuple tuple = new Tuple(local, source);
+        synchronized (this) {
+            actions = new java.util.ArrayList<>(manager.onDatagram(nowNanos, tuple, packet.getSize(), nonProbing,
+                    highest, keptId, Duration.ofMillis(Math.max(1, KwikInternals.ptoMillis(connection)))));
+            if (pathFrames) {
+                for (int i = 0, n = frames.size(); i < n; i++) {
+                    if (frames.get(i) instanceof PathResponseFrame response) {
+                        // RFC 9000 8.2.3: a response on any path validates the path its challenge was sent on.
+                        actions.addAll(manager.onPathResponse(nowNanos, response.getData()));
+                    }
+                }
+            }
+        }
+        if (source.equals(activeRemote) || actions.stream().anyMatch(a -> a instanceof ServerPathAction.SendOn)) {
+            rememberIdOnActivePath(destinationId);
+        }
+        perform(actions, true);
+        if (pathFrames) {
+            answerChallengesOnTheirPath(frames, source);
+        }
+        releaseHeld();
+        schedule();
+        return true;
+    }
+
+    private void rememberIdOnActivePath(byte[] destinationId) {
+        if (idOnActivePath == null || !Arrays.equals(destinationId, idOnActivePath)) {
+            idOnActivePath = destinationId.clone();
+        }
+    }
+
+    private InetSocketAddress sourceOf(InetAddress presented) {
+        if (presented == lastTag) {
+            return lastTagSource;
+        }
+        synchronized (tagsInOrder) {
+            for (Object[] entry : tagsInOrder) {
+                if (entry[0] == presented) {
+                    lastTag = presented;
+                    lastTagSource = (InetSocketAddress) entry[1];
+                    return lastTagSource;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * RFC 9000 8.2.2: "An endpoint MUST ... send a PATH_RESPONSE frame on the network path where the PATH_CHALLENGE
+     * frame was received." Kwik would answer on the active path, and only when congestion control lets it: a client
+     * that moved away from a dead path still counts the bytes it lost there as in flight, so Kwik's answer waited
+     * until the client gave up (seen in tests). So the challenge is taken out of the packet before Kwik sees it and
+     * answered here, as a probe on the path it came from. If Kwik's frame list cannot be changed, Kwik's answer
+     * stands; a response on any path still validates the peer's path (8.2.3).
+     */
+    private void answerChallengesOnTheirPath(List<QuicFrame> frames, InetSocketAddress source) {
+        for (int i = frames.size() - 1; i >= 0; i--) {
+            if (frames.get(i) instanceof PathChallengeFrame challenge) {
+                try {
+                    frames.remove(i);
+                } catch (UnsupportedOperationException e) {
+                    return;
+                }
+                long budget;
+                synchronized (this) {
+                    budget = manager.remainingBudget(new Tuple(local, source));
+                }
+                KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
+                        challenge.getData(), peerIdLength(), budget, source));
+            }
+        }
+    }
+
+    // ---- timers ------------------------------------------------------------------------------------------------
+
+    private void schedule() {
+        long next;
+        synchronized (this) {
+            next = manager.nextTimerNanos();
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+            if (next == Long.MAX_VALUE || stopped) {
+                return;
+            }
+            long delay = Math.max(0, next - System.nanoTime());
+            timer = BindingThreads.SCHEDULER.schedule(this::onTimer, delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void onTimer() {
+        if (stopped) {
+            return;
+        }
+        try {
+            List<ServerPathAction> actions;
+            synchronized (this) {
+                actions = manager.onTimer(System.nanoTime());
+            }
+            perform(actions, false);
+            releaseHeld();
+            schedule();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "server path timer failed for " + first, e);
+        }
+    }
+
+    // ---- actions -----------------------------------------------------------------------------------------------
+
+    private void perform(List<ServerPathAction> actions, boolean fromPacket) {
+        for (ServerPathAction action : actions) {
+            if (action instanceof ServerPathAction.SendOn sendOn) {
+                moveTo(sendOn.tuple());
+            } else if (action instanceof ServerPathAction.SendPathChallenge challenge) {
+                long budget;
+                synchronized (this) {
+                    budget = manager.remainingBudget(challenge.tuple());
+                }
+                KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE,
+                        challenge.data(), peerIdLength(), budget, challenge.tuple().remote()));
+                if (fromPacket) {
+                    observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
+                }
+            } else if (action instanceof ServerPathAction.ResetRecovery) {
+                KwikInternals.resetRecovery(connection);
+            } else if (action instanceof ServerPathAction.UseFreshClientId fresh) {
+                byte[][] ids = KwikInternals.serverUseNextPeerId(connection);
+                if (ids == null) {
+                    LOG.log(System.Logger.Level.WARNING, "client " + fresh.tuple().remote()
+                            + " moved but left no unused connection ID; the old one stays in use");
+                } else {
+                    observers.forEach(o -> o.peerIdChanged(ConnectionId.of(ids[0]), ConnectionId.of(ids[1]),
+                            fresh.tuple()));
+                }
+            } else if (action instanceof ServerPathAction.PathValidated validated) {
+                observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
+            } else if (action instanceof ServerPathAction.ValidationFailed failed) {
+                observers.forEach(o -> o.validationFailed(failed.tuple()));
+            } else if (action instanceof ServerPathAction.Migrated migrated) {
+                synchronized (this) {
+                    if (migrated.to().equals(activeTuple)) {
+                        activeValidated = true;
+                    }
+                }
+                observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,
+                        MigrationState.MIGRATION_COMPLETE, migrated.to()));
+            } else if (action instanceof ServerPathAction.FellBack fellBack) {
+                observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,
+                        MigrationState.MIGRATION_ABANDONED, fellBack.failed()));
+            }
+        }
+    }
+
+    private void moveTo(Tuple tuple) {
+        Tuple previous;
+        boolean validated;
+        synchronized (this) {
+            previous = activeTuple;
+            activeTuple = tuple;
+            activeRemote = tuple.remote();
+            validated = manager.isValidated(tuple);
+            activeValidated = validated;
+            // The interop runner's rule, and the spirit of RFC 9000 9.3: the first packet on a new path is the
+            // challenge; what Kwik sends meanwhile waits.
+            challengePendingOnActive = !validated;
+            holding = !validated || !held.isEmpty();
+        }
+        if (!previous.equals(tuple) && !validated) {
+            observers.forEach(o -> o.stateChanged(null, MigrationState.MIGRATION_STARTED, tuple));
+        }
+    }
+
+    private int peerIdLength() {
+        return connection.getDestinationConnectionId().length;
+    }
+
+    // ---- sender thread -----------------------------------------------------------------------------------------
+
+    /** Sends a datagram Kwik addressed to the first client address: on the right path, within its budget. */
+    void send(DatagramPacket packet) throws IOException {
+        InetSocketAddress routed = RoutedProbeFrame.takeRoute();
+        if (routed == null && !holding && activeValidated) {
+            InetSocketAddress to = activeRemote;
+            if (to != first) {
+                packet.setSocketAddress(to);
+            }
+            socket.sendOut(packet);
+            return;
+        }
+        synchronized (this) {
+            if (routed != null) {
+                if (manager.canSend(new Tuple(local, routed), packet.getLength())) {
+                    packet.setSocketAddress(routed);
+                    socket.sendOut(packet);
+                    if (routed.equals(activeRemote)) {
+                        challengePendingOnActive = false;
+                    }
+                } else {
+                    probesDropped++;
+                }
+            } else if (!challengePendingOnActive && held.isEmpty() && manager.canSend(activeTuple, packet.getLength())) {
+                packet.setSocketAddress(activeRemote);
+                socket.sendOut(packet);
+            } else {
+                hold(packet);
+            }
+        }
+        if (routed != null) {
+            releaseHeld();
+        }
+    }
+
+    private void hold(DatagramPacket packet) {
+        if (held.size() >= MAX_HELD_DATAGRAMS) {
+            held.removeFirst();
+            heldDropped++;
+        }
+        held.addLast(Arrays.copyOfRange(packet.getData(), packet.getOffset(), packet.getOffset() + packet.getLength()));
+        holding = true;
+    }
+
+    /** Sends held datagrams to the active path as far as its budget allows now. */
+    private void releaseHeld() {
+        synchronized (this) {
+            while (!held.isEmpty() && !challengePendingOnActive
+                    && manager.canSend(activeTuple, held.peekFirst().length)) {
+                byte[] datagram = held.removeFirst();
+                try {
+                    socket.sendOut(new DatagramPacket(datagram, datagram.length, activeRemote));
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "cannot send to " + activeRemote + ": " + e);
+                }
+            }
+            holding = !held.isEmpty() || !activeValidated;
+        }
+    }
+
+    /** Counters for tests and reports: {held datagrams dropped, probes dropped for lack of budget}. */
+    synchronized long[] dropCounters() {
+        return new long[]{heldDropped, probesDropped};
+    }
+
+    synchronized int trackedPaths() {
+        return manager.trackedPaths();
+    }
+}
