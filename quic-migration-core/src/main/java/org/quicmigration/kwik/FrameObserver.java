@@ -69,11 +69,13 @@ final class FrameObserver extends NullLogger {
                 KwikInternals.keepRttAboveZero(connection.rttEstimator());
             }
             List<QuicFrame> frames = packet.getFrames();
+            boolean ackEliciting = false;
             for (int i = 0, n = frames.size(); i < n; i++) {
                 QuicFrame frame = frames.get(i);
                 if (connection == null) {
                     break; // a server connection still in its handshake: nothing to observe yet
                 }
+                ackEliciting |= !(frame instanceof tech.kwik.core.frame.AckFrame || frame instanceof tech.kwik.core.frame.Padding);
                 if (frame instanceof DataBlockedFrame blocked) {
                     connection.stallGuard().peerDataBlocked(blocked);
                 } else if (frame instanceof StreamDataBlockedFrame blocked) {
@@ -95,6 +97,9 @@ final class FrameObserver extends NullLogger {
                     KwikInternals.sendProbe(connection.kwik(), RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
                             challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null));
                 }
+            }
+            if (connection != null && tracedClient != null) {
+                connection.stallGuard().packetReceived(ackEliciting);
             }
         } catch (RuntimeException e) {
             // Observation must never disturb Kwik's receiver thread.

@@ -34,7 +34,7 @@ public final class KwikClients {
         AtomicReference<KwikConnection> holder = new AtomicReference<>();
         QuicClientConnectionImpl connection = build(settings, portUnreachable, socket, holder);
         KwikConnection result = new KwikConnection(connection,
-                (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), StallGuard.start(connection));
+                (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), StallGuard.start(connection, true));
         holder.set(result);
         connection.setPeerInitiatedStreamCallback(result::peerOpenedStream);
 

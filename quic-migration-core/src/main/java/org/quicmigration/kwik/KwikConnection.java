@@ -133,7 +133,9 @@ public final class KwikConnection {
     /** What Kwik's send side holds right now, for stall reports in tests and logs. */
     public String describeSendSide() {
         ClientMigrationDriver driver = migrationDriver;
+        ServerMigrationDriver server = serverDriver;
         return KwikInternals.describeSendSide(connection) + (driver == null ? "" : "; " + driver.describeSocket())
+                + (server == null ? "" : "; " + server.describe())
                 + "; guard restored " + sendRequestsRestored()
                 + " requests, re-sent " + creditReadvertised() + " credit frames";
     }

@@ -434,6 +434,14 @@ final class ServerMigrationDriver {
         return new long[]{heldDropped, probesDropped};
     }
 
+    /** The driver's state, for stall reports. */
+    synchronized String describe() {
+        return "server path: active " + activeTuple.remote() + (activeValidated ? " (validated)" : " (unvalidated, budget "
+                + manager.remainingBudget(activeTuple) + ")") + ", challenge pending " + challengePendingOnActive
+                + ", held " + held.size() + ", held dropped " + heldDropped + ", probes dropped " + probesDropped
+                + ", paths " + manager.trackedPaths();
+    }
+
     synchronized int trackedPaths() {
         return manager.trackedPaths();
     }

@@ -2,11 +2,15 @@ package org.quicmigration.examples;
 
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingConnection;
+import org.quicmigration.MigrationException;
+import org.quicmigration.MigrationResult;
 
 /** Small pieces the examples share. */
 final class Examples {
@@ -36,6 +40,27 @@ final class Examples {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (connection.spareConnectionIds() == 0 && System.nanoTime() < deadline) {
             Thread.sleep(1);
+        }
+    }
+
+    /**
+     * Migrates, retrying for at most 5 s while the handshake is not confirmed yet: connect() returns when the
+     * client's handshake is complete, and the server's HANDSHAKE_DONE, which confirms it (RFC 9001 4.1.2), may still
+     * be on its way; RFC 9000 9 forbids migrating before it.
+     */
+    static MigrationResult migrate(MigratingConnection connection, InetSocketAddress to) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            try {
+                return connection.migrate(to).get(10, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                boolean early = e.getCause() instanceof MigrationException refused
+                        && refused.reason() == MigrationException.Reason.HANDSHAKE_NOT_CONFIRMED;
+                if (!early || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(5);
+            }
         }
     }
 }

@@ -60,7 +60,7 @@ public final class WifiToCellular {
 
                 Examples.awaitSpareConnectionId(connection);
                 print(start, "network change: moving to cellular (" + cellular.getHostAddress() + ")");
-                MigrationResult result = connection.migrate(new InetSocketAddress(cellular, 0)).get(10, TimeUnit.SECONDS);
+                MigrationResult result = Examples.migrate(connection, new InetSocketAddress(cellular, 0));
                 print(start, String.format("migrated in %.1f ms, path validated in %.1f ms (round trip of PATH_CHALLENGE)",
                         millis(result.total()), millis(result.validationRoundTrip())));
                 print(start, "destination connection ID " + result.oldDestinationId() + " -> " + result.newDestinationId()
