@@ -335,6 +335,16 @@ public final class MigratingConnection implements AutoCloseable {
         return new long[]{connection.sendRequestsRestored(), connection.creditReadvertised()};
     }
 
+    /** Server side, test hook: starts remembering what the first datagram to each client address carried. */
+    void recordFirstSends() {
+        connection.recordFirstSends();
+    }
+
+    /** Server side, test hook: per client address, "PATH_CHALLENGE", "PATH_RESPONSE" or "other". */
+    java.util.Map<InetSocketAddress, String> firstSends() {
+        return connection.firstSends();
+    }
+
     /** Server side: how many client paths the connection tracks now (0 without migration support); for tests. */
     int trackedPaths() {
         return connection.serverTrackedPaths();

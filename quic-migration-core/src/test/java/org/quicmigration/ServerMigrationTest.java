@@ -35,9 +35,15 @@ class ServerMigrationTest {
     @CsvSource({"port, 1000", "port, 300", "port, 100", "address, 1000", "address, 300", "address, 100"})
     void aServerFollowsAClientThroughNatRebindingsDuringATransfer(String what, int intervalMillis) throws Exception {
         List<MigrationEvent> events = new CopyOnWriteArrayList<>();
-        try (MigrationServer server = Echo.serverBuilder().migrationListener(events::add).start();
+        java.util.concurrent.CompletableFuture<MigratingConnection> serverSide = new java.util.concurrent.CompletableFuture<>();
+        try (MigrationServer server = Echo.serverBuilder().migrationListener(events::add).onConnection(c -> {
+                 c.recordFirstSends();
+                 serverSide.complete(c);
+                 Echo.serve(c);
+             }).start();
              RebindingRelay nat = new RebindingRelay(server.localAddress(), HOME);
              MigratingConnection connection = Echo.client(server).server(nat.address()).build().connect()) {
+            InetSocketAddress firstBinding = nat.outsideAddress();
             byte[] data = Echo.randomBytes(6 * 1024 * 1024, intervalMillis);
             ScheduledExecutorService rebinder = Executors.newSingleThreadScheduledExecutor();
             boolean[] flip = {false};
@@ -81,12 +87,19 @@ class ServerMigrationTest {
             // After the last rebinding the server must end up on the client's current binding, validated.
             byte[] more = Echo.randomBytes(100_000, 1);
             assertThat(Echo.exchange(connection, more)).isEqualTo(Echo.sha256(more));
-            MigratingConnection onServer = Echo.lastServerConnection();
+            MigratingConnection onServer = serverSide.get(5, TimeUnit.SECONDS);
             InetSocketAddress current = nat.outsideAddress();
             Await.until(() -> onServer.peerAddress().equals(current), 5_000,
                     "the server sends to the client's newest binding " + current + ", not " + onServer.peerAddress());
             Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted
                     && e.path().remote().equals(current)), 5_000, "a MigrationCompleted event for " + current);
+            // The QUIC interop runner's rule for rebind-port and rebind-addr: the server's first packet on every new
+            // 4-tuple carries PATH_CHALLENGE.
+            java.util.Map<InetSocketAddress, String> firstSends = new java.util.HashMap<>(onServer.firstSends());
+            firstSends.remove(firstBinding);
+            assertThat(firstSends).as("new client addresses the server sent to").isNotEmpty();
+            assertThat(firstSends).as("what the server's first datagram to each new client address carried")
+                    .allSatisfy((address, first) -> assertThat(first).isEqualTo("PATH_CHALLENGE"));
         }
     }
 

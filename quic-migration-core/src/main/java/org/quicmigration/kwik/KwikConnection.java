@@ -204,6 +204,20 @@ public final class KwikConnection {
         return server == null ? 0 : server.trackedPaths();
     }
 
+    /** Server side, test hook: starts remembering the first datagram sent to each client address. */
+    public void recordFirstSends() {
+        ServerMigrationDriver server = serverDriver;
+        if (server != null) {
+            server.recordFirstSends();
+        }
+    }
+
+    /** Server side, test hook: what the first datagram sent to each client address carried. */
+    public java.util.Map<InetSocketAddress, String> firstSends() {
+        ServerMigrationDriver server = serverDriver;
+        return server == null ? java.util.Map.of() : server.firstSends();
+    }
+
     void serverDriver(ServerMigrationDriver driver) {
         this.serverDriver = driver;
     }

@@ -28,7 +28,7 @@ final class RoutedProbeFrame extends QuicFrame {
     /** Room left for an ACK frame Kwik may put in front of a probe frame. */
     private static final int ACK_ALLOWANCE = 48;
 
-    private static final ThreadLocal<InetSocketAddress> ROUTE = new ThreadLocal<>();
+    private static final ThreadLocal<RoutedProbeFrame> ROUTE = new ThreadLocal<>();
 
     private final int type;
     private final byte[] data;
@@ -65,9 +65,9 @@ final class RoutedProbeFrame extends QuicFrame {
         this.target = target;
     }
 
-    /** The route left by the last probe serialised on this thread, cleared by taking it; null if none. */
-    static InetSocketAddress takeRoute() {
-        InetSocketAddress route = ROUTE.get();
+    /** The probe serialised last on this thread, if it names a target; cleared by taking it; null if none. */
+    static RoutedProbeFrame takeRoute() {
+        RoutedProbeFrame route = ROUTE.get();
         if (route != null) {
             ROUTE.remove();
         }
@@ -76,6 +76,10 @@ final class RoutedProbeFrame extends QuicFrame {
 
     InetSocketAddress target() {
         return target;
+    }
+
+    boolean isChallenge() {
+        return type == PATH_CHALLENGE;
     }
 
     @Override
@@ -91,7 +95,7 @@ final class RoutedProbeFrame extends QuicFrame {
             buffer.put((byte) 0); // PADDING frames (RFC 9000 19.1)
         }
         if (target != null) {
-            ROUTE.set(target);
+            ROUTE.set(this);
         }
     }
 

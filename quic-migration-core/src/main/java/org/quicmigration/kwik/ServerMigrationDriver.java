@@ -85,6 +85,7 @@ final class ServerMigrationDriver {
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
+    private volatile java.util.Map<InetSocketAddress, String> firstSends;
 
     ServerMigrationDriver(ServerConnectionImpl connection, ServerPathSocket socket, InetSocketAddress local,
                           InetSocketAddress first, ServerSettings settings, RandomGenerator random) {
@@ -350,14 +351,15 @@ final class ServerMigrationDriver {
         boolean validated;
         synchronized (this) {
             previous = activeTuple;
-            activeTuple = tuple;
-            activeRemote = tuple.remote();
             validated = manager.isValidated(tuple);
-            activeValidated = validated;
             // The interop runner's rule, and the spirit of RFC 9000 9.3: the first packet on a new path is the
-            // challenge; what Kwik sends meanwhile waits.
+            // challenge; what Kwik sends meanwhile waits. The flags are written before the address: the sender's
+            // lock-free fast path reads the address first, so if it sees the new address it also sees the flags.
+            activeValidated = validated;
             challengePendingOnActive = !validated;
             holding = !validated || !held.isEmpty();
+            activeTuple = tuple;
+            activeRemote = tuple.remote();
         }
         if (!previous.equals(tuple) && !validated) {
             observers.forEach(o -> o.stateChanged(null, MigrationState.MIGRATION_STARTED, tuple));
@@ -372,11 +374,15 @@ final class ServerMigrationDriver {
 
     /** Sends a datagram Kwik addressed to the first client address: on the right path, within its budget. */
     void send(DatagramPacket packet) throws IOException {
-        InetSocketAddress routed = RoutedProbeFrame.takeRoute();
+        RoutedProbeFrame probe = RoutedProbeFrame.takeRoute();
+        InetSocketAddress routed = probe == null ? null : probe.target();
+        InetSocketAddress to = activeRemote; // read before the flags; see moveTo
         if (routed == null && !holding && activeValidated) {
-            InetSocketAddress to = activeRemote;
             if (to != first) {
                 packet.setSocketAddress(to);
+            }
+            if (firstSends != null) {
+                recordFirstSend(to, null);
             }
             socket.sendOut(packet);
             return;
@@ -385,6 +391,7 @@ final class ServerMigrationDriver {
             if (routed != null) {
                 if (manager.canSend(new Tuple(local, routed), packet.getLength())) {
                     packet.setSocketAddress(routed);
+                    recordFirstSend(routed, probe);
                     socket.sendOut(packet);
                     if (routed.equals(activeRemote)) {
                         challengePendingOnActive = false;
@@ -394,6 +401,7 @@ final class ServerMigrationDriver {
                 }
             } else if (!challengePendingOnActive && held.isEmpty() && manager.canSend(activeTuple, packet.getLength())) {
                 packet.setSocketAddress(activeRemote);
+                recordFirstSend(activeRemote, null);
                 socket.sendOut(packet);
             } else {
                 hold(packet);
@@ -419,6 +427,7 @@ final class ServerMigrationDriver {
             while (!held.isEmpty() && !challengePendingOnActive
                     && manager.canSend(activeTuple, held.peekFirst().length)) {
                 byte[] datagram = held.removeFirst();
+                recordFirstSend(activeRemote, null);
                 try {
                     socket.sendOut(new DatagramPacket(datagram, datagram.length, activeRemote));
                 } catch (IOException e) {
@@ -426,6 +435,27 @@ final class ServerMigrationDriver {
                 }
             }
             holding = !held.isEmpty() || !activeValidated;
+        }
+    }
+
+    /**
+     * Test hook: from now on, remembers for each client address what the first datagram sent there was, to check
+     * the QUIC interop runner's rule that the first packet on a new path carries PATH_CHALLENGE. Bounded.
+     */
+    void recordFirstSends() {
+        firstSends = new ConcurrentHashMap<>();
+    }
+
+    /** Per client address: "PATH_CHALLENGE", "PATH_RESPONSE" or "other", for the first datagram sent there. */
+    java.util.Map<InetSocketAddress, String> firstSends() {
+        java.util.Map<InetSocketAddress, String> record = firstSends;
+        return record == null ? java.util.Map.of() : java.util.Map.copyOf(record);
+    }
+
+    private void recordFirstSend(InetSocketAddress to, RoutedProbeFrame probe) {
+        java.util.Map<InetSocketAddress, String> record = firstSends;
+        if (record != null && record.size() < 10_000) {
+            record.putIfAbsent(to, probe == null ? "other" : probe.isChallenge() ? "PATH_CHALLENGE" : "PATH_RESPONSE");
         }
     }
 
