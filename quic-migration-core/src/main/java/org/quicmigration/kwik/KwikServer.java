@@ -26,6 +26,12 @@ public final class KwikServer implements AutoCloseable {
     private static final java.time.Duration CLOSE_TIMEOUT = java.time.Duration.ofSeconds(2);
 
     private static final int CONNECTION_ID_LENGTH = 8;
+    /**
+     * Unidirectional streams a client may open; left unread (the public API offers bidirectional streams only).
+     * HTTP/3 clients (ngtcp2's among them) open their control and QPACK streams at once and close the connection if
+     * they cannot; the flow-control window bounds what they can buffer here.
+     */
+    private static final int PEER_UNIDIRECTIONAL_STREAMS = 3;
 
     private final ServerConnector connector;
     private final ServerPathSocket socket;
@@ -53,7 +59,7 @@ public final class KwikServer implements AutoCloseable {
             ServerConnectionConfig config = ServerConnectionConfig.builder()
                     .maxIdleTimeout((int) Math.min(Integer.MAX_VALUE, settings.idleTimeout().toMillis()))
                     .maxOpenPeerInitiatedBidirectionalStreams(settings.maxStreamsPerConnection())
-                    .maxOpenPeerInitiatedUnidirectionalStreams(0)
+                    .maxOpenPeerInitiatedUnidirectionalStreams(PEER_UNIDIRECTIONAL_STREAMS)
                     .maxBidirectionalStreamBufferSize(settings.streamReceiveWindow())
                     .maxConnectionBufferSize(settings.streamReceiveWindow() * 4)
                     .connectionIdLength(CONNECTION_ID_LENGTH)

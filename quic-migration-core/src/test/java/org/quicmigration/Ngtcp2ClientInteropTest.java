@@ -1,0 +1,137 @@
+package org.quicmigration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import tech.kwik.core.QuicConnection;
+import tech.kwik.core.QuicStream;
+
+/**
+ * Our server against an independent client, ngtcp2's {@code gtlsclient} (Debian package ngtcp2-client, which
+ * .ci/run installs; skipped, loudly, where it is missing): the client migrates actively
+ * ({@code --change-local-addr}, possible because our server no longer sends disable_active_migration), or is
+ * NAT-rebound ({@code --nat-rebinding}: a new port, no validation of its own), then downloads 5 MB over HTTP/3.
+ * The server must follow it and the bytes must arrive intact.
+ *
+ * <p>gtlsclient speaks HTTP/3 only; the test answers with a minimal HTTP/3 responder: a control stream with an
+ * empty SETTINGS frame, and for every request stream a HEADERS frame with ":status: 200" (QPACK static entry 25)
+ * and the body in DATA frames. The request itself is read and ignored.
+ */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class Ngtcp2ClientInteropTest {
+
+    private static final Path GTLSCLIENT = Path.of("/usr/bin/gtlsclient");
+    private static final int BODY_SIZE = 5 * 1024 * 1024;
+    private static final byte[] BODY = Echo.randomBytes(BODY_SIZE, 99);
+
+    @TempDir
+    Path directory;
+
+    @BeforeEach
+    void requireGtlsclient() {
+        Assumptions.assumeTrue(Files.isExecutable(GTLSCLIENT),
+                "SKIPPED: " + GTLSCLIENT + " not installed (apt-get install ngtcp2-client); .ci/run installs it");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"active migration", "NAT rebinding"})
+    void gtlsclientMovesAndDownloadsFiveMegabytesIntact(String how) throws Exception {
+        List<MigrationEvent> events = new CopyOnWriteArrayList<>();
+        try (MigrationServer server = MigrationServer.builder()
+                .bindAddress(new InetSocketAddress(Echo.LOOPBACK, 0))
+                .selfSignedCertificate("localhost")
+                .applicationProtocol("h3")
+                .migrationListener(events::add)
+                .onConnection(Ngtcp2ClientInteropTest::respondWithBody)
+                .start()) {
+            int port = server.localAddress().getPort();
+            Path downloads = Files.createDirectories(directory.resolve("downloads"));
+            Path log = directory.resolve("gtlsclient.log");
+            List<String> command = new ArrayList<>(List.of(GTLSCLIENT.toString(), "--no-quic-dump", "--no-http-dump",
+                    "--exit-on-all-streams-close", "--download=" + downloads, "--change-local-addr=100ms",
+                    "--delay-stream=400ms", "--timeout=10s"));
+            if (how.equals("NAT rebinding")) {
+                command.add("--nat-rebinding");
+            }
+            command.addAll(List.of("127.0.0.1", String.valueOf(port), "https://localhost:" + port + "/body"));
+            Process client = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                boolean finished = client.waitFor(60, TimeUnit.SECONDS);
+                String output = tail(log);
+                assertThat(finished).as("gtlsclient finished; its log ends with:%n%s", output).isTrue();
+                assertThat(client.exitValue()).as("gtlsclient's exit code; its log ends with:%n%s", output).isZero();
+                Path body = downloads.resolve("body");
+                assertThat(body).as("downloaded file; log:%n%s", output).exists();
+                assertThat(Echo.sha256(Files.readAllBytes(body))).as("SHA-256 of the 5 MB body")
+                        .isEqualTo(Echo.sha256(BODY));
+                Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted), 5_000,
+                        "the server followed gtlsclient to its new address; events " + events);
+            } finally {
+                client.destroy();
+                if (!client.waitFor(5, TimeUnit.SECONDS)) {
+                    client.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private static void respondWithBody(MigratingConnection connection) {
+        try {
+            QuicStream control = connection.unwrap(QuicConnection.class).createStream(false);
+            OutputStream controlOut = control.getOutputStream();
+            controlOut.write(new byte[]{0x00, 0x04, 0x00}); // control stream type, SETTINGS (empty); kept open
+            controlOut.flush();
+            while (true) {
+                BidirectionalStream stream = connection.acceptStream(java.time.Duration.ofMinutes(1));
+                Thread worker = new Thread(() -> respond(stream), "h3-response");
+                worker.setDaemon(true);
+                worker.start();
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            // the connection ended
+        }
+    }
+
+    private static void respond(BidirectionalStream stream) {
+        try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
+            in.readAllBytes(); // the request: HEADERS, then FIN
+            out.write(new byte[]{0x01, 0x03, 0x00, 0x00, (byte) (0xC0 | 25)}); // HEADERS: :status 200
+            int chunk = 64 * 1024;
+            for (int offset = 0; offset < BODY.length; offset += chunk) {
+                int length = Math.min(chunk, BODY.length - offset);
+                out.write(new byte[]{0x00, (byte) (0x80 | (length >>> 24)), (byte) (length >>> 16), (byte) (length >>> 8),
+                        (byte) length}); // DATA frame, its length as a 4-byte variable-length integer
+                out.write(BODY, offset, length);
+            }
+        } catch (IOException e) {
+            // the connection ended
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+}
