@@ -52,7 +52,11 @@ class Ngtcp2ClientInteropTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"active migration", "NAT rebinding"})
+    // Not here: a NAT rebinding in the middle of the download. gtlsclient then ignores the server's packets to its
+    // old port ("ignore packet from unknown path") and, with nothing of its own in flight, never sends from the new
+    // one, so no server can learn the new address; the connection idles out. (Our client sends a PING after such a
+    // silence; see StallGuard.) Measured: 3 of 3 runs, 14 packets ignored, no datagram from the new port.
+    @ValueSource(strings = {"active migration", "NAT rebinding", "active migration during the download"})
     void gtlsclientMovesAndDownloadsFiveMegabytesIntact(String how) throws Exception {
         List<MigrationEvent> events = new CopyOnWriteArrayList<>();
         try (MigrationServer server = MigrationServer.builder()
@@ -66,9 +70,13 @@ class Ngtcp2ClientInteropTest {
             Path downloads = Files.createDirectories(directory.resolve("downloads"));
             Path log = directory.resolve("gtlsclient.log");
             List<String> command = new ArrayList<>(List.of(GTLSCLIENT.toString(), "--no-quic-dump", "--no-http-dump",
-                    "--exit-on-all-streams-close", "--download=" + downloads, "--change-local-addr=100ms",
-                    "--delay-stream=400ms", "--timeout=10s"));
-            if (how.equals("NAT rebinding")) {
+                    "--exit-on-all-streams-close", "--download=" + downloads, "--timeout=10s"));
+            if (how.endsWith("during the download")) {
+                command.add("--change-local-addr=50ms"); // the 5 MB take longer than that on this server
+            } else {
+                command.addAll(List.of("--change-local-addr=100ms", "--delay-stream=400ms"));
+            }
+            if (how.startsWith("NAT rebinding")) {
                 command.add("--nat-rebinding");
             }
             command.addAll(List.of("127.0.0.1", String.valueOf(port), "https://localhost:" + port + "/body"));
@@ -80,10 +88,19 @@ class Ngtcp2ClientInteropTest {
                 assertThat(client.exitValue()).as("gtlsclient's exit code; its log ends with:%n%s", output).isZero();
                 Path body = downloads.resolve("body");
                 assertThat(body).as("downloaded file; log:%n%s", output).exists();
-                assertThat(Echo.sha256(Files.readAllBytes(body))).as("SHA-256 of the 5 MB body")
+                MigratingConnection onServer = lastConnection;
+                assertThat(Echo.sha256(Files.readAllBytes(body))).as("SHA-256 of the 5 MB body (%d bytes arrived);"
+                                + " server: %s; events %s; log:%n%s", Files.size(body),
+                                onServer == null ? "none" : onServer.describeSendSide(), events, output)
                         .isEqualTo(Echo.sha256(BODY));
                 Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted), 5_000,
                         "the server followed gtlsclient to its new address; events " + events);
+                if (how.endsWith("during the download")) {
+                    java.time.Instant moved = events.stream().filter(e -> e instanceof MigrationEvent.MigrationStarted)
+                            .map(MigrationEvent::time).findFirst().orElseThrow();
+                    assertThat(moved).as("the client moved after the response started and before it was all written")
+                            .isAfter(responseStarted).isBefore(responseWritten);
+                }
             } finally {
                 client.destroy();
                 if (!client.waitFor(5, TimeUnit.SECONDS)) {
@@ -93,7 +110,12 @@ class Ngtcp2ClientInteropTest {
         }
     }
 
+    private static volatile MigratingConnection lastConnection;
+    private static volatile java.time.Instant responseStarted;
+    private static volatile java.time.Instant responseWritten;
+
     private static void respondWithBody(MigratingConnection connection) {
+        lastConnection = connection;
         try {
             QuicStream control = connection.unwrap(QuicConnection.class).createStream(false);
             OutputStream controlOut = control.getOutputStream();
@@ -113,6 +135,7 @@ class Ngtcp2ClientInteropTest {
     private static void respond(BidirectionalStream stream) {
         try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
             in.readAllBytes(); // the request: HEADERS, then FIN
+            responseStarted = java.time.Instant.now();
             out.write(new byte[]{0x01, 0x03, 0x00, 0x00, (byte) (0xC0 | 25)}); // HEADERS: :status 200
             int chunk = 64 * 1024;
             for (int offset = 0; offset < BODY.length; offset += chunk) {
@@ -121,6 +144,8 @@ class Ngtcp2ClientInteropTest {
                         (byte) length}); // DATA frame, its length as a 4-byte variable-length integer
                 out.write(BODY, offset, length);
             }
+            out.flush();
+            responseWritten = java.time.Instant.now();
         } catch (IOException e) {
             // the connection ended
         }
