@@ -111,7 +111,13 @@ public final class MigratingConnection implements AutoCloseable {
                 "interface " + networkInterface.getName() + " has no " + (ipv4 ? "IPv4" : "IPv6") + " address", null));
     }
 
-    /** Adds a listener for this connection's path and migration events. */
+    /**
+     * Adds a listener for this connection's path and migration events. On a client they follow {@link #migrate}
+     * calls and the server's preferred address; on a server they report the client appearing at a new address
+     * ({@link MigrationEvent.MigrationStarted}), the validation of that address and of the previous one, and the
+     * outcome ({@link MigrationEvent.MigrationCompleted} or, after a failed validation,
+     * {@link MigrationEvent.MigrationAbandoned}).
+     */
     public void addMigrationListener(MigrationListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
@@ -187,7 +193,11 @@ public final class MigratingConnection implements AutoCloseable {
         return connection.currentLocalAddress();
     }
 
-    /** The peer's address in use now (the server's preferred address once the client moved there). */
+    /**
+     * The peer's address in use now: on a client, the server's preferred address once the client moved there; on a
+     * server, the address the client was last seen at and that the server sends to (it may not be validated yet:
+     * see {@link MigrationEvent.PathValidated}).
+     */
     public InetSocketAddress peerAddress() {
         return connection.currentPeerAddress();
     }
