@@ -82,6 +82,11 @@ final class RoutedProbeFrame extends QuicFrame {
         return type == PATH_CHALLENGE;
     }
 
+    /** The same frame without padding, or null if this one has none: for a path whose budget was too small. */
+    RoutedProbeFrame unpadded() {
+        return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, target);
+    }
+
     @Override
     public int getFrameLength() {
         return 1 + data.length + padding;

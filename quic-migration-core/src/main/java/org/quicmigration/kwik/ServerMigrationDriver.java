@@ -387,6 +387,7 @@ final class ServerMigrationDriver {
             socket.sendOut(packet);
             return;
         }
+        RoutedProbeFrame retry = null;
         synchronized (this) {
             if (routed != null) {
                 if (manager.canSend(new Tuple(local, routed), packet.getLength())) {
@@ -397,7 +398,11 @@ final class ServerMigrationDriver {
                         challengePendingOnActive = false;
                     }
                 } else {
+                    // Kwik put more in the probe's packet (a large ACK frame) than the padding left room for. Try
+                    // again at once without padding (RFC 9000 8.2.1 allows that when the budget is short) rather
+                    // than wait for the validation's retransmission timer: everything for this path waits on it.
                     probesDropped++;
+                    retry = probe.unpadded();
                 }
             } else if (!challengePendingOnActive && held.isEmpty() && manager.canSend(activeTuple, packet.getLength())) {
                 packet.setSocketAddress(activeRemote);
@@ -406,6 +411,9 @@ final class ServerMigrationDriver {
             } else {
                 hold(packet);
             }
+        }
+        if (retry != null) {
+            KwikInternals.sendProbe(connection, retry);
         }
         if (routed != null) {
             releaseHeld();
