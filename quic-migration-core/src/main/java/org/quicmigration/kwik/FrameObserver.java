@@ -91,9 +91,7 @@ final class FrameObserver extends NullLogger {
                     // RFC 9000 8.2.2: answer at once. Kwik's own answer waits for congestion control, which after a
                     // move away from a dead path counts the bytes lost there as in flight; a probe does not wait.
                     // (The server side answers in its path driver, on the path the challenge came from.)
-                    frames.remove(i);
-                    i--;
-                    n--;
+                    frames.set(i, new tech.kwik.core.frame.Padding(1)); // Kwik rejects a packet left with no frames
                     KwikInternals.sendProbe(connection.kwik(), RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
                             challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null));
                 }

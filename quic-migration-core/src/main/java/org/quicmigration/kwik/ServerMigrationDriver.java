@@ -251,7 +251,9 @@ final class ServerMigrationDriver {
         for (int i = frames.size() - 1; i >= 0; i--) {
             if (frames.get(i) instanceof PathChallengeFrame challenge) {
                 try {
-                    frames.remove(i);
+                    // Replaced rather than removed: Kwik closes the connection on a packet left with no frames
+                    // (PROTOCOL_VIOLATION), which an unpadded challenge would be.
+                    frames.set(i, new Padding(1));
                 } catch (UnsupportedOperationException e) {
                     return;
                 }

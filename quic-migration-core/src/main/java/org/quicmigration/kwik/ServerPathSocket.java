@@ -46,6 +46,14 @@ final class ServerPathSocket extends DatagramSocket {
             });
     private final Map<InetSocketAddress, ServerMigrationDriver> driverByFirstAddress = new ConcurrentHashMap<>();
     private volatile Predicate<InetSocketAddress> dropFrom = address -> false;
+    /**
+     * Looking up an ID not seen before scans the live connections, so datagrams with random IDs (garbage, or an
+     * attack) could make the receive thread spend its time scanning. At most this many lookups per second; a
+     * datagram over the limit is handed to Kwik unchanged, which drops it unless it comes from the client's first
+     * address (a legitimate one is then lost once and resent).
+     */
+    private static final int MAX_LOOKUPS_PER_SECOND = 2_000;
+    private final LookupBudget lookups = new LookupBudget(MAX_LOOKUPS_PER_SECOND);
 
     /**
      * @param driverOfConnectionId finds the migration driver of the connection a server connection ID belongs to,
@@ -105,6 +113,9 @@ final class ServerPathSocket extends DatagramSocket {
         ConnectionId id = ConnectionId.of(data, offset + 1, connectionIdLength);
         ServerMigrationDriver driver = driverById.get(id);
         if (driver == null) {
+            if (!lookups.tryAcquire(System.nanoTime())) {
+                return; // too many unknown IDs right now (garbage?): Kwik decides, as for an unknown ID
+            }
             driver = driverOfConnectionId.apply(id.bytes());
             if (driver == null) {
                 return; // unknown, or still in its handshake: Kwik decides
@@ -125,6 +136,29 @@ final class ServerPathSocket extends DatagramSocket {
             }
         }
         super.send(packet);
+    }
+
+    /** A token bucket refilled continuously; used by the receive thread only. */
+    static final class LookupBudget {
+        private final int perSecond;
+        private double tokens;
+        private long lastNanos;
+
+        LookupBudget(int perSecond) {
+            this.perSecond = perSecond;
+            this.tokens = perSecond;
+            this.lastNanos = System.nanoTime();
+        }
+
+        boolean tryAcquire(long nowNanos) {
+            tokens = Math.min(perSecond, tokens + (nowNanos - lastNanos) * perSecond / 1e9);
+            lastNanos = nowNanos;
+            if (tokens < 1) {
+                return false;
+            }
+            tokens -= 1;
+            return true;
+        }
     }
 
     /** Sends without routing: for the drivers. */

@@ -146,9 +146,15 @@ public final class ServerScaleBenchmark {
             try {
                 if (!result.get(90, TimeUnit.SECONDS)) {
                     failed++;
+                    if (failed <= 3) {
+                        System.out.println("echo corrupted");
+                    }
                 }
             } catch (Exception e) {
                 failed++;
+                if (failed <= 3) {
+                    System.out.println("echo failed: " + (e.getCause() != null ? e.getCause() : e));
+                }
             }
         }
         return failed;
