@@ -355,6 +355,11 @@ public final class MigratingConnection implements AutoCloseable {
         return connection.firstSends();
     }
 
+    /** Whether the handshake is confirmed, which a migration needs (RFC 9000 9); for tests. */
+    boolean handshakeConfirmed() {
+        return connection.handshakeConfirmed();
+    }
+
     /** Server side: how many client paths the connection tracks now (0 without migration support); for tests. */
     int trackedPaths() {
         return connection.serverTrackedPaths();

@@ -105,6 +105,7 @@ class ClientMigrationTest {
 
     @Test
     void aHundredMigrationsInARowKeepTheConnectionAndNeverReuseAnId() throws Exception {
+        // (diagnostics on failure: both sides' send state and the server's path state)
         try (MigrationServer server = startServer();
              MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
                      .build().connect()) {
@@ -119,7 +120,14 @@ class ClientMigrationTest {
                 assertThat(connection.localAddress().getAddress()).isEqualTo(target);
                 if (i % 10 == 9) {
                     byte[] data = Echo.randomBytes(64 * 1024, i);
-                    assertThat(Echo.exchange(connection, data)).as("echo after migration %d", i).isEqualTo(Echo.sha256(data));
+                    byte[] digest;
+                    try {
+                        digest = Echo.exchange(connection, data);
+                    } catch (Exception e) {
+                        throw new AssertionError("echo after migration " + i + " failed; client: "
+                                + connection.describeSendSide() + "; server: " + Echo.lastServerConnectionState(), e);
+                    }
+                    assertThat(digest).as("echo after migration %d", i).isEqualTo(Echo.sha256(data));
                 }
             }
         }
@@ -306,6 +314,9 @@ class ClientMigrationTest {
     static void awaitSpare(MigratingConnection connection) throws InterruptedException {
         try {
             Await.until(() -> connection.spareConnectionIds() > 0, 5_000, "the server gives a spare connection ID");
+            // connect() returns when the client's handshake completes; HANDSHAKE_DONE, which confirms it and allows
+            // migration, may still be on its way (and may come after the spare ID).
+            Await.until(connection::handshakeConfirmed, 5_000, "the handshake is confirmed");
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "; " + connection.describeSendSide(), e);
         }

@@ -198,6 +198,11 @@ public final class KwikConnection {
         return serverDriver;
     }
 
+    /** RFC 9001 4.1.2: whether this connection's handshake is confirmed (a client may migrate only then). */
+    public boolean handshakeConfirmed() {
+        return KwikInternals.handshakeConfirmed(connection);
+    }
+
     /** Server side: how many client paths the connection tracks now; 0 without migration support. */
     public int serverTrackedPaths() {
         ServerMigrationDriver server = serverDriver;

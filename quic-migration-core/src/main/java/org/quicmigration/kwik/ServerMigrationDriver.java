@@ -82,6 +82,7 @@ final class ServerMigrationDriver {
     private boolean challengePendingOnActive;
     private final ArrayDeque<byte[]> held = new ArrayDeque<>();
     private ScheduledFuture<?> timer;
+    private int idToRetire = -1;
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
@@ -321,13 +322,19 @@ final class ServerMigrationDriver {
             } else if (action instanceof ServerPathAction.ResetRecovery) {
                 KwikInternals.resetRecovery(connection);
             } else if (action instanceof ServerPathAction.UseFreshClientId fresh) {
-                byte[][] ids = KwikInternals.serverUseNextPeerId(connection);
+                Object[] ids = KwikInternals.serverUseNextPeerId(connection);
                 if (ids == null) {
                     LOG.log(System.Logger.Level.WARNING, "client " + fresh.tuple().remote()
                             + " moved but left no unused connection ID; the old one stays in use");
                 } else {
-                    observers.forEach(o -> o.peerIdChanged(ConnectionId.of(ids[0]), ConnectionId.of(ids[1]),
-                            fresh.tuple()));
+                    // The ID used before the previous switch is in no packet Kwik is building now: retire it. The
+                    // one just left waits until the new path is validated (see KwikInternals.serverRetirePeerId).
+                    retireWaitingId();
+                    synchronized (this) {
+                        idToRetire = (int) ids[2];
+                    }
+                    observers.forEach(o -> o.peerIdChanged(ConnectionId.of((byte[]) ids[0]),
+                            ConnectionId.of((byte[]) ids[1]), fresh.tuple()));
                 }
             } else if (action instanceof ServerPathAction.PathValidated validated) {
                 observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
@@ -339,12 +346,25 @@ final class ServerMigrationDriver {
                         activeValidated = true;
                     }
                 }
+                retireWaitingId();
                 observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,
                         MigrationState.MIGRATION_COMPLETE, migrated.to()));
             } else if (action instanceof ServerPathAction.FellBack fellBack) {
                 observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,
                         MigrationState.MIGRATION_ABANDONED, fellBack.failed()));
             }
+        }
+    }
+
+    /** Retires the client ID this connection moved away from, if one waits (RFC 9000 9.5, 19.16). */
+    private void retireWaitingId() {
+        int sequence;
+        synchronized (this) {
+            sequence = idToRetire;
+            idToRetire = -1;
+        }
+        if (sequence >= 0) {
+            KwikInternals.serverRetirePeerId(connection, sequence);
         }
     }
 
