@@ -109,10 +109,6 @@ final class RoutedProbeFrame extends QuicFrame {
         return type == PATH_CHALLENGE ? "PathChallengeFrame" : "PathResponseFrame";
     }
 
-    byte[] data() {
-        return data.clone();
-    }
-
     @Override
     public void accept(FrameProcessor processor, QuicPacket packet, PacketMetaData metaData) {
         // only ever sent, never received

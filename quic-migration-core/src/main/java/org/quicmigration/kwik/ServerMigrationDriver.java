@@ -258,12 +258,7 @@ final class ServerMigrationDriver {
                 } catch (UnsupportedOperationException e) {
                     return;
                 }
-                long budget;
-                synchronized (this) {
-                    budget = manager.remainingBudget(new Tuple(local, source));
-                }
-                KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
-                        challenge.getData(), peerIdLength(), budget, source));
+                sendPathFrame(RoutedProbeFrame.PATH_RESPONSE, challenge.getData(), new Tuple(local, source));
             }
         }
     }
@@ -310,12 +305,7 @@ final class ServerMigrationDriver {
             if (action instanceof ServerPathAction.SendOn sendOn) {
                 moveTo(sendOn.tuple());
             } else if (action instanceof ServerPathAction.SendPathChallenge challenge) {
-                long budget;
-                synchronized (this) {
-                    budget = manager.remainingBudget(challenge.tuple());
-                }
-                KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE,
-                        challenge.data(), peerIdLength(), budget, challenge.tuple().remote()));
+                sendPathFrame(RoutedProbeFrame.PATH_CHALLENGE, challenge.data(), challenge.tuple());
                 if (fromPacket) {
                     observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
                 }
@@ -388,8 +378,14 @@ final class ServerMigrationDriver {
         }
     }
 
-    private int peerIdLength() {
-        return connection.getDestinationConnectionId().length;
+    /** Queues a path frame as a probe for {@code tuple}, padded as far as that path's budget allows. */
+    private void sendPathFrame(int type, byte[] data, Tuple tuple) {
+        long budget;
+        synchronized (this) {
+            budget = manager.remainingBudget(tuple);
+        }
+        KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(type, data,
+                connection.getDestinationConnectionId().length, budget, tuple.remote()));
     }
 
     // ---- sender thread -----------------------------------------------------------------------------------------
@@ -487,11 +483,6 @@ final class ServerMigrationDriver {
         if (record != null && record.size() < 10_000) {
             record.putIfAbsent(to, probe == null ? "other" : probe.isChallenge() ? "PATH_CHALLENGE" : "PATH_RESPONSE");
         }
-    }
-
-    /** Counters for tests and reports: {held datagrams dropped, probes dropped for lack of budget}. */
-    synchronized long[] dropCounters() {
-        return new long[]{heldDropped, probesDropped};
     }
 
     /** The driver's state, for stall reports. */
