@@ -418,13 +418,15 @@ final class KwikInternals {
                 set(CC_SLOW_START_THRESHOLD, cc, Long.MAX_VALUE);
                 // Instant.MIN, not null: Kwik compares send times with it (null ended a connection in our trials).
                 set(CC_RECOVERY_START, cc, java.time.Instant.MIN);
+                // The new path starts with nothing in flight, as in stacks with one congestion controller per path.
+                // Otherwise the bytes sent to a dead old path (a NAT binding that is gone) fill the new, small
+                // window until loss detection clears them, which needs acknowledgements that cannot come: measured,
+                // a server with 875 KB "in flight" and a 12 KB window stayed silent for a minute while its client
+                // moved every 100 ms. When the old path's packets are later acknowledged or lost, Kwik clamps the
+                // count at 0. Inside the lock: Kwik's reset() is not synchronized, while its registerInFlight and
+                // registerAcked read-modify-write the same count under this monitor.
+                ((tech.kwik.core.cc.CongestionController) cc).reset();
             }
-            // The new path starts with nothing in flight, as in stacks with one congestion controller per path.
-            // Otherwise the bytes sent to a dead old path (a NAT binding that is gone) fill the new, small window
-            // until loss detection clears them, which needs acknowledgements that cannot come: measured, a server
-            // with 875 KB "in flight" and a 12 KB window stayed silent for a minute while its client moved every
-            // 100 ms. When the old path's packets are later acknowledged or lost, Kwik clamps the count at 0.
-            ((tech.kwik.core.cc.CongestionController) cc).reset();
         }
         Object rtt = get(SENDER_RTT_ESTIMATOR, sender);
         int initial = (int) get(RTT_INITIAL, rtt);
