@@ -5,6 +5,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 import javax.net.ssl.TrustManager;
@@ -14,6 +15,7 @@ import javax.net.ssl.X509TrustManager;
 import org.quicmigration.kwik.ClientSettings;
 import org.quicmigration.kwik.ConnectFailure;
 import org.quicmigration.kwik.KwikClients;
+import org.quicmigration.kwik.KwikConnection;
 
 /**
  * Opens QUIC connections to one server. Configure it once with {@link #builder()}, then call {@link #connect()}
@@ -44,6 +46,8 @@ public final class MigratingClient {
     private final Duration idleTimeout;
     private final long streamReceiveWindow;
     private final boolean followPreferredAddress;
+    private final java.nio.file.Path qlogDirectory;
+    private final List<PacketListener> packetListeners;
 
     private MigratingClient(Builder builder) {
         this.server = builder.server;
@@ -55,6 +59,8 @@ public final class MigratingClient {
         this.idleTimeout = builder.idleTimeout;
         this.streamReceiveWindow = builder.streamReceiveWindow;
         this.followPreferredAddress = builder.followPreferredAddress;
+        this.qlogDirectory = builder.qlogDirectory;
+        this.packetListeners = List.copyOf(builder.packetListeners);
     }
 
     /** A builder with the defaults: connect timeout 5 s, idle timeout 30 s, system trust store. */
@@ -72,8 +78,11 @@ public final class MigratingClient {
     public MigratingConnection connect() throws QuicConnectException, InterruptedException {
         ClientSettings settings = new ClientSettings(server, serverName, applicationProtocol, trustManager,
                 localAddress, connectTimeout, idleTimeout, streamReceiveWindow, followPreferredAddress);
+        ConnectionTracing tracing = new ConnectionTracing(MigratingConnection.EVENTS, packetListeners);
         try {
-            return new MigratingConnection(KwikClients.connect(settings));
+            KwikConnection kwik = KwikClients.connect(settings, connection -> tracing.attach(connection, qlogDirectory, false));
+            tracing.connected(false, true);
+            return new MigratingConnection(kwik, tracing);
         } catch (ConnectFailure failure) {
             QuicConnectException.Reason reason = switch (failure.kind()) {
                 case UNREACHABLE -> QuicConnectException.Reason.UNREACHABLE;
@@ -109,6 +118,8 @@ public final class MigratingClient {
         private Duration idleTimeout = Duration.ofSeconds(30);
         private long streamReceiveWindow = 1024 * 1024;
         private boolean followPreferredAddress = true;
+        private java.nio.file.Path qlogDirectory;
+        private final List<PacketListener> packetListeners = new java.util.ArrayList<>();
 
         private Builder() {
         }
@@ -203,6 +214,26 @@ public final class MigratingClient {
          */
         public Builder followPreferredAddress(boolean follow) {
             this.followPreferredAddress = follow;
+            return this;
+        }
+
+        /**
+         * Writes a qlog file for each connection into {@code directory} (created if missing), named
+         * {@code <original destination connection ID>_client.sqlog}: JSON-SEQ with the QUIC events of
+         * draft-ietf-quic-qlog-quic-events-13, migration events included, which qvis opens. Off by default. Events
+         * are written by a background thread; if the disk falls far behind, events are dropped rather than slowing
+         * the connection. A file that cannot be created is logged, and the connection goes on without qlog.
+         */
+        public Builder qlogDirectory(java.nio.file.Path directory) {
+            this.qlogDirectory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /**
+         * Adds a listener for every packet of each connection, handshake included. See {@link PacketListener}.
+         */
+        public Builder packetListener(PacketListener listener) {
+            packetListeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -35,14 +35,16 @@ public final class MigratingConnection implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(MigratingConnection.class.getName());
     /** One thread for all listener callbacks: events stay in order and never run on network threads. */
-    private static final ExecutorService EVENTS = Executors.newSingleThreadExecutor(
+    static final ExecutorService EVENTS = Executors.newSingleThreadExecutor(
             MigrationServer.daemonThreads("quic-migration-events"));
 
     private final KwikConnection connection;
     private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
+    private final ConnectionTracing tracing;
 
-    MigratingConnection(KwikConnection connection) {
+    MigratingConnection(KwikConnection connection, ConnectionTracing tracing) {
         this.connection = connection;
+        this.tracing = tracing;
         connection.addMigrationObserver(new EventTranslator());
     }
 
@@ -124,6 +126,28 @@ public final class MigratingConnection implements AutoCloseable {
 
     public void removeMigrationListener(MigrationListener listener) {
         listeners.remove(listener);
+    }
+
+    /**
+     * Adds a listener for every packet this connection sends and receives, for packet traces and timelines. See
+     * {@link PacketListener} for threading and cost; to see a client's handshake packets, set the listener on
+     * {@link MigratingClient.Builder#packetListener} instead.
+     */
+    public void addPacketListener(PacketListener listener) {
+        tracing.addListener(listener);
+    }
+
+    public void removePacketListener(PacketListener listener) {
+        tracing.removeListener(listener);
+    }
+
+    /**
+     * The qlog file this connection writes, if qlog is on ({@code qlogDirectory} on the client or server builder).
+     * Events reach the file from a background thread shortly after they happen; the file is complete once the
+     * connection has ended.
+     */
+    public java.util.Optional<java.nio.file.Path> qlogFile() {
+        return java.util.Optional.ofNullable(tracing.qlogPath());
     }
 
     /** The path the connection uses now. */

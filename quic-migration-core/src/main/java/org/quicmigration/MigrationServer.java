@@ -3,6 +3,7 @@ package org.quicmigration;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -92,6 +93,8 @@ public final class MigrationServer implements AutoCloseable {
         private int maxPathsPerConnection = 8;
         private Duration pathValidationTimeout;
         private MigrationListener migrationListener;
+        private java.nio.file.Path qlogDirectory;
+        private final List<PacketListener> packetListeners = new java.util.ArrayList<>();
 
         private Builder() {
         }
@@ -229,6 +232,22 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalStateException if the certificate, application protocol or handler is missing
          * @throws IOException if the address cannot be bound
          */
+        /**
+         * Writes a qlog file for each connection into {@code directory} (created if missing), named
+         * {@code <original destination connection ID>_server.sqlog}, from the end of its handshake on. See
+         * {@link MigratingClient.Builder#qlogDirectory} for the format. Off by default.
+         */
+        public Builder qlogDirectory(java.nio.file.Path directory) {
+            this.qlogDirectory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /** Adds a listener for every packet of every connection, from the end of its handshake on. */
+        public Builder packetListener(PacketListener listener) {
+            packetListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
         public MigrationServer start() throws IOException {
             if (certificate == null) {
                 throw new IllegalStateException("certificate(...) or selfSignedCertificate(...) is required");
@@ -245,9 +264,15 @@ public final class MigrationServer implements AutoCloseable {
                     applicationProtocol, idleTimeout, streamReceiveWindow, maxStreamsPerConnection,
                     acceptClientMigration, amplificationFactor, maxPathsPerConnection, pathValidationTimeout);
             MigrationListener everyConnection = migrationListener;
+            java.nio.file.Path qlogTo = qlogDirectory;
+            List<PacketListener> listeners = List.copyOf(packetListeners);
+            boolean acceptMigration = acceptClientMigration;
             try {
                 KwikServer server = KwikServer.start(settings, (KwikConnection kwik) -> {
-                    MigratingConnection connection = new MigratingConnection(kwik);
+                    ConnectionTracing tracing = new ConnectionTracing(MigratingConnection.EVENTS, listeners);
+                    tracing.attach(kwik, qlogTo, true);
+                    tracing.connected(true, acceptMigration);
+                    MigratingConnection connection = new MigratingConnection(kwik, tracing);
                     if (everyConnection != null) {
                         connection.addMigrationListener(everyConnection);
                     }

@@ -57,6 +57,19 @@ final class ClientPathSocket extends DatagramSocket {
     private volatile WireTrace trace;
     private Iterator<SelectionKey> ready;
     private final Map<DatagramChannel, long[]> counters = new ConcurrentHashMap<>();
+    /** Each path's addresses, for packet traces. */
+    private final Map<DatagramChannel, org.quicmigration.core.Tuple> tuples = new ConcurrentHashMap<>();
+    /** The channel of the last datagram sent; written and read on Kwik's sender thread only. */
+    private DatagramChannel lastSentOn;
+    /**
+     * The channels the last {@value #RECEIVED_RING} datagrams arrived on, by Kwik's datagram number (Kwik numbers
+     * the datagrams it processes 1, 2, 3... in the order this socket delivers them), so a packet trace can tell
+     * the path of a received packet although Kwik parses it on another thread, later.
+     */
+    private static final int RECEIVED_RING = 256;
+    private final DatagramChannel[] receivedOn = new DatagramChannel[RECEIVED_RING];
+    private final long[] receivedNumber = new long[RECEIVED_RING];
+    private long delivered;
 
     /** A destination connection ID and the path it belongs to. */
     private record Route(ConnectionId destination, DatagramChannel channel, InetSocketAddress local) {
@@ -128,6 +141,7 @@ final class ClientPathSocket extends DatagramSocket {
             return;
         }
         counters.remove(channel);
+        tuples.remove(channel);
         synchronized (this) {
             routes = java.util.Arrays.stream(routes).filter(route -> route.channel() != channel).toArray(Route[]::new);
         }
@@ -153,6 +167,32 @@ final class ClientPathSocket extends DatagramSocket {
         return text.toString();
     }
 
+    /** The path the last datagram was sent on; call on Kwik's sender thread, after the send. */
+    org.quicmigration.core.Tuple lastSentPath() {
+        DatagramChannel channel = lastSentOn;
+        org.quicmigration.core.Tuple tuple = channel == null ? null : tuples.get(channel);
+        return tuple != null ? tuple : activePath();
+    }
+
+    /**
+     * The path Kwik's datagram number {@code datagramNumber} arrived on; the active path if that is no longer
+     * known (more than {@value #RECEIVED_RING} datagrams ago, or its path closed).
+     */
+    org.quicmigration.core.Tuple receivedPath(long datagramNumber) {
+        DatagramChannel channel;
+        int slot = (int) (Math.floorMod(datagramNumber, (long) RECEIVED_RING));
+        synchronized (receivedOn) {
+            channel = receivedNumber[slot] == datagramNumber ? receivedOn[slot] : null;
+        }
+        org.quicmigration.core.Tuple tuple = channel == null ? null : tuples.get(channel);
+        return tuple != null ? tuple : activePath();
+    }
+
+    private org.quicmigration.core.Tuple activePath() {
+        org.quicmigration.core.Tuple tuple = tuples.get(active);
+        return tuple != null ? tuple : new org.quicmigration.core.Tuple(activeLocal, server);
+    }
+
     /** The local address of the active path. */
     InetSocketAddress activeLocal() {
         return activeLocal;
@@ -168,6 +208,7 @@ final class ClientPathSocket extends DatagramSocket {
         int offset = packet.getOffset();
         int length = packet.getLength();
         DatagramChannel channel = channelFor(data, offset, length);
+        lastSentOn = channel;
         WireTrace tracing = trace;
         if (tracing != null) {
             traceSend(tracing, channel, data, offset, length);
@@ -256,6 +297,12 @@ final class ClientPathSocket extends DatagramSocket {
                     continue;
                 }
                 counters.computeIfAbsent(channel, c -> new long[2])[1]++;
+                long number = ++delivered;
+                int slot = (int) (number % RECEIVED_RING);
+                synchronized (receivedOn) {
+                    receivedOn[slot] = channel;
+                    receivedNumber[slot] = number;
+                }
                 receiveBuffer.flip();
                 int length = Math.min(receiveBuffer.remaining(), packet.getData().length - packet.getOffset());
                 receiveBuffer.get(packet.getData(), packet.getOffset(), length);
@@ -290,6 +337,7 @@ final class ClientPathSocket extends DatagramSocket {
             if (channels.putIfAbsent(bound, channel) != null) {
                 throw new IOException("a path on " + bound + " is already open");
             }
+            tuples.put(channel, new org.quicmigration.core.Tuple(bound, remote));
             toRegister.add(channel);
             return channel;
         } catch (IOException | RuntimeException e) {

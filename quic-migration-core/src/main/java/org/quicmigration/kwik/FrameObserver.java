@@ -67,6 +67,10 @@ final class FrameObserver extends NullLogger {
             }
             if (connection != null) {
                 KwikInternals.keepRttAboveZero(connection.rttEstimator());
+                PacketObserver observer = connection.packetObserver();
+                if (observer != null) {
+                    traceReceived(observer, connection, time, datagram, packet);
+                }
             }
             List<QuicFrame> frames = packet.getFrames();
             boolean ackEliciting = false;
@@ -104,26 +108,63 @@ final class FrameObserver extends NullLogger {
         }
     }
 
+    /**
+     * Reports a received packet with its path: on a client, the path its datagram arrived on; on a server, the
+     * client's first address for long-header packets, while 1-RTT packets of a connection that follows migration
+     * are reported by {@link PathAttributionFilter}, which knows their true source.
+     */
+    private void traceReceived(PacketObserver observer, KwikConnection connection, Instant time, int datagram,
+                               QuicPacket packet) {
+        if (tracedClient != null) {
+            ClientPathSocket socket = connection.clientSocket();
+            if (socket != null) {
+                org.quicmigration.core.Tuple path = socket.receivedPath(datagram);
+                observer.packet(PacketDescriber.describe(packet, false, time, path.local(), path.remote()));
+            }
+        } else if (connection.serverDriver() == null || !(packet instanceof tech.kwik.core.packet.ShortHeaderPacket)) {
+            observer.packet(PacketDescriber.describe(packet, false, time, connection.localAddress(),
+                    connection.peerAddress()));
+        }
+    }
+
     @Override
     public void sent(Instant time, QuicPacket packet) {
         delegate.sent(time, packet);
-        traceSent(packet);
+        traceSent(time, packet);
     }
 
     @Override
     public void sent(Instant time, List<QuicPacket> packets) {
         delegate.sent(time, packets);
         for (int i = 0, n = packets.size(); i < n; i++) {
-            traceSent(packets.get(i));
+            traceSent(time, packets.get(i));
         }
     }
 
-    private void traceSent(QuicPacket packet) {
+    private void traceSent(Instant time, QuicPacket packet) {
         if (tracedClient == null) {
+            try {
+                ServerMigrationDriver.traceSent(packet, time);
+            } catch (RuntimeException e) {
+                // tracing must never disturb Kwik's sender
+            }
             return;
         }
         KwikConnection connection = tracedClient.get();
-        WireTrace trace = connection == null ? null : connection.wireTrace();
+        if (connection == null) {
+            return;
+        }
+        PacketObserver observer = connection.packetObserver();
+        ClientPathSocket socket = connection.clientSocket();
+        if (observer != null && socket != null) {
+            try {
+                org.quicmigration.core.Tuple path = socket.lastSentPath();
+                observer.packet(PacketDescriber.describe(packet, true, time, path.local(), path.remote()));
+            } catch (RuntimeException e) {
+                // tracing must never disturb Kwik's sender
+            }
+        }
+        WireTrace trace = connection.wireTrace();
         if (trace == null) {
             return;
         }

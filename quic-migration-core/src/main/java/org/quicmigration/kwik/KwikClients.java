@@ -28,6 +28,15 @@ public final class KwikClients {
      * @throws ConnectFailure with a kind that says what happened
      */
     public static KwikConnection connect(ClientSettings settings) throws ConnectFailure, InterruptedException {
+        return connect(settings, connection -> { });
+    }
+
+    /**
+     * Opens a connection as {@link #connect(ClientSettings)} does, calling {@code beforeHandshake} with it before
+     * the first packet is sent (to attach packet observers that should see the handshake).
+     */
+    public static KwikConnection connect(ClientSettings settings, java.util.function.Consumer<KwikConnection> beforeHandshake)
+            throws ConnectFailure, InterruptedException {
         KwikInternals.verify();
         CompletableFuture<Void> portUnreachable = new CompletableFuture<>();
         AtomicReference<ClientPathSocket> socket = new AtomicReference<>();
@@ -35,8 +44,10 @@ public final class KwikClients {
         QuicClientConnectionImpl connection = build(settings, portUnreachable, socket, holder);
         KwikConnection result = new KwikConnection(connection,
                 (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), StallGuard.start(connection, true));
+        result.clientSocket(socket.get());
         holder.set(result);
         connection.setPeerInitiatedStreamCallback(result::peerOpenedStream);
+        beforeHandshake.accept(result);
 
         CompletableFuture<Void> handshake = new CompletableFuture<>();
         Thread connector = new Thread(() -> {

@@ -30,6 +30,8 @@ public final class KwikConnection {
     private volatile ClientMigrationDriver migrationDriver;
     private volatile ServerMigrationDriver serverDriver;
     private volatile WireTrace wireTrace;
+    private volatile PacketObserver packetObserver;
+    private volatile ClientPathSocket clientSocket;
     private volatile Object rttEstimator;
     private final java.util.List<tech.kwik.core.frame.NewConnectionIdFrame> earlyConnectionIds = new java.util.ArrayList<>();
 
@@ -73,6 +75,11 @@ public final class KwikConnection {
         }
         acceptedStreams.add(TERMINATED);
         ended.complete(termination);
+    }
+
+    /** Runs {@code action} once the connection has ended (at once if it has), on the thread that ended it. */
+    public void onEnded(Runnable action) {
+        ended.whenComplete((how, error) -> action.run());
     }
 
     /** Completes with the termination once the connection has ended. */
@@ -153,6 +160,45 @@ public final class KwikConnection {
         return wireTrace;
     }
 
+    /**
+     * Sets (or clears, with null) the observer of every packet this connection sends and receives. A client sees
+     * its handshake packets if this is set before the handshake; a server connection exists only after its
+     * handshake, so it sees 1-RTT packets. With no observer, tracing costs one volatile read per packet.
+     */
+    public void packetObserver(PacketObserver observer) {
+        this.packetObserver = observer;
+        ServerMigrationDriver server = serverDriver;
+        if (server != null) {
+            server.packetObserver(observer);
+        }
+    }
+
+    PacketObserver packetObserver() {
+        return packetObserver;
+    }
+
+    /** Client side: the socket layer, which knows the path each datagram took. */
+    void clientSocket(ClientPathSocket socket) {
+        this.clientSocket = socket;
+    }
+
+    ClientPathSocket clientSocket() {
+        return clientSocket;
+    }
+
+    /** Client side: the server's transport parameters that matter to migration; null on the server side. */
+    public org.quicmigration.core.trace.PeerParameters peerParameters() {
+        return KwikInternals.peerParameters(connection);
+    }
+
+    /**
+     * The destination connection ID of the client's first Initial packet (RFC 9000 7.3), which names the
+     * connection in logs on both sides.
+     */
+    public org.quicmigration.core.ConnectionId originalDestinationId() {
+        return KwikInternals.originalDestinationId(connection);
+    }
+
     /** Client migration support, or null on the server side and before the handshake completed. */
     public ClientMigrationDriver migrationDriver() {
         return migrationDriver;
@@ -225,6 +271,7 @@ public final class KwikConnection {
 
     void serverDriver(ServerMigrationDriver driver) {
         this.serverDriver = driver;
+        driver.packetObserver(packetObserver);
     }
 
     /** Adds an observer of path events on either side; a no-op on a connection without migration support. */

@@ -409,6 +409,45 @@ final class KwikInternals {
      * thread, without them every packet is deemed lost at once. Measured: 3 to 4 of 6 migrations during a 20 MB
      * echo froze both ends that way; with explicit values, 0 of 6 (and 0 in the suites since).
      */
+    /**
+     * The server's transport parameters that matter to migration, as its client saw them; null before the
+     * handshake gave them, and on the server side (Kwik 0.10.9 keeps a client's parameters to itself).
+     */
+    static org.quicmigration.core.trace.PeerParameters peerParameters(QuicConnectionImpl connection) {
+        tech.kwik.core.impl.TransportParameters parameters =
+                connection instanceof tech.kwik.core.impl.QuicClientConnectionImpl client ? client.getPeerTransportParameters() : null;
+        if (parameters == null) {
+            return null;
+        }
+        tech.kwik.core.impl.TransportParameters.PreferredAddress preferred = parameters.getPreferredAddress();
+        java.net.InetSocketAddress v4 = null;
+        java.net.InetSocketAddress v6 = null;
+        org.quicmigration.core.ConnectionId preferredId = null;
+        byte[] preferredToken = null;
+        if (preferred != null) {
+            if (preferred.getIp4() != null) {
+                v4 = new java.net.InetSocketAddress(preferred.getIp4(), Math.max(0, decodePreferredPort(preferred.getIp4Port())));
+            }
+            if (preferred.getIp6() != null) {
+                v6 = new java.net.InetSocketAddress(preferred.getIp6(), Math.max(0, decodePreferredPort(preferred.getIp6Port())));
+            }
+            preferredId = org.quicmigration.core.ConnectionId.of(preferred.getConnectionId());
+            preferredToken = preferred.getStatelessResetToken().clone();
+        }
+        return new org.quicmigration.core.trace.PeerParameters(parameters.getDisableMigration(),
+                parameters.getActiveConnectionIdLimit(), parameters.getMaxIdleTimeout(), parameters.getMaxAckDelay(),
+                v4, v6, preferredId, preferredToken);
+    }
+
+    /** The destination connection ID of the client's first Initial packet (RFC 9000 7.3). */
+    static org.quicmigration.core.ConnectionId originalDestinationId(QuicConnectionImpl connection) {
+        byte[] id = connection instanceof tech.kwik.core.server.impl.ServerConnectionImpl server
+                ? server.getOriginalDestinationConnectionId()
+                : ((tech.kwik.core.cid.ConnectionIdManager) invoke(CLIENT_CID_MANAGER, connection))
+                        .getOriginalDestinationConnectionId();
+        return org.quicmigration.core.ConnectionId.of(id);
+    }
+
     static void resetRecovery(QuicConnectionImpl connection) {
         Object sender = invoke(GET_SENDER, connection);
         Object cc = get(SENDER_CONGESTION_CONTROLLER, sender);

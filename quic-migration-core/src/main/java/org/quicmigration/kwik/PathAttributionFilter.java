@@ -27,7 +27,8 @@ final class PathAttributionFilter implements PacketFilter {
     public void processPacket(QuicPacket packet, PacketMetaData metaData) throws TransportError {
         if (packet instanceof ShortHeaderPacket && metaData.sourceAddress() != null) {
             try {
-                if (!driver.onPacket(packet, metaData.sourceAddress().getAddress(), System.nanoTime())) {
+                if (!driver.onPacket(packet, metaData.sourceAddress().getAddress(), System.nanoTime(),
+                        metaData.timeReceived())) {
                     return; // its path can no longer be told; treated as lost
                 }
             } catch (RuntimeException e) {

@@ -82,6 +82,16 @@ final class RoutedProbeFrame extends QuicFrame {
         return type == PATH_CHALLENGE;
     }
 
+    /** The 8 bytes of challenge or response data (a copy). */
+    byte[] data() {
+        return data.clone();
+    }
+
+    /** How many PADDING bytes follow the frame in its packet. */
+    int padding() {
+        return padding;
+    }
+
     /** The same frame without padding, or null if this one has none: for a path whose budget was too small. */
     RoutedProbeFrame unpadded() {
         return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, target);

@@ -65,6 +65,12 @@ final class ServerMigrationDriver {
     private final ConcurrentHashMap<InetSocketAddress, InetAddress> tagBySource = new ConcurrentHashMap<>();
     private final ArrayDeque<Object[]> tagsInOrder = new ArrayDeque<>(); // {InetAddress tag, InetSocketAddress source}, guarded by itself
 
+    // Packet tracing: the observer, and where the last datagram went (sender thread). The thread-local names the driver whose sender thread this is, for the logger
+    // hook, which only gets the packet.
+    private static final ThreadLocal<ServerMigrationDriver> SENDING = new ThreadLocal<>();
+    private volatile PacketObserver packetObserver;
+    private InetSocketAddress lastSentTo;
+
     // Packet thread only.
     private InetAddress lastTag;
     private InetSocketAddress lastTagSource;
@@ -103,6 +109,22 @@ final class ServerMigrationDriver {
 
     void addObserver(MigrationObserver observer) {
         observers.add(observer);
+    }
+
+    void packetObserver(PacketObserver observer) {
+        this.packetObserver = observer;
+    }
+
+    /**
+     * Sender thread, from the logger hook after Kwik sent {@code packet}: reports it with the address its datagram
+     * went to (or will go to, if held). Does nothing on a thread that is not a traced connection's sender.
+     */
+    static void traceSent(QuicPacket packet, java.time.Instant time) {
+        ServerMigrationDriver driver = SENDING.get();
+        PacketObserver observer = driver == null ? null : driver.packetObserver;
+        if (observer != null && driver.lastSentTo != null) {
+            observer.packet(PacketDescriber.describe(packet, true, time, driver.local, driver.lastSentTo));
+        }
     }
 
     InetSocketAddress firstAddress() {
@@ -160,6 +182,14 @@ final class ServerMigrationDriver {
      * @return false to drop it (its source can no longer be known)
      */
     boolean onPacket(QuicPacket packet, InetAddress presentedAddress, long nowNanos) {
+        return onPacket(packet, presentedAddress, nowNanos, null);
+    }
+
+    /**
+     * As {@link #onPacket(QuicPacket, InetAddress, long)}; {@code received} (when the datagram arrived) is given when
+     * the packet is to be traced, which happens here, before a PATH_CHALLENGE is taken out of the packet.
+     */
+    boolean onPacket(QuicPacket packet, InetAddress presentedAddress, long nowNanos, java.time.Instant received) {
         InetSocketAddress source = sourceOf(presentedAddress);
         if (source == null) {
             if (sawTag) {
@@ -168,6 +198,10 @@ final class ServerMigrationDriver {
             source = first; // received before this driver tagged anything: from the first address, as Kwik checked
         } else {
             sawTag = true;
+        }
+        PacketObserver observer = packetObserver;
+        if (observer != null && received != null) {
+            observer.packet(PacketDescriber.describe(packet, false, received, local, source));
         }
         List<QuicFrame> frames = packet.getFrames();
         boolean nonProbing = false;
@@ -395,6 +429,12 @@ final class ServerMigrationDriver {
         RoutedProbeFrame probe = RoutedProbeFrame.takeRoute();
         InetSocketAddress routed = probe == null ? null : probe.target();
         InetSocketAddress to = activeRemote; // read before the flags; see moveTo
+        if (packetObserver != null) {
+            if (SENDING.get() != this) {
+                SENDING.set(this);
+            }
+            lastSentTo = routed != null ? routed : to;
+        }
         if (routed == null && !holding && activeValidated) {
             if (to != first) {
                 packet.setSocketAddress(to);
