@@ -124,6 +124,35 @@ class QlogTest {
     }
 
     @Test
+    void aServerThatForbidsMigrationTracesBothDirections() throws Exception {
+        List<PacketEvent> serverPackets = new CopyOnWriteArrayList<>();
+        Path serverFile;
+        InetSocketAddress serverAddress;
+        try (MigrationServer server = Echo.serverBuilder().acceptClientMigration(false).qlogDirectory(directory)
+                .packetListener(serverPackets::add).start();
+             MigratingConnection connection = Echo.client(server).build().connect()) {
+            serverAddress = server.localAddress();
+            byte[] data = Echo.randomBytes(20_000, 5);
+            assertThat(Echo.exchange(connection, data)).isEqualTo(Echo.sha256(data));
+            serverFile = Echo.lastServerConnection().qlogFile().orElseThrow();
+        }
+        assertThat(QlogFile.drain(Duration.ofSeconds(10))).isTrue();
+        List<JsonObject> events = validFile(serverFile, "server");
+        assertThat(events(events, "quic:packet_sent")).isNotEmpty();
+        assertThat(events(events, "quic:packet_received")).isNotEmpty();
+        assertThat(events(events, "quic:parameters_set")).anySatisfy(event ->
+                assertThat(event.getAsJsonObject("data").get("disable_active_migration").getAsBoolean()).isTrue());
+        for (PacketEvent.Direction direction : PacketEvent.Direction.values()) {
+            assertThat(serverPackets).as(direction.name()).anySatisfy(packet -> {
+                assertThat(packet.direction()).isEqualTo(direction);
+                assertThat(packet.packetType()).isEqualTo("1RTT");
+                assertThat(packet.frameTypes()).contains("stream");
+                assertThat(packet.path().local()).isEqualTo(serverAddress);
+            });
+        }
+    }
+
+    @Test
     void withoutQlogOrListenersNothingIsWritten() throws Exception {
         try (MigrationServer server = Echo.startServer();
              MigratingConnection connection = Echo.client(server).build().connect()) {

@@ -145,6 +145,7 @@ final class FrameObserver extends NullLogger {
         if (tracedClient == null) {
             try {
                 ServerMigrationDriver.traceSent(packet, time);
+                ServerPathSocket.traceSent(packet, time);
             } catch (RuntimeException e) {
                 // tracing must never disturb Kwik's sender
             }

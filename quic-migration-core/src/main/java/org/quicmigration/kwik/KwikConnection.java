@@ -32,6 +32,7 @@ public final class KwikConnection {
     private volatile WireTrace wireTrace;
     private volatile PacketObserver packetObserver;
     private volatile ClientPathSocket clientSocket;
+    private volatile ServerPathSocket serverSocket;
     private volatile Object rttEstimator;
     private final java.util.List<tech.kwik.core.frame.NewConnectionIdFrame> earlyConnectionIds = new java.util.ArrayList<>();
 
@@ -168,9 +169,18 @@ public final class KwikConnection {
     public void packetObserver(PacketObserver observer) {
         this.packetObserver = observer;
         ServerMigrationDriver server = serverDriver;
+        ServerPathSocket socket = serverSocket;
         if (server != null) {
             server.packetObserver(observer);
+        } else if (socket != null) {
+            socket.traceSendsWithoutDriver(this, observer != null && termination == null);
         }
+    }
+
+    /** Server side, for a connection without a migration driver: the socket that traces its sends. */
+    void serverSocket(ServerPathSocket socket) {
+        this.serverSocket = socket;
+        onEnded(() -> socket.traceSendsWithoutDriver(this, false));
     }
 
     PacketObserver packetObserver() {

@@ -190,6 +190,8 @@ public final class KwikServer implements AutoCloseable {
                 KwikInternals.insertAfterDuplicateFilter(server, next -> new PathAttributionFilter(installed, next));
                 connection.serverDriver(driver);
                 socket.register(driver);
+            } else {
+                connection.serverSocket(socket);
             }
             ServerMigrationDriver registered = driver;
             live.add(server, connection, () -> {

@@ -47,6 +47,13 @@ final class ServerPathSocket extends DatagramSocket {
     private final Map<InetSocketAddress, ServerMigrationDriver> driverByFirstAddress = new ConcurrentHashMap<>();
     private volatile Predicate<InetSocketAddress> dropFrom = address -> false;
     /**
+     * Traced connections without a migration driver (a server that does not follow migration), by client address;
+     * the sender thread of such a connection names it in {@link #TRACED_SENDER} so the logger hook can trace
+     * what it sent. Connections with a driver are traced through the driver.
+     */
+    private final Map<InetSocketAddress, KwikConnection> tracedWithoutDriver = new ConcurrentHashMap<>();
+    private static final ThreadLocal<KwikConnection> TRACED_SENDER = new ThreadLocal<>();
+    /**
      * Looking up an ID not seen before scans the live connections, so datagrams with random IDs (garbage, or an
      * attack) could make the receive thread spend its time scanning. At most this many lookups per second; a
      * datagram over the limit is handed to Kwik unchanged, which drops it unless it comes from the client's first
@@ -80,6 +87,28 @@ final class ServerPathSocket extends DatagramSocket {
 
     void register(ServerMigrationDriver driver) {
         driverByFirstAddress.put(driver.firstAddress(), driver);
+    }
+
+    /** Starts or stops tracing the sends of a connection without a migration driver. */
+    void traceSendsWithoutDriver(KwikConnection connection, boolean traced) {
+        if (traced) {
+            tracedWithoutDriver.put(connection.peerAddress(), connection);
+        } else {
+            tracedWithoutDriver.remove(connection.peerAddress(), connection);
+        }
+    }
+
+    /**
+     * Sender thread, from the logger hook after Kwik sent {@code packet}: traces it if this thread sends for a
+     * traced connection without a driver. Returns at once otherwise.
+     */
+    static void traceSent(tech.kwik.core.packet.QuicPacket packet, java.time.Instant time) {
+        KwikConnection connection = TRACED_SENDER.get();
+        PacketObserver observer = connection == null ? null : connection.packetObserver();
+        if (observer != null) {
+            observer.packet(PacketDescriber.describe(packet, true, time, connection.localAddress(),
+                    connection.peerAddress()));
+        }
     }
 
     /** Forgets a connection's driver when the connection ends. */
@@ -133,6 +162,12 @@ final class ServerPathSocket extends DatagramSocket {
             if (driver != null) {
                 driver.send(packet);
                 return;
+            }
+        }
+        if (!tracedWithoutDriver.isEmpty()) {
+            KwikConnection traced = tracedWithoutDriver.get((InetSocketAddress) packet.getSocketAddress());
+            if (traced != null && TRACED_SENDER.get() != traced) {
+                TRACED_SENDER.set(traced);
             }
         }
         super.send(packet);
