@@ -130,13 +130,36 @@ final class ConnectionTracing implements PacketObserver, MigrationObserver {
     }
 
     private static PacketEvent toEvent(TracedPacket packet) {
-        List<String> frames = new ArrayList<>(packet.frames().size());
+        List<PacketEvent.Frame> frames = new ArrayList<>(packet.frames().size());
         for (TracedFrame frame : packet.frames()) {
-            frames.add(frame.qlogType());
+            frames.add(new PacketEvent.Frame(frame.qlogType(), fieldsOf(frame)));
         }
         return new PacketEvent(packet.time(), packet.sent() ? PacketEvent.Direction.SENT : PacketEvent.Direction.RECEIVED,
                 new NetworkPath(packet.tuple().local(), packet.tuple().remote()), packet.destination().toString(),
                 packet.packetNumber(), packet.type().qlogName(), packet.size(), frames);
+    }
+
+    private static java.util.Map<String, Object> fieldsOf(TracedFrame frame) {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        if (frame instanceof TracedFrame.PathChallenge challenge) {
+            return java.util.Map.of("data", hex.formatHex(challenge.data()));
+        } else if (frame instanceof TracedFrame.PathResponse response) {
+            return java.util.Map.of("data", hex.formatHex(response.data()));
+        } else if (frame instanceof TracedFrame.NewConnectionId newId) {
+            java.util.Map<String, Object> fields = new java.util.LinkedHashMap<>();
+            fields.put("sequence_number", newId.sequenceNumber());
+            fields.put("retire_prior_to", newId.retirePriorTo());
+            fields.put("connection_id", newId.connectionId().toString());
+            fields.put("stateless_reset_token", hex.formatHex(newId.resetToken()));
+            return fields;
+        } else if (frame instanceof TracedFrame.RetireConnectionId retire) {
+            return java.util.Map.of("sequence_number", retire.sequenceNumber());
+        } else if (frame instanceof TracedFrame.Padding padding) {
+            return java.util.Map.of("length", (long) padding.length());
+        } else if (frame instanceof TracedFrame.Other other) {
+            return other.fields();
+        }
+        return java.util.Map.of();
     }
 
     @Override

@@ -16,11 +16,10 @@ import java.util.List;
  * @param packetType             its type, named as qlog names it: {@code initial}, {@code handshake}, {@code 0RTT},
  *                               {@code 1RTT}, {@code retry}, {@code version_negotiation}
  * @param size                   its size in bytes, header and authentication tag included
- * @param frameTypes             its frames' types in order, named as qlog names them ({@code stream}, {@code ack},
- *                               {@code path_challenge}, ...); all PADDING of a packet counts as one {@code padding}
+ * @param frames                 its frames in order; all PADDING of a packet counts as one {@code padding} frame
  */
 public record PacketEvent(Instant time, Direction direction, NetworkPath path, String destinationConnectionId,
-                          long packetNumber, String packetType, int size, List<String> frameTypes) {
+                          long packetNumber, String packetType, int size, List<Frame> frames) {
 
     /** Whether we sent the packet or received it. */
     public enum Direction {
@@ -28,7 +27,40 @@ public record PacketEvent(Instant time, Direction direction, NetworkPath path, S
         RECEIVED
     }
 
+    /**
+     * One frame, as qlog describes it (draft-ietf-quic-qlog-quic-events-13): its {@code frame_type} and the fields
+     * qlog defines for that type, by their qlog names. Values are {@code Long}, {@code Boolean}, {@code String}
+     * (hex for bytes) or lists of those. The frames migration is about carry everything: {@code path_challenge}
+     * and {@code path_response} their {@code data}; {@code new_connection_id} its {@code sequence_number},
+     * {@code retire_prior_to}, {@code connection_id} and {@code stateless_reset_token}; {@code retire_connection_id}
+     * its {@code sequence_number}. {@code padding} has {@code length}.
+     *
+     * @param type   the qlog frame type, e.g. {@code stream}, {@code ack}, {@code path_challenge}
+     * @param fields the frame's fields
+     */
+    public record Frame(String type, java.util.Map<String, Object> fields) {
+        public Frame {
+            fields = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(fields));
+        }
+
+        /** A field as a string ({@code ""} if absent), e.g. {@code frame.field("data")}. */
+        public String field(String name) {
+            Object value = fields.get(name);
+            return value == null ? "" : value.toString();
+        }
+    }
+
     public PacketEvent {
-        frameTypes = List.copyOf(frameTypes);
+        frames = List.copyOf(frames);
+    }
+
+    /** The frames' types in order, e.g. {@code [ack, stream]}. */
+    public List<String> frameTypes() {
+        return frames.stream().map(Frame::type).toList();
+    }
+
+    /** The first frame of {@code type}, if the packet has one. */
+    public java.util.Optional<Frame> frame(String type) {
+        return frames.stream().filter(frame -> frame.type().equals(type)).findFirst();
     }
 }

@@ -91,7 +91,8 @@ public final class MigrationBenchmark {
 
     /** Streams for 2 s at full speed; migrates after 1 s if asked; returns the gaps in the 1 s window around it. */
     private static Trial trial(MigrationServer server, long delayMillis, boolean migrate) throws Exception {
-        try (DelayRelay relay = new DelayRelay(server.localAddress(), delayMillis)) {
+        try (NetworkEmulator relay = NetworkEmulator.builder(server.localAddress())
+                .delay(Duration.ofMillis(delayMillis)).start()) {
             MigratingClient client = MigratingClient.builder()
                     .server(relay.address())
                     .serverName("localhost")

@@ -48,11 +48,11 @@ public final class MigrationFailures {
     private static boolean blackHoledNewNetwork(InetAddress wifi, InetAddress cellular) throws Exception {
         System.out.println("1. the new network is a black hole");
         try (MigrationServer server = server(true);
-             DelayRelay network = new DelayRelay(server.localAddress(), 0);
+             NetworkEmulator network = NetworkEmulator.builder(server.localAddress()).start();
              MigratingConnection connection = client(server, network.address(), wifi).connect()) {
             System.out.println("   connected on " + connection.path());
             Examples.awaitSpareConnectionId(connection);
-            network.blackHole(cellular);
+            network.outage(cellular, true);
             long start = System.nanoTime();
             try {
                 Examples.migrate(connection, new InetSocketAddress(cellular, 0));
