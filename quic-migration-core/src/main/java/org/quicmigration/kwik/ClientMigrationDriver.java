@@ -317,8 +317,10 @@ public final class ClientMigrationDriver {
             // The challenge uses Kwik's current destination ID, which the core made the new path's ID, so the path
             // socket routes it to the new path. It goes as a probe: congestion control would hold it back while the
             // bytes lost on a dead old path still count as in flight.
+            byte[] data = challenge.data();
             KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE,
-                    challenge.data(), connection.getDestinationConnectionId().length, Long.MAX_VALUE, null));
+                    data, connection.getDestinationConnectionId().length, Long.MAX_VALUE, null)
+                    .onDeparture(left -> THREAD.execute(() -> migrator.challengeLeft(left - epochNanos, data))));
             observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
         } else if (action instanceof MigrationAction.RetirePeerId retire) {
             connection.retireDestinationConnectionId((int) retire.sequence());

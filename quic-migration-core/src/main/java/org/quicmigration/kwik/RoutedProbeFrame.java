@@ -34,6 +34,7 @@ final class RoutedProbeFrame extends QuicFrame {
     private final byte[] data;
     private final int padding;
     private final InetSocketAddress target;
+    private volatile java.util.function.LongConsumer onDeparture;
 
     /**
      * A frame whose datagram is at least 1200 bytes if {@code budget} allows that, else as large as the budget
@@ -92,9 +93,18 @@ final class RoutedProbeFrame extends QuicFrame {
         return padding;
     }
 
+    /**
+     * Calls {@code listener} with {@link System#nanoTime()} when Kwik serialises this frame on its sender thread,
+     * that is when its packet leaves, so a path validation measures its round trip from the real departure.
+     */
+    RoutedProbeFrame onDeparture(java.util.function.LongConsumer listener) {
+        this.onDeparture = listener;
+        return this;
+    }
+
     /** The same frame without padding, or null if this one has none: for a path whose budget was too small. */
     RoutedProbeFrame unpadded() {
-        return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, target);
+        return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, target).onDeparture(onDeparture);
     }
 
     @Override
@@ -111,6 +121,10 @@ final class RoutedProbeFrame extends QuicFrame {
         }
         if (target != null) {
             ROUTE.set(this);
+        }
+        java.util.function.LongConsumer listener = onDeparture;
+        if (listener != null) {
+            listener.accept(System.nanoTime());
         }
     }
 

@@ -418,8 +418,16 @@ final class ServerMigrationDriver {
         synchronized (this) {
             budget = manager.remainingBudget(tuple);
         }
-        KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(type, data,
-                connection.getDestinationConnectionId().length, budget, tuple.remote()));
+        RoutedProbeFrame frame = RoutedProbeFrame.sized(type, data, connection.getDestinationConnectionId().length,
+                budget, tuple.remote());
+        if (type == RoutedProbeFrame.PATH_CHALLENGE) {
+            frame.onDeparture(left -> {
+                synchronized (this) {
+                    manager.challengeLeft(left, data);
+                }
+            });
+        }
+        KwikInternals.sendProbe(connection, frame);
     }
 
     // ---- sender thread -----------------------------------------------------------------------------------------

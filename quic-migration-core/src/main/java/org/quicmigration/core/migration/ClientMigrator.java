@@ -143,6 +143,13 @@ public final class ClientMigrator {
         }
     }
 
+    /** The challenge with {@code data} left at {@code nowNanos}; validation round trips count from then. */
+    public void challengeLeft(long nowNanos, byte[] data) {
+        if (attempt != null) {
+            attempt.validation.challengeLeft(data, nowNanos);
+        }
+    }
+
     /** A PATH_RESPONSE arrived (on any path: RFC 9000 8.2.3). */
     public List<MigrationAction> onPathResponse(long nowNanos, byte[] data) {
         if (attempt == null || !attempt.validation.onResponse(data, nowNanos)) {

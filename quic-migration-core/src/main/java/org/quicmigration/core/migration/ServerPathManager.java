@@ -143,6 +143,15 @@ public final class ServerPathManager {
         return actions;
     }
 
+    /** The challenge with {@code data} left at {@code nowNanos}; validation round trips count from then. */
+    public void challengeLeft(long nowNanos, byte[] data) {
+        for (PathState path : paths.values()) {
+            if (path.validation != null && path.validation.challengeLeft(data, nowNanos)) {
+                return;
+            }
+        }
+    }
+
     /** A PATH_RESPONSE arrived; it validates the path whose challenge it answers (RFC 9000 8.2.3). */
     public List<ServerPathAction> onPathResponse(long nowNanos, byte[] data) {
         for (PathState path : paths.values()) {

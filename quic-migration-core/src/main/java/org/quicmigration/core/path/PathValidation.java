@@ -79,6 +79,22 @@ public final class PathValidation {
     }
 
     /**
+     * The challenge carrying {@code data} actually left at {@code nowNanos} (a challenge is decided before it is
+     * sent, and the sending may wait behind other work): its round trip is measured from then.
+     *
+     * @return true if {@code data} is an outstanding challenge of this validation
+     */
+    public boolean challengeLeft(byte[] data, long nowNanos) {
+        for (int i = 0; i < Math.min(sentCount, REMEMBERED); i++) {
+            if (Arrays.equals(sentData[i], data)) {
+                sentAtNanos[i] = Math.max(sentAtNanos[i], nowNanos);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Processes a PATH_RESPONSE. RFC 9000 8.2.3: "Path validation succeeds when a PATH_RESPONSE frame is received
      * that contains the data that was sent in a previous PATH_CHALLENGE frame. A PATH_RESPONSE frame received on
      * any network path validates the path on which the PATH_CHALLENGE was sent."

@@ -46,6 +46,17 @@ class PathValidationTest {
     }
 
     @Test
+    void theRoundTripCountsFromWhenTheChallengeLeftNotFromWhenItWasDecided() {
+        byte[] data = validation.challengeToSend(0);
+
+        assertThat(validation.challengeLeft(data, 12 * MS)).isTrue();
+        assertThat(validation.challengeLeft(new byte[8], 13 * MS)).as("unknown data").isFalse();
+        assertThat(validation.onResponse(data, 17 * MS)).isTrue();
+
+        assertThat(validation.roundTripNanos()).isEqualTo(5 * MS);
+    }
+
+    @Test
     void aResponseToAnyOutstandingChallengeValidatesAndGivesItsRoundTrip() {
         byte[] first = validation.challengeToSend(0);
         validation.challengeToSend(100 * MS);
