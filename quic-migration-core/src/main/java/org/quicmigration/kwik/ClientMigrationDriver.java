@@ -292,12 +292,24 @@ public final class ClientMigrationDriver {
                         finished.outcome().validationRttNanos()));
             }
         }
+        boolean moved = false;
         for (MigrationAction action : actions) {
             try {
                 performOne(action);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "migration step " + action + " failed", e);
             }
+            moved |= action instanceof MigrationAction.StateChanged changed
+                    && changed.to() == org.quicmigration.core.migration.MigrationState.MIGRATION_STARTED;
+        }
+        if (moved) {
+            // RFC 9000 9.3: the server follows only a non-probing packet from the new address, and the challenge's
+            // packet is probing (PATH_CHALLENGE and PADDING, 9.1) unless Kwik happens to add an ACK. When the old
+            // network is dead nothing else would go out on the new path until the silence PING, 150 ms or more
+            // later: a packet trace of an abrupt handover showed the server learning of the move only 100 ms after
+            // it. A PING is non-probing; queued now, after the new path's ID and socket are in place, it leaves on
+            // the new path.
+            connection.send(new tech.kwik.core.frame.PingFrame(), lost -> { }, true);
         }
         snapshotPeerIds();
         scheduleTimer();
