@@ -53,6 +53,7 @@ public final class NetworkEmulator implements AutoCloseable {
     private final AtomicLong forwarded = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
+    private volatile java.util.function.Consumer<byte[]> tap;
 
     /** Settings of a {@link NetworkEmulator}: all zero (a perfect link) unless set. */
     public static final class Builder {
@@ -164,6 +165,15 @@ public final class NetworkEmulator implements AutoCloseable {
         return count;
     }
 
+    /**
+     * Hands a copy of every datagram from a client, as it enters the emulator, to {@code copies} (null: none), as
+     * an on-path observer would see it. For attack demonstrations (RFC 9000 9.3.2); called on the emulator's
+     * receive thread.
+     */
+    public void tap(java.util.function.Consumer<byte[]> copies) {
+        this.tap = copies;
+    }
+
     /** Datagrams forwarded so far, both directions. */
     public long forwarded() {
         return forwarded.get();
@@ -182,6 +192,11 @@ public final class NetworkEmulator implements AutoCloseable {
                 packet.setLength(buffer.length);
                 front.receive(packet);
                 InetSocketAddress client = (InetSocketAddress) packet.getSocketAddress();
+                java.util.function.Consumer<byte[]> copies = tap;
+                if (copies != null) {
+                    copies.accept(java.util.Arrays.copyOfRange(packet.getData(), packet.getOffset(),
+                            packet.getOffset() + packet.getLength()));
+                }
                 if (outages.contains(client.getAddress())) {
                     dropped.incrementAndGet();
                     continue;
