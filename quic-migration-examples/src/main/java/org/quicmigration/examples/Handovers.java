@@ -1,0 +1,355 @@
+package org.quicmigration.examples;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.KeyStore;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Random;
+
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+import org.quicmigration.BidirectionalStream;
+import org.quicmigration.MigratingClient;
+import org.quicmigration.MigratingConnection;
+import org.quicmigration.MigrationServer;
+import org.quicmigration.ServerCertificate;
+
+/**
+ * Downloads across an address change, the ways an application can survive one, for {@link TcpVsQuic} and
+ * {@link HandoverBenchmark}. Every download is 6 MiB whose content depends only on the byte offset (so a
+ * reconnect can resume anywhere and the whole is checked with one SHA-256); the change comes after 2 MiB, from
+ * 127.0.0.2 to 127.0.0.3; the interruption is the longest pause in received data from the change on.
+ */
+final class Handovers {
+
+    static final String PROTOCOL = "handover";
+    static final int TOTAL = 6 << 20;
+    static final int CHANGE_AT = 2 << 20;
+    private static final int BLOCK = 64 * 1024;
+    static final InetAddress BEFORE = address("127.0.0.2");
+    static final InetAddress AFTER = address("127.0.0.3");
+
+    private Handovers() {
+    }
+
+    record Download(byte[] digest, double interruptionMillis) {
+    }
+
+    /** The servers for one added delay: TLS over TCP behind a delaying TCP relay, and QUIC. */
+    static final class Servers implements AutoCloseable {
+        final long delayMillis;
+        final ServerCertificate certificate = ServerCertificate.selfSigned("localhost");
+        final TlsServer tls;
+        final TcpDelayRelay tcpRelay;
+        final MigrationServer quic;
+        final SSLContext clientTls;
+
+        Servers(long delayMillis) throws Exception {
+            this.delayMillis = delayMillis;
+            this.tls = new TlsServer(certificate);
+            this.tcpRelay = new TcpDelayRelay(tls.address(), delayMillis);
+            this.quic = MigrationServer.builder()
+                    .bindAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                    .certificate(certificate)
+                    .applicationProtocol(PROTOCOL)
+                    .onConnection(Handovers::serveQuic)
+                    .start();
+            this.clientTls = clientContext(certificate);
+        }
+
+        @Override
+        public void close() throws Exception {
+            quic.close();
+            tcpRelay.close();
+            tls.close();
+        }
+    }
+
+    /** Watches a download: digests it, notes when the change happened and the longest pause after it. */
+    static final class Watch {
+        private final MessageDigest digest;
+        private long received;
+        private long changeNanos = -1;
+        private long lastDataNanos;
+        private long longestPauseNanos;
+
+        Watch() throws Exception {
+            digest = MessageDigest.getInstance("SHA-256");
+        }
+
+        void data(byte[] buffer, int n) {
+            long now = System.nanoTime();
+            if (changeNanos >= 0) {
+                longestPauseNanos = Math.max(longestPauseNanos, now - lastDataNanos);
+            }
+            lastDataNanos = now;
+            digest.update(buffer, 0, n);
+            received += n;
+        }
+
+        boolean changeDue() {
+            return changeNanos < 0 && received >= CHANGE_AT;
+        }
+
+        void changed() {
+            changeNanos = System.nanoTime();
+            lastDataNanos = changeNanos; // the pause counts from the change
+        }
+
+        Download result() {
+            return new Download(digest.digest(), longestPauseNanos / 1e6);
+        }
+    }
+
+    // ---- TCP + TLS 1.3: reconnect and resume ----
+
+    /** TCP + TLS 1.3 through the relay; at the change the old network is cut and the client reconnects, resuming. */
+    static Download tcpReconnect(Servers servers) throws Exception {
+        return tcpDownload(servers.clientTls, servers.tcpRelay, BEFORE, AFTER);
+    }
+
+    private static Download tcpDownload(SSLContext tls, TcpDelayRelay relay, InetAddress before, InetAddress after)
+            throws Exception {
+        Watch watch = new Watch();
+        byte[] buffer = new byte[BLOCK];
+        InetAddress local = before;
+        while (watch.received < TOTAL) {
+            try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket()) {
+                socket.bind(new InetSocketAddress(local, 0));
+                socket.connect(relay.address(), 5_000);
+                socket.setTcpNoDelay(true);
+                socket.setSoTimeout(10_000);
+                socket.setEnabledProtocols(new String[]{"TLSv1.3"});
+                DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+                out.writeLong(watch.received); // resume where we are
+                out.flush();
+                InputStream in = socket.getInputStream();
+                int n;
+                while (watch.received < TOTAL && (n = in.read(buffer, 0, (int) Math.min(BLOCK, TOTAL - watch.received))) > 0) {
+                    watch.data(buffer, n);
+                    if (watch.changeDue()) {
+                        relay.outage(local); // the old network is gone, and this connection with it
+                        watch.changed();
+                        local = after;
+                        break;
+                    }
+                }
+            } catch (IOException e) {
+                if (watch.changeNanos < 0) {
+                    throw e; // failed before the change: a real error
+                }
+            }
+        }
+        return watch.result();
+    }
+
+    private static SSLContext clientContext(ServerCertificate certificate) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("server", certificate.certificate());
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        SSLContext context = SSLContext.getInstance("TLSv1.3");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+
+    /** A TLS 1.3 server: reads an 8-byte offset, then sends the download from there to its end. */
+    static final class TlsServer implements AutoCloseable {
+        private final SSLServerSocket socket;
+
+        TlsServer(ServerCertificate certificate) throws Exception {
+            char[] password = "relay".toCharArray();
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("server", certificate.privateKey(), password,
+                    certificate.chain().toArray(new java.security.cert.X509Certificate[0]));
+            KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            factory.init(keys, password);
+            SSLContext context = SSLContext.getInstance("TLSv1.3");
+            context.init(factory.getKeyManagers(), null, null);
+            socket = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50,
+                    InetAddress.getLoopbackAddress());
+            socket.setEnabledProtocols(new String[]{"TLSv1.3"});
+            Thread acceptor = new Thread(this::accept, "tls-server");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        InetSocketAddress address() {
+            return (InetSocketAddress) socket.getLocalSocketAddress();
+        }
+
+        private void accept() {
+            while (!socket.isClosed()) {
+                try {
+                    Socket client = socket.accept();
+                    Thread sender = new Thread(() -> serve(client), "tls-server-send");
+                    sender.setDaemon(true);
+                    sender.start();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private static void serve(Socket client) {
+            try (client) {
+                client.setTcpNoDelay(true);
+                long offset = new DataInputStream(client.getInputStream()).readLong();
+                sendFrom(offset, client.getOutputStream());
+            } catch (IOException e) {
+                // the client went away (its network changed)
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    // ---- QUIC ----
+
+    /** How the QUIC client meets the change. */
+    enum QuicChange {
+        /** The old network dies at the change; the client migrates. */
+        MIGRATE_ABRUPT,
+        /** The old network stays up; the client migrates. */
+        MIGRATE_POLITE,
+        /** The NAT gives the client a new port; the client does nothing, the server follows. */
+        NAT_REBINDING,
+        /** The old network dies; the client opens a new connection from the new address and resumes. */
+        NEW_CONNECTION
+    }
+
+    static Download quic(Servers servers, QuicChange change) throws Exception {
+        Watch watch = new Watch();
+        try (NetworkEmulator network = NetworkEmulator.builder(servers.quic.localAddress())
+                .delay(Duration.ofMillis(servers.delayMillis)).start()) {
+            MigratingConnection connection = connect(servers, network, BEFORE);
+            try {
+                Examples.awaitSpareConnectionId(connection);
+                boolean resume = true;
+                while (resume) {
+                    resume = false;
+                    BidirectionalStream stream = connection.openStream();
+                    try (DataOutputStream out = new DataOutputStream(stream.getOutputStream())) {
+                        out.writeLong(watch.received); // from where we are
+                    }
+                    byte[] buffer = new byte[BLOCK];
+                    try (InputStream in = stream.getInputStream()) {
+                        int n;
+                        while ((n = in.read(buffer)) >= 0) {
+                            watch.data(buffer, n);
+                            if (watch.changeDue()) {
+                                watch.changed();
+                                switch (change) {
+                                    case MIGRATE_ABRUPT -> {
+                                        network.outage(BEFORE, true);
+                                        connection.migrate(new InetSocketAddress(AFTER, 0));
+                                    }
+                                    case MIGRATE_POLITE -> connection.migrate(new InetSocketAddress(AFTER, 0));
+                                    case NAT_REBINDING -> network.rebindAll();
+                                    case NEW_CONNECTION -> {
+                                        network.outage(BEFORE, true);
+                                        connection.close();
+                                        connection = connect(servers, network, AFTER);
+                                        resume = true;
+                                    }
+                                }
+                                if (resume) {
+                                    break;
+                                }
+                            }
+                        }
+                    } catch (IOException e) {
+                        if (!resume) {
+                            throw e;
+                        }
+                    }
+                }
+            } finally {
+                connection.close();
+            }
+            if (watch.received != TOTAL) {
+                throw new IOException("QUIC download (" + change + ") ended after " + watch.received + " of " + TOTAL + " bytes");
+            }
+        }
+        return watch.result();
+    }
+
+    private static MigratingConnection connect(Servers servers, NetworkEmulator network, InetAddress local) throws Exception {
+        return MigratingClient.builder()
+                .server(network.address())
+                .serverName("localhost")
+                .applicationProtocol(PROTOCOL)
+                .pinnedCertificate(servers.certificate.certificate())
+                .localAddress(new InetSocketAddress(local, 0))
+                .build().connect();
+    }
+
+    /** Each stream: the client sends an 8-byte offset; the server sends the download from there. */
+    private static void serveQuic(MigratingConnection connection) {
+        try {
+            while (true) {
+                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
+                long offset;
+                try (InputStream in = stream.getInputStream()) {
+                    offset = new DataInputStream(in).readLong();
+                    // Read to the end before closing: closing early sends STOP_SENDING, and a client still closing
+                    // its side then fails with "output stream is reset" (seen in 1 of 15 new-connection runs).
+                    in.readAllBytes();
+                }
+                try (OutputStream out = stream.getOutputStream()) {
+                    sendFrom(offset, out);
+                }
+            }
+        } catch (Exception e) {
+            // the client is done
+        }
+    }
+
+    // ---- the download's content: block b is new Random(b)'s bytes, so any offset can be served ----
+
+    private static void sendFrom(long offset, OutputStream out) throws IOException {
+        byte[] block = new byte[BLOCK];
+        for (long position = offset; position < TOTAL; ) {
+            int index = (int) (position / BLOCK);
+            new Random(index).nextBytes(block);
+            int from = (int) (position % BLOCK);
+            out.write(block, from, BLOCK - from);
+            position += BLOCK - from;
+        }
+        out.flush();
+    }
+
+    static byte[] expectedDigest() throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        byte[] block = new byte[BLOCK];
+        for (int index = 0; index < TOTAL / BLOCK; index++) {
+            new Random(index).nextBytes(block);
+            digest.update(block);
+        }
+        return digest.digest();
+    }
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
