@@ -1,0 +1,192 @@
+package org.quicmigration.examples;
+
+import java.io.DataOutputStream;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.quicmigration.BidirectionalStream;
+import org.quicmigration.MigratingClient;
+import org.quicmigration.MigratingConnection;
+import org.quicmigration.MigrationServer;
+
+/**
+ * Goodput while a NAT keeps rebinding the client: a download (default 50 MiB) through an emulated NAT that gives
+ * the client a new port every 1 s, 300 ms or 100 ms, against the same download without rebinding, at 0 ms and
+ * 25 ms added one-way delay. The server follows each new port (RFC 9000 9.3). The cases take turns within each
+ * run; medians are printed with the fraction of the no-rebinding goodput, and written to
+ * {@code target/rebinding-goodput.json}. Every download is checked against its SHA-256; exits 1 if one differs.
+ *
+ * <pre>mvn -q -B install -DskipTests && mvn -q -B -pl quic-migration-examples exec:java \
+ *     -Dexec.mainClass=org.quicmigration.examples.RebindingGoodput -Dexec.args="50 3"</pre>
+ *
+ * Arguments: MiB per download, runs, and optionally the delays in ms (comma-separated, default 0,25) and the
+ * rebinding intervals in ms (default 1000,300,100). A download that has not finished after
+ * {@value #DEADLINE_SECONDS} s is abandoned and counts as 0 MB/s.
+ */
+public final class RebindingGoodput {
+
+    /** A download that takes longer than this is abandoned and counted as 0 MB/s. */
+    private static final long DEADLINE_SECONDS = 60;
+
+    private RebindingGoodput() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int mebibytes = args.length > 0 ? Integer.parseInt(args[0]) : 50;
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        long[] delays = args.length > 2 ? Arrays.stream(args[2].split(",")).mapToLong(Long::parseLong).toArray()
+                : new long[]{0, 25};
+        long[] intervals = args.length > 3
+                ? java.util.stream.LongStream.concat(java.util.stream.LongStream.of(0),
+                        Arrays.stream(args[3].split(",")).mapToLong(Long::parseLong)).toArray()
+                : new long[]{0, 1000, 300, 100}; // 0: no rebinding, the baseline
+        long size = (long) mebibytes << 20;
+        boolean intact = true;
+        StringBuilder json = new StringBuilder("[\n");
+        System.out.printf("goodput of a %d MiB download while the NAT rebinds the client; %d runs, medians%n", mebibytes, runs);
+        System.out.printf("%-10s %-16s %12s %12s %10s%n", "delay", "rebinding every", "MB/s", "of no-rebind", "rebinds");
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "nat-rebinder");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try (MigrationServer server = MigrationServer.builder()
+                .bindAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                .selfSignedCertificate("localhost")
+                .applicationProtocol(DemoServer.PROTOCOL)
+                .onConnection(RebindingGoodput::serve)
+                .start()) {
+            for (long delay : delays) {
+                double[][] goodput = new double[intervals.length][runs];
+                int[][] rebinds = new int[intervals.length][runs];
+                for (int run = 0; run < runs; run++) {
+                    for (int i = 0; i < intervals.length; i++) {
+                        AtomicInteger count = new AtomicInteger();
+                        double[] result = download(server, delay, intervals[i], size, timer, count);
+                        intact &= result != null;
+                        goodput[i][run] = result == null ? 0 : result[0];
+                        if (result != null && result.length > 1) {
+                            System.out.printf("(a download with rebinding every %d ms at %d ms did not finish within %d s)%n",
+                                    intervals[i], delay, DEADLINE_SECONDS);
+                        }
+                        rebinds[i][run] = count.get();
+                    }
+                }
+                double baseline = median(goodput[0]);
+                for (int i = 0; i < intervals.length; i++) {
+                    double median = median(goodput[i]);
+                    String every = intervals[i] == 0 ? "never" : intervals[i] + " ms";
+                    System.out.printf(Locale.ROOT, "%-10s %-16s %12.1f %11.0f%% %10d%n", delay + " ms", every, median,
+                            100 * median / baseline, rebinds[i][0]);
+                    json.append(String.format(Locale.ROOT,
+                            "  {\"oneWayDelayMs\": %d, \"rebindEveryMs\": %d, \"mebibytes\": %d, \"goodputMBps\": %s, \"rebinds\": %s},%n",
+                            delay, intervals[i], mebibytes, Arrays.toString(goodput[i]), Arrays.toString(rebinds[i])));
+                }
+            }
+        } finally {
+            timer.shutdownNow();
+        }
+        json.setLength(json.length() - 2);
+        json.append("\n]\n");
+        Path out = Path.of("target", "rebinding-goodput.json");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, json);
+        System.out.println("raw results: " + out.toAbsolutePath());
+        System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java "
+                + System.getProperty("java.version") + ", " + System.getProperty("os.name"));
+        if (!intact) {
+            System.out.println("FAILED: a download differed or broke off");
+            System.exit(1);
+        }
+    }
+
+    /**
+     * One download on a new connection: {goodput in MB/s}; {0, 1} if abandoned at the deadline; null if it
+     * differed or broke off.
+     */
+    private static double[] download(MigrationServer server, long delayMillis, long rebindEveryMillis, long size,
+                                     ScheduledExecutorService timer, AtomicInteger rebinds) throws Exception {
+        try (NetworkEmulator nat = NetworkEmulator.builder(server.localAddress()).delay(Duration.ofMillis(delayMillis)).start();
+             MigratingConnection connection = MigratingClient.builder()
+                     .server(nat.address())
+                     .serverName("localhost")
+                     .applicationProtocol(DemoServer.PROTOCOL)
+                     .pinnedCertificate(server.certificate().certificate())
+                     .build().connect()) {
+            BidirectionalStream stream = connection.openStream();
+            try (DataOutputStream out = new DataOutputStream(stream.getOutputStream())) {
+                out.writeLong(size);
+            }
+            var rebinding = rebindEveryMillis == 0 ? null : timer.scheduleAtFixedRate(() -> {
+                nat.rebindAll();
+                rebinds.incrementAndGet();
+            }, rebindEveryMillis, rebindEveryMillis, TimeUnit.MILLISECONDS);
+            long start = System.nanoTime();
+            java.util.concurrent.atomic.AtomicBoolean overdue = new java.util.concurrent.atomic.AtomicBoolean();
+            var deadline = timer.schedule(() -> {
+                overdue.set(true);
+                connection.close(); // bounded: the read below ends with the connection
+            }, DEADLINE_SECONDS, TimeUnit.SECONDS);
+            try (InputStream in = stream.getInputStream()) {
+                byte[] expected = in.readNBytes(32);
+                MessageDigest digest = MessageDigest.getInstance("SHA-256");
+                byte[] buffer = new byte[64 * 1024];
+                long received = 0;
+                int n;
+                try {
+                    while ((n = in.read(buffer)) >= 0) {
+                        digest.update(buffer, 0, n);
+                        received += n;
+                    }
+                } catch (java.io.IOException e) {
+                    if (overdue.get()) {
+                        return new double[]{0, 1}; // abandoned at the deadline
+                    }
+                    System.out.println("download broke off: " + e);
+                    return null;
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                boolean ok = received == size && MessageDigest.isEqual(expected, digest.digest());
+                return ok ? new double[]{size / 1e6 / seconds} : null;
+            } finally {
+                deadline.cancel(false);
+                if (rebinding != null) {
+                    rebinding.cancel(false);
+                }
+            }
+        }
+    }
+
+    private static void serve(MigratingConnection connection) {
+        try {
+            while (true) {
+                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
+                long size;
+                try (InputStream in = stream.getInputStream()) {
+                    size = new java.io.DataInputStream(in).readLong();
+                    in.readAllBytes(); // to the end, so closing sends no STOP_SENDING
+                }
+                DemoServer.send(stream, Math.min(size, DemoServer.MAX_DOWNLOAD));
+            }
+        } catch (Exception e) {
+            // the client is done
+        }
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
