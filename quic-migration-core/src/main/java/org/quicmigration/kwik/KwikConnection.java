@@ -83,6 +83,21 @@ public final class KwikConnection {
         ended.whenComplete((how, error) -> action.run());
     }
 
+    /**
+     * The peer's CONNECTION_CLOSE was seen (on Kwik's receiver thread, before Kwik processes it). The connection has
+     * ended then (RFC 9000 10.2.2: the endpoint enters the draining state), though Kwik reports it only when its
+     * draining period is over, three PTOs later: a stream read that fails at once used to wait for that report for
+     * at most a second, which a loaded CI machine (larger RTT samples, so a longer PTO) exceeded, and the reader
+     * got Kwik's raw StreamClosedException instead of a ConnectionClosedException with the peer's code.
+     */
+    void peerClosed(tech.kwik.core.frame.ConnectionCloseFrame close) {
+        boolean application = close.hasApplicationProtocolError();
+        long code = close.getErrorCode();
+        Termination.Kind kind = Termination.Kind.CLOSED;
+        terminated(new Termination(kind, true, code, application,
+                close.hasReasonPhrase() ? Objects.requireNonNullElse(close.getReasonPhrase(), "") : ""));
+    }
+
     /** Completes with the termination once the connection has ended. */
     java.util.concurrent.CompletableFuture<Termination> ended() {
         return ended;

@@ -63,4 +63,42 @@ final class Examples {
             }
         }
     }
+
+    /**
+     * A server connection handler: for every stream, reads the request to its end, then sends the SHA-256 of
+     * {@code size} bytes of {@code new Random(seed)} data, then the data.
+     */
+    static java.util.function.Consumer<MigratingConnection> digestedDownload(int size, long seed) {
+        return connection -> {
+            try {
+                while (true) {
+                    BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
+                    stream.getInputStream().readAllBytes();
+                    byte[] data = new byte[size];
+                    new java.util.Random(seed).nextBytes(data);
+                    try (OutputStream out = stream.getOutputStream()) {
+                        out.write(java.security.MessageDigest.getInstance("SHA-256").digest(data));
+                        out.write(data);
+                    }
+                }
+            } catch (Exception e) {
+                // the client is done
+            }
+        };
+    }
+
+    /**
+     * Closes a JSON array of result objects (each line ending in ",\n"), writes it to {@code target/<fileName>},
+     * and prints where it went and what machine measured it.
+     */
+    static void writeResults(StringBuilder jsonArray, String fileName) throws java.io.IOException {
+        jsonArray.setLength(jsonArray.length() - 2);
+        jsonArray.append("\n]\n");
+        java.nio.file.Path out = java.nio.file.Path.of("target", fileName);
+        java.nio.file.Files.createDirectories(out.getParent());
+        java.nio.file.Files.writeString(out, jsonArray);
+        System.out.println("raw results: " + out.toAbsolutePath());
+        System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java "
+                + System.getProperty("java.version") + ", " + System.getProperty("os.name"));
+    }
 }

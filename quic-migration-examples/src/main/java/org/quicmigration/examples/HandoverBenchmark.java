@@ -1,7 +1,5 @@
 package org.quicmigration.examples;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -76,14 +74,7 @@ public final class HandoverBenchmark {
                         result.getKey(), delay, Arrays.toString(result.getValue())));
             }
         }
-        json.setLength(json.length() - 2);
-        json.append("\n]\n");
-        Path out = Path.of("target", "handover-benchmark.json");
-        Files.createDirectories(out.getParent());
-        Files.writeString(out, json);
-        System.out.println("raw results: " + out.toAbsolutePath());
-        System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java "
-                + System.getProperty("java.version") + ", " + System.getProperty("os.name"));
+        Examples.writeResults(json, "handover-benchmark.json");
         if (!intact) {
             System.out.println("FAILED: a download differed from what the server sent");
             System.exit(1);

@@ -1,13 +1,11 @@
 package org.quicmigration.examples;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.quicmigration.BidirectionalStream;
@@ -46,7 +44,7 @@ public final class NatRebinding {
                     serverEvents.add(event);
                     print(start, "server: " + describe(event));
                 })
-                .onConnection(NatRebinding::serve)
+                .onConnection(Examples.digestedDownload(SIZE, 7))
                 .start();
              NetworkEmulator nat = NetworkEmulator.builder(server.localAddress()).delay(Duration.ofMillis(25)).start();
              MigratingConnection connection = MigratingClient.builder()
@@ -86,23 +84,6 @@ public final class NatRebinding {
             System.exit(1);
         }
         System.out.println("OK: the NAT moved the client, the server followed, the download went on");
-    }
-
-    private static void serve(MigratingConnection connection) {
-        try {
-            while (true) {
-                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
-                stream.getInputStream().readAllBytes();
-                byte[] data = new byte[SIZE];
-                new Random(7).nextBytes(data);
-                try (OutputStream out = stream.getOutputStream()) {
-                    out.write(MessageDigest.getInstance("SHA-256").digest(data));
-                    out.write(data);
-                }
-            }
-        } catch (Exception e) {
-            // the client is done
-        }
     }
 
     private static String describe(MigrationEvent event) {

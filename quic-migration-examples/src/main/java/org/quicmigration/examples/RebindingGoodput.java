@@ -4,8 +4,6 @@ import java.io.DataOutputStream;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
@@ -97,14 +95,7 @@ public final class RebindingGoodput {
         } finally {
             timer.shutdownNow();
         }
-        json.setLength(json.length() - 2);
-        json.append("\n]\n");
-        Path out = Path.of("target", "rebinding-goodput.json");
-        Files.createDirectories(out.getParent());
-        Files.writeString(out, json);
-        System.out.println("raw results: " + out.toAbsolutePath());
-        System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java "
-                + System.getProperty("java.version") + ", " + System.getProperty("os.name"));
+        Examples.writeResults(json, "rebinding-goodput.json");
         if (!intact) {
             System.out.println("FAILED: a download differed or broke off");
             System.exit(1);

@@ -1,7 +1,6 @@
 package org.quicmigration.examples;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -9,7 +8,6 @@ import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -56,7 +54,7 @@ public final class SpoofedAddress {
                     serverEvents.add(event);
                     print(start, "server:   " + describe(event));
                 })
-                .onConnection(SpoofedAddress::serve)
+                .onConnection(Examples.digestedDownload(SIZE, 11))
                 .start();
              NetworkEmulator network = NetworkEmulator.builder(server.localAddress()).delay(Duration.ofMillis(25)).start();
              DatagramSocket attacker = new DatagramSocket(new InetSocketAddress(attackerAddress, 0));
@@ -146,23 +144,6 @@ public final class SpoofedAddress {
         }, "attacker");
         thread.setDaemon(true);
         thread.start();
-    }
-
-    private static void serve(MigratingConnection connection) {
-        try {
-            while (true) {
-                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
-                stream.getInputStream().readAllBytes();
-                byte[] data = new byte[SIZE];
-                new Random(11).nextBytes(data);
-                try (OutputStream out = stream.getOutputStream()) {
-                    out.write(MessageDigest.getInstance("SHA-256").digest(data));
-                    out.write(data);
-                }
-            }
-        } catch (Exception e) {
-            // the client is done
-        }
     }
 
     private static String describe(MigrationEvent event) {

@@ -63,7 +63,7 @@ final class ExampleRunner {
                 if (matcher.find()) {
                     return matcher.groupCount() > 0 ? matcher.group(1) : matcher.group();
                 }
-                Thread.sleep(20);
+                Thread.sleep(20); // polling interval of the condition, not synchronisation
             }
             throw new AssertionError("no output matching " + pattern + " within " + seconds + " s; output:\n" + output);
         }
