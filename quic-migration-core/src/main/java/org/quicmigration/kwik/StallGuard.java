@@ -37,7 +37,7 @@ import tech.kwik.core.stream.QuicStreamImpl;
  *     server packet goes to the dead old binding and is lost, the server's probes too, and the client, with
  *     nothing in flight, never speaks: the connection idles out. Measured: 2 of 3 echo transfers died this way
  *     with the client's port rebound every 100 ms. So a client with open streams that has heard nothing for
- *     one PTO (at least {@link #SILENCE_BEFORE_PING_MILLIS} ms) sends a PING, which reaches the server from the
+ *     {@link #SILENCE_BEFORE_PING_MILLIS} ms (at least two PTOs) sends a PING, which reaches the server from the
  *     new binding and lets the server follow it (RFC 9000 9.3); without an answer the wait doubles, up to
  *     {@link #MAX_SILENCE_MILLIS} ms, and after {@link #MAX_PINGS_WITHOUT_AN_ANSWER} PINGs that got nothing but
  *     acknowledgements it stops, so the idle timeout still ends a connection that is stuck for another reason.</li>
@@ -53,7 +53,7 @@ final class StallGuard {
     private static final System.Logger LOG = System.getLogger(StallGuard.class.getName());
 
     static final long TICK_MILLIS = 25;
-    static final long SILENCE_BEFORE_PING_MILLIS = 50;
+    static final long SILENCE_BEFORE_PING_MILLIS = 150;
     static final long MAX_SILENCE_MILLIS = 5_000;
     static final int MAX_PINGS_WITHOUT_AN_ANSWER = 6;
 
@@ -161,11 +161,8 @@ final class StallGuard {
     }
 
     private void breakSilence(boolean streamsOpen) {
-        // One PTO of silence: the time after which a sender would probe too. Measured with the NAT rebinding the
-        // client every 100 ms during a download (RebindingGoodput): with two PTOs and a 150 ms floor, each rebinding
-        // that caught the server with its window spent on the dead binding cost at least 150 ms of silence, and
-        // goodput fell to 2-13 % of the unrebound download; at 25 ms each way the connection was lost.
-        long base = TimeUnit.MILLISECONDS.toNanos(Math.max(SILENCE_BEFORE_PING_MILLIS, KwikInternals.ptoMillis(connection)));
+        long base = TimeUnit.MILLISECONDS.toNanos(Math.max(SILENCE_BEFORE_PING_MILLIS,
+                2L * KwikInternals.ptoMillis(connection)));
         long silent = System.nanoTime() - lastReceivedNanos;
         if (silent < base || !streamsOpen) {
             pingInterval = base;
