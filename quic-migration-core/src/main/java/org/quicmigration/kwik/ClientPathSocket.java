@@ -70,6 +70,8 @@ final class ClientPathSocket extends DatagramSocket {
     private final DatagramChannel[] receivedOn = new DatagramChannel[RECEIVED_RING];
     private final long[] receivedNumber = new long[RECEIVED_RING];
     private long delivered;
+    /** Whether a packet observer wants {@link #receivedPath}; without one, receiving records nothing. */
+    private volatile boolean recordPaths;
 
     /** A destination connection ID and the path it belongs to. */
     private record Route(ConnectionId destination, DatagramChannel channel, InetSocketAddress local) {
@@ -165,6 +167,11 @@ final class ClientPathSocket extends DatagramSocket {
             text.append("; path ").append(entry.getKey()).append(" sent ").append(count[0]).append(" received ").append(count[1]);
         }
         return text.toString();
+    }
+
+    /** Starts or stops remembering which path each received datagram came on (for packet observers). */
+    void recordPaths(boolean record) {
+        this.recordPaths = record;
     }
 
     /** The path the last datagram was sent on; call on Kwik's sender thread, after the send. */
@@ -297,11 +304,13 @@ final class ClientPathSocket extends DatagramSocket {
                     continue;
                 }
                 counters.computeIfAbsent(channel, c -> new long[2])[1]++;
-                long number = ++delivered;
-                int slot = (int) (number % RECEIVED_RING);
-                synchronized (receivedOn) {
-                    receivedOn[slot] = channel;
-                    receivedNumber[slot] = number;
+                long number = ++delivered; // counted always: Kwik's numbering starts with the first datagram
+                if (recordPaths) {
+                    int slot = (int) (number % RECEIVED_RING);
+                    synchronized (receivedOn) {
+                        receivedOn[slot] = channel;
+                        receivedNumber[slot] = number;
+                    }
                 }
                 receiveBuffer.flip();
                 int length = Math.min(receiveBuffer.remaining(), packet.getData().length - packet.getOffset());

@@ -183,6 +183,10 @@ public final class KwikConnection {
      */
     public void packetObserver(PacketObserver observer) {
         this.packetObserver = observer;
+        ClientPathSocket client = clientSocket;
+        if (client != null) {
+            client.recordPaths(observer != null);
+        }
         ServerMigrationDriver server = serverDriver;
         ServerPathSocket socket = serverSocket;
         if (server != null) {
@@ -205,6 +209,7 @@ public final class KwikConnection {
     /** Client side: the socket layer, which knows the path each datagram took. */
     void clientSocket(ClientPathSocket socket) {
         this.clientSocket = socket;
+        socket.recordPaths(packetObserver != null);
     }
 
     ClientPathSocket clientSocket() {

@@ -101,4 +101,34 @@ final class Examples {
         System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java "
                 + System.getProperty("java.version") + ", " + System.getProperty("os.name"));
     }
+
+    /** What {@link #downloadDigested} received: how many bytes, and whether they matched the server's SHA-256. */
+    record Downloaded(long bytes, boolean intact) {
+    }
+
+    /**
+     * Opens a stream, sends an empty request, and reads the answer of a {@link #digestedDownload} server: the
+     * SHA-256, then the data, checked against it. Runs {@code halfway} once, when half of {@code size} is in.
+     */
+    static Downloaded downloadDigested(MigratingConnection connection, long size, Runnable halfway) throws Exception {
+        BidirectionalStream stream = connection.openStream();
+        stream.getOutputStream().close();
+        try (InputStream in = stream.getInputStream()) {
+            byte[] expected = in.readNBytes(32);
+            java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[16 * 1024];
+            long received = 0;
+            boolean ranHalfway = false;
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                digest.update(buffer, 0, n);
+                received += n;
+                if (!ranHalfway && received >= size / 2) {
+                    ranHalfway = true;
+                    halfway.run();
+                }
+            }
+            return new Downloaded(received, received == size && java.security.MessageDigest.isEqual(expected, digest.digest()));
+        }
+    }
 }

@@ -1,14 +1,11 @@
 package org.quicmigration.examples;
 
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationEvent;
@@ -54,29 +51,13 @@ public final class NatRebinding {
                      .pinnedCertificate(server.certificate().certificate())
                      .build().connect()) {
             print(start, "client: connected from " + connection.localAddress() + " through the NAT");
-            BidirectionalStream stream = connection.openStream();
-            stream.getOutputStream().close();
-            try (InputStream in = stream.getInputStream()) {
-                byte[] expected = in.readNBytes(32);
-                MessageDigest digest = MessageDigest.getInstance("SHA-256");
-                byte[] buffer = new byte[16 * 1024];
-                long received = 0;
-                boolean rebound = false;
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    digest.update(buffer, 0, n);
-                    received += n;
-                    if (!rebound && received >= SIZE / 2) {
-                        rebound = true;
-                        print(start, String.format("NAT:    forgets the binding after %,d bytes; the client's next packet"
-                                + " leaves from a new port", received));
-                        nat.rebindAll();
-                    }
-                }
-                intact = received == SIZE && MessageDigest.isEqual(expected, digest.digest());
-                print(start, String.format("client: %,d bytes, sha-256 %s; its local address never changed: %s",
-                        received, intact ? "verified" : "MISMATCH", connection.localAddress()));
-            }
+            Examples.Downloaded download = Examples.downloadDigested(connection, SIZE, () -> {
+                print(start, "NAT:    forgets the binding halfway; the client's next packet leaves from a new port");
+                nat.rebindAll();
+            });
+            intact = download.intact();
+            print(start, String.format("client: %,d bytes, sha-256 %s; its local address never changed: %s",
+                    download.bytes(), intact ? "verified" : "MISMATCH", connection.localAddress()));
         }
         boolean followed = serverEvents.stream().anyMatch(event -> event instanceof MigrationEvent.MigrationCompleted);
         if (!intact || !followed) {

@@ -1,18 +1,15 @@
 package org.quicmigration.examples;
 
-import java.io.InputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationEvent;
@@ -80,28 +77,13 @@ public final class SpoofedAddress {
                 }
             });
 
-            BidirectionalStream stream = connection.openStream();
-            stream.getOutputStream().close();
-            try (InputStream in = stream.getInputStream()) {
-                byte[] expected = in.readNBytes(32);
-                MessageDigest digest = MessageDigest.getInstance("SHA-256");
-                byte[] buffer = new byte[16 * 1024];
-                long received = 0;
-                boolean attacked = false;
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    digest.update(buffer, 0, n);
-                    received += n;
-                    if (!attacked && received >= SIZE / 2) {
-                        attacked = true;
-                        print(start, "attacker: copies the client's next packet and sends it from " + attacker.getLocalSocketAddress());
-                        armed.set(true);
-                    }
-                }
-                intact = received == SIZE && MessageDigest.isEqual(expected, digest.digest());
-                print(start, String.format("client:   %,d bytes, sha-256 %s, still on %s", received,
-                        intact ? "verified" : "MISMATCH", connection.path()));
-            }
+            Examples.Downloaded download = Examples.downloadDigested(connection, SIZE, () -> {
+                print(start, "attacker: copies the client's next packet and sends it from " + attacker.getLocalSocketAddress());
+                armed.set(true);
+            });
+            intact = download.intact();
+            print(start, String.format("client:   %,d bytes, sha-256 %s, still on %s", download.bytes(),
+                    intact ? "verified" : "MISMATCH", connection.path()));
             // Give the server the time to give up on the attacker's address (3 probe timeouts; at most 5 s here).
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (System.nanoTime() < deadline && serverEvents.stream().noneMatch(event ->
