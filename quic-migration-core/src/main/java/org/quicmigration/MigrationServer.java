@@ -57,6 +57,14 @@ public final class MigrationServer implements AutoCloseable {
         return server.localAddress();
     }
 
+    /**
+     * The preferred addresses the server offers and listens on, with their bound ports (IPv4 first); empty unless
+     * {@link Builder#preferredAddress} was set.
+     */
+    public List<InetSocketAddress> preferredAddresses() {
+        return server.preferredAddresses();
+    }
+
     /** The certificate the server presents; clients can pin {@code certificate().certificate()}. */
     public ServerCertificate certificate() {
         return certificate;
@@ -92,6 +100,8 @@ public final class MigrationServer implements AutoCloseable {
         private int amplificationFactor = 3;
         private int maxPathsPerConnection = 8;
         private Duration pathValidationTimeout;
+        private InetSocketAddress preferredIpv4;
+        private InetSocketAddress preferredIpv6;
         private MigrationListener migrationListener;
         private java.nio.file.Path qlogDirectory;
         private final List<PacketListener> packetListeners = new java.util.ArrayList<>();
@@ -227,12 +237,6 @@ public final class MigrationServer implements AutoCloseable {
         }
 
         /**
-         * Binds the socket and starts accepting connections.
-         *
-         * @throws IllegalStateException if the certificate, application protocol or handler is missing
-         * @throws IOException if the address cannot be bound
-         */
-        /**
          * Writes a qlog file for each connection into {@code directory} (created if missing), named
          * {@code <original destination connection ID>_server.sqlog}, from the end of its handshake on. See
          * {@link MigratingClient.Builder#qlogDirectory} for the format. Off by default.
@@ -248,6 +252,58 @@ public final class MigrationServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Offers clients a preferred address (RFC 9000 9.6): the server also listens on {@code ipv4} and/or
+         * {@code ipv6}, and tells every client, in its transport parameters, to move there once the handshake is
+         * confirmed, with a connection ID of its own (sequence 1, 5.1.1). Typical use: the handshake goes to a
+         * shared address (anycast, a load balancer) and the connection then moves to this machine's own address.
+         *
+         * <p>The server answers the client's PATH_CHALLENGE from the preferred address, and follows the client
+         * there only after it sent a non-probing packet there and the server validated the path; until then it
+         * keeps sending from the original address (9.6.2). Handshake packets sent to a preferred address are
+         * dropped. A client that does not move simply stays on the original address.
+         *
+         * <p>Each address must be a concrete address of its family (not a wildcard); port 0 picks a free port,
+         * and the port bound is what clients are told ({@link MigrationServer#preferredAddresses()}). With
+         * {@link #acceptClientMigration(boolean) acceptClientMigration(false)} the server still advertises
+         * disable_active_migration, so conforming clients move only to the preferred address; RFC 9000 9 lets the
+         * server validate and follow any other move all the same, and it does.
+         *
+         * @param ipv4 the IPv4 preferred address, or null
+         * @param ipv6 the IPv6 preferred address, or null
+         * @throws IllegalArgumentException if both are null, or one is a wildcard or of the wrong family
+         */
+        public Builder preferredAddress(InetSocketAddress ipv4, InetSocketAddress ipv6) {
+            if (ipv4 == null && ipv6 == null) {
+                throw new IllegalArgumentException("a preferred address needs an IPv4 or an IPv6 address");
+            }
+            checkPreferred(ipv4, java.net.Inet4Address.class, "IPv4");
+            checkPreferred(ipv6, java.net.Inet6Address.class, "IPv6");
+            this.preferredIpv4 = ipv4;
+            this.preferredIpv6 = ipv6;
+            return this;
+        }
+
+        private static void checkPreferred(InetSocketAddress address, Class<?> family, String name) {
+            if (address == null) {
+                return;
+            }
+            if (address.isUnresolved() || !family.isInstance(address.getAddress())) {
+                throw new IllegalArgumentException("preferred " + name + " address must be a resolved " + name
+                        + " address, was " + address);
+            }
+            if (address.getAddress().isAnyLocalAddress()) {
+                throw new IllegalArgumentException("preferred " + name + " address must be concrete, not the wildcard "
+                        + address + ": clients are told to send there");
+            }
+        }
+
+        /**
+         * Binds the socket (and those of the preferred addresses) and starts accepting connections.
+         *
+         * @throws IllegalStateException if the certificate, application protocol or handler is missing
+         * @throws IOException if an address cannot be bound
+         */
         public MigrationServer start() throws IOException {
             if (certificate == null) {
                 throw new IllegalStateException("certificate(...) or selfSignedCertificate(...) is required");
@@ -262,7 +318,8 @@ public final class MigrationServer implements AutoCloseable {
             Consumer<MigratingConnection> handler = onConnection;
             ServerSettings settings = new ServerSettings(bindAddress, certificate.chain(), certificate.privateKey(),
                     applicationProtocol, idleTimeout, streamReceiveWindow, maxStreamsPerConnection,
-                    acceptClientMigration, amplificationFactor, maxPathsPerConnection, pathValidationTimeout);
+                    acceptClientMigration, amplificationFactor, maxPathsPerConnection, pathValidationTimeout,
+                    preferredIpv4, preferredIpv6);
             MigrationListener everyConnection = migrationListener;
             java.nio.file.Path qlogTo = qlogDirectory;
             List<PacketListener> listeners = List.copyOf(packetListeners);

@@ -89,6 +89,7 @@ public final class ClientMigrationDriver {
     /** Starts migration support for a connected client. Called once, after the handshake. */
     static ClientMigrationDriver start(QuicClientConnectionImpl connection, ClientPathSocket socket,
                                        InetSocketAddress server, RandomGenerator random, boolean followPreferredAddress) {
+        registerPreferredAddressId(connection);
         InetSocketAddress preferred = followPreferredAddress ? preferredAddress(connection, server) : null;
         // Kwik bug 1: the client never issues spare connection IDs of its own after the handshake, so a server
         // would have no fresh ID to follow us with. Issue up to the server's limit (RFC 9000 5.1.1).
@@ -109,9 +110,21 @@ public final class ClientMigrationDriver {
     private static final long PREFERRED_ADDRESS_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /**
-     * The server's preferred_address of our address family (RFC 9000 9.6), with its connection ID registered as
-     * sequence 1 in Kwik (Kwik bug 5), or null if there is none we can use.
+     * RFC 9000 5.1.1: the connection ID in the server's preferred_address has sequence number 1, and is the
+     * server's to use whether or not we move there. Kwik does not register it (Kwik bug 5), so without this a
+     * client that stays, or that cannot use the address, would have no spare ID for a migration of its own.
      */
+    private static void registerPreferredAddressId(QuicClientConnectionImpl connection) {
+        tech.kwik.core.impl.TransportParameters parameters = connection.getPeerTransportParameters();
+        tech.kwik.core.impl.TransportParameters.PreferredAddress preferred =
+                parameters == null ? null : parameters.getPreferredAddress();
+        if (preferred != null && preferred.getConnectionId() != null && preferred.getConnectionId().length > 0) {
+            KwikInternals.registerPreferredAddressId(connection, preferred.getConnectionId(),
+                    preferred.getStatelessResetToken());
+        }
+    }
+
+    /** The server's preferred_address of our address family (RFC 9000 9.6), or null if there is none we can use. */
     private static InetSocketAddress preferredAddress(QuicClientConnectionImpl connection, InetSocketAddress server) {
         tech.kwik.core.impl.TransportParameters parameters = connection.getPeerTransportParameters();
         tech.kwik.core.impl.TransportParameters.PreferredAddress preferred =
@@ -130,7 +143,6 @@ public final class ClientMigrationDriver {
                     + " with a port Kwik 0.10.9 cannot decode (its low byte is 0x80 or more); staying on " + server);
             return null;
         }
-        KwikInternals.registerPreferredAddressId(connection, preferred.getConnectionId(), preferred.getStatelessResetToken());
         return new InetSocketAddress(address, port);
     }
 

@@ -316,10 +316,17 @@ public final class KwikConnection {
         }
     }
 
-    /** The local address in use now (it changes when a client migrates). */
+    /**
+     * The local address in use now: it changes when a client migrates, and on a server when the client moved to
+     * its preferred address.
+     */
     public InetSocketAddress currentLocalAddress() {
         ClientMigrationDriver driver = migrationDriver;
-        return driver != null ? driver.localAddress() : localAddress;
+        if (driver != null) {
+            return driver.localAddress();
+        }
+        ServerMigrationDriver server = serverDriver();
+        return server != null ? server.currentLocal() : localAddress;
     }
 
     /** Kwik's RTT estimator of this connection (resolved once), for the per-packet RTT floor. */

@@ -77,6 +77,10 @@ final class KwikInternals {
     private static final Field LOSS_DETECTOR_SENT_LOG;
     private static final Method LOSS_DETECTOR_DECLARE_LOST;
     private static final Method PACKET_STATUS_IN_FLIGHT;
+    private static final Field CID_MANAGER_OWN_REGISTRY;
+    private static final Field CID_MANAGER_CONNECTION_REGISTRY;
+    private static final Field CID_MANAGER_MAX_ISSUED;
+    private static final Field PARAMETERS_EXTENSION_VERSION;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -132,6 +136,10 @@ final class KwikInternals {
             members.add(field(tech.kwik.core.recovery.LossDetector.class, "packetSentLog"));
             members.add(method(tech.kwik.core.recovery.LossDetector.class, "declareLost", List.class));
             members.add(method(Class.forName("tech.kwik.core.recovery.PacketStatus"), "inFlight"));
+            members.add(field(tech.kwik.core.cid.ConnectionIdManager.class, "cidRegistry"));
+            members.add(field(tech.kwik.core.cid.ConnectionIdManager.class, "connectionRegistry"));
+            members.add(field(tech.kwik.core.cid.ConnectionIdManager.class, "maxCids"));
+            members.add(field(tech.kwik.core.tls.QuicTransportParametersExtension.class, "quicVersion"));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -185,7 +193,11 @@ final class KwikInternals {
         RECOVERY_LOSS_DETECTORS = ok ? (Field) members.get(i++) : null;
         LOSS_DETECTOR_SENT_LOG = ok ? (Field) members.get(i++) : null;
         LOSS_DETECTOR_DECLARE_LOST = ok ? (Method) members.get(i++) : null;
-        PACKET_STATUS_IN_FLIGHT = ok ? (Method) members.get(i) : null;
+        PACKET_STATUS_IN_FLIGHT = ok ? (Method) members.get(i++) : null;
+        CID_MANAGER_OWN_REGISTRY = ok ? (Field) members.get(i++) : null;
+        CID_MANAGER_CONNECTION_REGISTRY = ok ? (Field) members.get(i++) : null;
+        CID_MANAGER_MAX_ISSUED = ok ? (Field) members.get(i++) : null;
+        PARAMETERS_EXTENSION_VERSION = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -398,6 +410,51 @@ final class KwikInternals {
      * closes the connection with PROTOCOL_VIOLATION ("cannot retire current connection ID"; seen in 1 of 4 runs
      * of a hundred migrations).
      */
+    /**
+     * Takes the server's connection ID with sequence number 1 for the preferred_address transport parameter, during
+     * the handshake (when the server's parameters are built). RFC 9000 5.1.1: "the sequence number of the connection
+     * ID supplied in the preferred_address transport parameter is 1". Kwik knows nothing of preferred_address: its
+     * next NEW_CONNECTION_ID would carry sequence 1 with another ID, and after the handshake it issues as many IDs
+     * as the client's active_connection_id_limit allows, one too many with this one. So the ID is created in Kwik's
+     * own registry (the next frames carry 2, 3, ...) and the number Kwik issues after the handshake is lowered by
+     * one; {@link #restoreIssuedIdLimit} puts it back once those are out, so IDs the client retires are replaced
+     * as before.
+     *
+     * @return the connection ID, not yet routable: see {@link #routePreferredAddressId}
+     */
+    static byte[] reservePreferredAddressId(tech.kwik.core.server.impl.ServerConnectionImpl connection) {
+        Object ids = invoke(SERVER_CID_MANAGER, connection);
+        tech.kwik.core.cid.ConnectionIdInfo id =
+                ((tech.kwik.core.cid.SourceConnectionIdRegistry) get(CID_MANAGER_OWN_REGISTRY, ids)).generateNew();
+        if (id.getSequenceNumber() != 1) {
+            throw new IllegalStateException("Kwik issued connection ID sequence " + id.getSequenceNumber()
+                    + " before the handshake; preferred_address needs sequence 1");
+        }
+        set(CID_MANAGER_MAX_ISSUED, ids, (int) get(CID_MANAGER_MAX_ISSUED, ids) - 1);
+        return id.getConnectionId();
+    }
+
+    /**
+     * After the handshake: makes Kwik's server deliver packets addressed to the preferred_address connection ID to
+     * this connection. (During the handshake the connection may not be registered under its first ID yet.)
+     */
+    static void routePreferredAddressId(tech.kwik.core.server.impl.ServerConnectionImpl connection, byte[] id) {
+        Object ids = invoke(SERVER_CID_MANAGER, connection);
+        ((tech.kwik.core.server.ServerConnectionRegistry) get(CID_MANAGER_CONNECTION_REGISTRY, ids))
+                .registerAdditionalConnectionId(connection.getInitialConnectionId(), id);
+    }
+
+    /** Undoes {@link #reservePreferredAddressId}'s lowering of the issue limit; call once, after the handshake. */
+    static void restoreIssuedIdLimit(tech.kwik.core.server.impl.ServerConnectionImpl connection) {
+        Object ids = invoke(SERVER_CID_MANAGER, connection);
+        set(CID_MANAGER_MAX_ISSUED, ids, (int) get(CID_MANAGER_MAX_ISSUED, ids) + 1);
+    }
+
+    /** The QUIC version a transport parameters extension was made for (Kwik has no getter). */
+    static tech.kwik.core.impl.Version extensionVersion(tech.kwik.core.tls.QuicTransportParametersExtension extension) {
+        return (tech.kwik.core.impl.Version) get(PARAMETERS_EXTENSION_VERSION, extension);
+    }
+
     static void serverRetirePeerId(tech.kwik.core.server.impl.ServerConnectionImpl connection, int sequence) {
         ((tech.kwik.core.cid.ConnectionIdManager) invoke(SERVER_CID_MANAGER, connection)).retireConnectionId(sequence);
     }

@@ -40,7 +40,7 @@ public final class KwikServer implements AutoCloseable {
     private KwikServer(ServerConnector connector, ServerPathSocket socket) {
         this.connector = connector;
         this.socket = socket;
-        this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
+        this.localAddress = socket.primaryLocal();
     }
 
     /**
@@ -52,8 +52,15 @@ public final class KwikServer implements AutoCloseable {
     public static KwikServer start(ServerSettings settings, Consumer<KwikConnection> onConnection) throws IOException {
         KwikInternals.verify();
         LiveConnections live = new LiveConnections();
-        ServerPathSocket socket = new ServerPathSocket(settings.bindAddress(), CONNECTION_ID_LENGTH,
-                settings.acceptClientMigration(), live::driverOf);
+        java.util.List<InetSocketAddress> preferred = new java.util.ArrayList<>();
+        if (settings.preferredIpv4() != null) {
+            preferred.add(settings.preferredIpv4());
+        }
+        if (settings.preferredIpv6() != null) {
+            preferred.add(settings.preferredIpv6());
+        }
+        ServerPathSocket socket = new ServerPathSocket(settings.bindAddress(), preferred, CONNECTION_ID_LENGTH,
+                settings.followsClients(), live::driverOf);
         try {
             char[] password = randomPassword();
             ServerConnectionConfig config = ServerConnectionConfig.builder()
@@ -67,13 +74,19 @@ public final class KwikServer implements AutoCloseable {
                     .build();
             KeyStore keyStore = keyStore(settings, password);
             boolean disableMigration = !settings.acceptClientMigration();
+            // Bound addresses: a preferred address given with port 0 is offered with the port it got.
+            InetSocketAddress preferredIpv4 = settings.preferredIpv4() == null ? null : socket.preferredLocals().get(0);
+            InetSocketAddress preferredIpv6 = settings.preferredIpv6() == null ? null
+                    : socket.preferredLocals().get(socket.preferredLocals().size() - 1);
             MigrationTlsEngineFactory tls = settings.privateKey() instanceof ECKey ecKey
-                    ? new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, curveName(ecKey), disableMigration)
-                    : new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, disableMigration);
+                    ? new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, curveName(ecKey), disableMigration,
+                            preferredIpv4, preferredIpv6)
+                    : new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, disableMigration, preferredIpv4,
+                            preferredIpv6);
             ServerConnector connector = KwikInternals.newServerConnector(socket, tls, config,
                     new FrameObserver(KwikLogging.logger(), live::connectionFor));
             connector.registerApplicationProtocol(settings.applicationProtocol(),
-                    new ConnectionFactory(onConnection, socket, settings, live));
+                    new ConnectionFactory(onConnection, socket, settings, live, tls));
             connector.start();
             return new KwikServer(connector, socket);
         } catch (GeneralSecurityException | RuntimeException e) {
@@ -87,6 +100,11 @@ public final class KwikServer implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return localAddress;
+    }
+
+    /** The bound preferred addresses (IPv4 first), empty if the server offers none. */
+    public java.util.List<InetSocketAddress> preferredAddresses() {
+        return socket.preferredLocals();
     }
 
     /** Test hook: silently drops datagrams from matching client addresses, as a black-holed network would. */
@@ -166,15 +184,17 @@ public final class KwikServer implements AutoCloseable {
         private final InetSocketAddress localAddress;
         private final ServerSettings settings;
         private final LiveConnections live;
+        private final MigrationTlsEngineFactory tls;
         private final java.util.random.RandomGenerator random = new SecureRandom();
 
         ConnectionFactory(Consumer<KwikConnection> onConnection, ServerPathSocket socket, ServerSettings settings,
-                          LiveConnections live) {
+                          LiveConnections live, MigrationTlsEngineFactory tls) {
             this.onConnection = onConnection;
             this.socket = socket;
-            this.localAddress = (InetSocketAddress) socket.getLocalSocketAddress();
+            this.localAddress = socket.primaryLocal();
             this.settings = settings;
             this.live = live;
+            this.tls = tls;
         }
 
         @Override
@@ -183,9 +203,16 @@ public final class KwikServer implements AutoCloseable {
             KwikConnection connection = new KwikConnection(server, localAddress,
                     server.getInitialRemoteAddress(), StallGuard.start(server));
             ServerMigrationDriver driver = null;
-            if (settings.acceptClientMigration()) {
+            if (settings.followsClients()) {
                 driver = new ServerMigrationDriver(server, socket, localAddress, server.getInitialRemoteAddress(),
                         settings, random);
+                byte[] preferredId = tls.takeReservedId(server);
+                if (preferredId != null) {
+                    KwikInternals.routePreferredAddressId(server, preferredId);
+                    // Kwik issues its spare IDs right after this call returns; the limit lowered for them is restored
+                    // when the first packet after the handshake arrives.
+                    driver.restoreIssuedIdLimitOnFirstPacket();
+                }
                 ServerMigrationDriver installed = driver;
                 KwikInternals.insertAfterDuplicateFilter(server, next -> new PathAttributionFilter(installed, next));
                 connection.serverDriver(driver);

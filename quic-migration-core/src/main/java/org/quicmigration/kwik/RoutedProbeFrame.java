@@ -1,12 +1,13 @@
 package org.quicmigration.kwik;
 
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 import tech.kwik.core.frame.FrameProcessor;
 import tech.kwik.core.frame.QuicFrame;
 import tech.kwik.core.packet.PacketMetaData;
 import tech.kwik.core.packet.QuicPacket;
+
+import org.quicmigration.core.Tuple;
 
 /**
  * Internal: a PATH_CHALLENGE or PATH_RESPONSE frame (RFC 9000 19.17, 19.18) that must leave on one particular
@@ -15,8 +16,8 @@ import tech.kwik.core.packet.QuicPacket;
  * <p>Kwik builds every packet for the connection's one peer address and pads its own path frames to 1200 bytes
  * whatever the budget. This frame is queued as a probe (a packet of its own) and, when Kwik serialises it on its
  * sender thread just before handing the datagram to the socket, leaves the target address in a thread-local
- * "route" that {@link ServerPathSocket#send} takes. So the datagram carrying this frame, and only it, goes to
- * {@link #target}.
+ * "route" that {@link ServerPathSocket#send} takes. So the datagram carrying this frame, and only it, takes
+ * {@link #path}.
  */
 final class RoutedProbeFrame extends QuicFrame {
 
@@ -33,7 +34,7 @@ final class RoutedProbeFrame extends QuicFrame {
     private final int type;
     private final byte[] data;
     private final int padding;
-    private final InetSocketAddress target;
+    private final Tuple path;
     private volatile java.util.function.LongConsumer onDeparture;
 
     /**
@@ -42,9 +43,10 @@ final class RoutedProbeFrame extends QuicFrame {
      *
      * @param peerIdLength the length of the destination connection ID the packet will carry
      * @param budget       bytes that may be sent on the path (Long.MAX_VALUE if unlimited)
-     * @param target       the address the datagram must go to, or null to leave routing to the socket layer
+     * @param path         the path (server address and client address) the datagram must take, or null to leave
+     *                     routing to the socket layer
      */
-    static RoutedProbeFrame sized(int type, byte[] data, int peerIdLength, long budget, InetSocketAddress target) {
+    static RoutedProbeFrame sized(int type, byte[] data, int peerIdLength, long budget, Tuple path) {
         int smallestOverhead = 1 + peerIdLength + 1 + 16; // first byte, DCID, 1-byte packet number, AEAD tag
         int largestOverhead = 1 + peerIdLength + 4 + 16 + ACK_ALLOWANCE;
         int padding;
@@ -53,17 +55,17 @@ final class RoutedProbeFrame extends QuicFrame {
         } else {
             padding = (int) Math.max(0, budget - 9 - largestOverhead);
         }
-        return new RoutedProbeFrame(type, data, padding, target);
+        return new RoutedProbeFrame(type, data, padding, path);
     }
 
-    RoutedProbeFrame(int type, byte[] data, int padding, InetSocketAddress target) {
+    RoutedProbeFrame(int type, byte[] data, int padding, Tuple path) {
         if (data.length != 8) {
             throw new IllegalArgumentException("path frames carry 8 bytes, not " + data.length);
         }
         this.type = type;
         this.data = data.clone();
         this.padding = Math.max(0, padding);
-        this.target = target;
+        this.path = path;
     }
 
     /** The probe serialised last on this thread, if it names a target; cleared by taking it; null if none. */
@@ -75,8 +77,9 @@ final class RoutedProbeFrame extends QuicFrame {
         return route;
     }
 
-    InetSocketAddress target() {
-        return target;
+    /** The path the datagram must take, or null. */
+    Tuple path() {
+        return path;
     }
 
     boolean isChallenge() {
@@ -104,7 +107,7 @@ final class RoutedProbeFrame extends QuicFrame {
 
     /** The same frame without padding, or null if this one has none: for a path whose budget was too small. */
     RoutedProbeFrame unpadded() {
-        return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, target).onDeparture(onDeparture);
+        return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, path).onDeparture(onDeparture);
     }
 
     @Override
@@ -119,7 +122,7 @@ final class RoutedProbeFrame extends QuicFrame {
         for (int i = 0; i < padding; i++) {
             buffer.put((byte) 0); // PADDING frames (RFC 9000 19.1)
         }
-        if (target != null) {
+        if (path != null) {
             ROUTE.set(this);
         }
         java.util.function.LongConsumer listener = onDeparture;
@@ -141,6 +144,6 @@ final class RoutedProbeFrame extends QuicFrame {
     @Override
     public String toString() {
         return (type == PATH_CHALLENGE ? "PathChallenge" : "PathResponse") + "[" + java.util.HexFormat.of().formatHex(data)
-                + " to " + target + ", padding " + padding + "]";
+                + " on " + path + ", padding " + padding + "]";
     }
 }

@@ -57,29 +57,33 @@ final class ServerMigrationDriver {
     private final ServerPathSocket socket;
     private final InetSocketAddress local;
     private final InetSocketAddress first;
+    private final Tuple firstPath;
     private final int maxTags;
     private final ServerPathManager manager;
     private final List<MigrationObserver> observers = new CopyOnWriteArrayList<>();
 
-    // Tags: written by the receive thread, read by the packet thread.
+    // Tags: written by the receive thread, read by the packet thread. Datagrams to the main address are keyed by
+    // source alone; those to a preferred address (rare) by their tuple.
     private final ConcurrentHashMap<InetSocketAddress, InetAddress> tagBySource = new ConcurrentHashMap<>();
-    private final ArrayDeque<Object[]> tagsInOrder = new ArrayDeque<>(); // {InetAddress tag, InetSocketAddress source}, guarded by itself
+    private final ConcurrentHashMap<Tuple, InetAddress> tagByPreferredTuple = new ConcurrentHashMap<>();
+    private final ArrayDeque<Object[]> tagsInOrder = new ArrayDeque<>(); // {InetAddress tag, Tuple path}, guarded by itself
 
     // Packet tracing: the observer, and where the last datagram went (sender thread). The thread-local names the driver whose sender thread this is, for the logger
     // hook, which only gets the packet.
     private static final ThreadLocal<ServerMigrationDriver> SENDING = new ThreadLocal<>();
     private volatile PacketObserver packetObserver;
-    private InetSocketAddress lastSentTo;
+    private Tuple lastSentOn;
 
     // Packet thread only.
+    private volatile boolean restoreIssuedIdLimit;
     private InetAddress lastTag;
-    private InetSocketAddress lastTagSource;
+    private Tuple lastTagPath;
     private boolean sawTag;
     private long largestPacketNumber = -1;
     private byte[] idOnActivePath;
 
     // Read by the sender thread without the lock (fast path), written under it.
-    private volatile InetSocketAddress activeRemote;
+    private volatile Tuple activePath;
     private volatile boolean activeValidated = true;
     private volatile boolean holding;
 
@@ -101,10 +105,16 @@ final class ServerMigrationDriver {
         this.local = local;
         this.first = first;
         this.maxTags = Math.max(4, settings.maxPathsPerConnection() * 2);
-        this.activeRemote = first;
-        this.activeTuple = new Tuple(local, first);
+        this.firstPath = new Tuple(local, first);
+        this.activePath = firstPath;
+        this.activeTuple = firstPath;
         this.manager = new ServerPathManager(activeTuple, settings.amplificationFactor(),
                 settings.maxPathsPerConnection(), Duration.ofMillis(25), settings.pathValidationTimeout(), random);
+    }
+
+    /** See {@link KwikInternals#reservePreferredAddressId}; called before the first packet can arrive. */
+    void restoreIssuedIdLimitOnFirstPacket() {
+        restoreIssuedIdLimit = true;
     }
 
     void addObserver(MigrationObserver observer) {
@@ -122,8 +132,9 @@ final class ServerMigrationDriver {
     static void traceSent(QuicPacket packet, java.time.Instant time) {
         ServerMigrationDriver driver = SENDING.get();
         PacketObserver observer = driver == null ? null : driver.packetObserver;
-        if (observer != null && driver.lastSentTo != null) {
-            observer.packet(PacketDescriber.describe(packet, true, time, driver.local, driver.lastSentTo));
+        Tuple path = driver == null ? null : driver.lastSentOn;
+        if (observer != null && path != null) {
+            observer.packet(PacketDescriber.describe(packet, true, time, path.local(), path.remote()));
         }
     }
 
@@ -133,7 +144,12 @@ final class ServerMigrationDriver {
 
     /** The client address the connection sends to now. */
     InetSocketAddress currentRemote() {
-        return activeRemote;
+        return activePath.remote();
+    }
+
+    /** The server address the connection sends from now: the main one, or a preferred one the client moved to. */
+    InetSocketAddress currentLocal() {
+        return activePath.local();
     }
 
     void stop() {
@@ -149,12 +165,15 @@ final class ServerMigrationDriver {
     // ---- receive thread ----------------------------------------------------------------------------------------
 
     /**
-     * The address object to present a datagram from {@code source} with: equal to the first client address (so
-     * Kwik accepts it) and standing for {@code source} by its identity. At most {@code 2 x maxPaths} sources are
-     * remembered; a datagram whose tag was forgotten before Kwik processed it is dropped (see {@link #onPacket}).
+     * The address object to present a datagram from {@code source} to {@code to} with: equal to the first client
+     * address (so Kwik accepts it) and standing for the path by its identity. At most {@code 2 x maxPaths} paths
+     * are remembered; a datagram whose tag was forgotten before Kwik processed it is dropped (see
+     * {@link #onPacket}).
      */
-    InetAddress tagFor(InetSocketAddress source) {
-        InetAddress tag = tagBySource.get(source);
+    InetAddress tagFor(InetSocketAddress to, InetSocketAddress source) {
+        boolean main = to == local;
+        Tuple preferredPath = main ? null : new Tuple(to, source);
+        InetAddress tag = main ? tagBySource.get(source) : tagByPreferredTuple.get(preferredPath);
         if (tag != null) {
             return tag;
         }
@@ -164,11 +183,20 @@ final class ServerMigrationDriver {
             throw new IllegalStateException(e); // cannot happen: the length is that of a valid address
         }
         synchronized (tagsInOrder) {
-            tagsInOrder.addLast(new Object[]{tag, source});
-            tagBySource.put(source, tag);
+            tagsInOrder.addLast(new Object[]{tag, main ? new Tuple(local, source) : preferredPath});
+            if (main) {
+                tagBySource.put(source, tag);
+            } else {
+                tagByPreferredTuple.put(preferredPath, tag);
+            }
             while (tagsInOrder.size() > maxTags) {
                 Object[] eldest = tagsInOrder.removeFirst();
-                tagBySource.remove((InetSocketAddress) eldest[1], (InetAddress) eldest[0]);
+                Tuple path = (Tuple) eldest[1];
+                if (path.local() == local) {
+                    tagBySource.remove(path.remote(), (InetAddress) eldest[0]);
+                } else {
+                    tagByPreferredTuple.remove(path, (InetAddress) eldest[0]);
+                }
             }
         }
         return tag;
@@ -190,18 +218,22 @@ final class ServerMigrationDriver {
      * the packet is to be traced, which happens here, before a PATH_CHALLENGE is taken out of the packet.
      */
     boolean onPacket(QuicPacket packet, InetAddress presentedAddress, long nowNanos, java.time.Instant received) {
-        InetSocketAddress source = sourceOf(presentedAddress);
-        if (source == null) {
+        if (restoreIssuedIdLimit) {
+            restoreIssuedIdLimit = false;
+            KwikInternals.restoreIssuedIdLimit(connection);
+        }
+        Tuple path = pathOf(presentedAddress);
+        if (path == null) {
             if (sawTag) {
                 return false;
             }
-            source = first; // received before this driver tagged anything: from the first address, as Kwik checked
+            path = firstPath; // received before this driver tagged anything: from the first address, as Kwik checked
         } else {
             sawTag = true;
         }
         PacketObserver observer = packetObserver;
         if (observer != null && received != null) {
-            observer.packet(PacketDescriber.describe(packet, false, received, local, source));
+            observer.packet(PacketDescriber.describe(packet, false, received, path.local(), path.remote()));
         }
         List<QuicFrame> frames = packet.getFrames();
         boolean nonProbing = false;
@@ -220,16 +252,15 @@ final class ServerMigrationDriver {
             largestPacketNumber = number;
         }
         byte[] destinationId = packet.getDestinationConnectionId();
-        boolean fromActive = source.equals(activeRemote);
+        boolean fromActive = path.equals(activePath);
         if (fromActive && !pathFrames && activeValidated) {
             rememberIdOnActivePath(destinationId);
             return true; // the common case: nothing for the path manager to do
         }
         boolean keptId = idOnActivePath == null || Arrays.equals(destinationId, idOnActivePath);
         List<ServerPathAction> actions;
-        Tuple tuple = new Tuple(local, source);
         synchronized (this) {
-            actions = new java.util.ArrayList<>(manager.onDatagram(nowNanos, tuple, packet.getSize(), nonProbing,
+            actions = new java.util.ArrayList<>(manager.onDatagram(nowNanos, path, packet.getSize(), nonProbing,
                     highest, keptId, Duration.ofMillis(Math.max(1, KwikInternals.ptoMillis(connection)))));
             if (pathFrames) {
                 for (int i = 0, n = frames.size(); i < n; i++) {
@@ -240,12 +271,12 @@ final class ServerMigrationDriver {
                 }
             }
         }
-        if (source.equals(activeRemote) || actions.stream().anyMatch(a -> a instanceof ServerPathAction.SendOn)) {
+        if (path.equals(activePath) || actions.stream().anyMatch(a -> a instanceof ServerPathAction.SendOn)) {
             rememberIdOnActivePath(destinationId);
         }
         perform(actions, true);
         if (pathFrames) {
-            answerChallengesOnTheirPath(frames, source);
+            answerChallengesOnTheirPath(frames, path);
         }
         releaseHeld();
         schedule();
@@ -258,16 +289,16 @@ final class ServerMigrationDriver {
         }
     }
 
-    private InetSocketAddress sourceOf(InetAddress presented) {
+    private Tuple pathOf(InetAddress presented) {
         if (presented == lastTag) {
-            return lastTagSource;
+            return lastTagPath;
         }
         synchronized (tagsInOrder) {
             for (Object[] entry : tagsInOrder) {
                 if (entry[0] == presented) {
                     lastTag = presented;
-                    lastTagSource = (InetSocketAddress) entry[1];
-                    return lastTagSource;
+                    lastTagPath = (Tuple) entry[1];
+                    return lastTagPath;
                 }
             }
         }
@@ -282,7 +313,7 @@ final class ServerMigrationDriver {
      * answered here, as a probe on the path it came from. If Kwik's frame list cannot be changed, Kwik's answer
      * stands; a response on any path still validates the peer's path (8.2.3).
      */
-    private void answerChallengesOnTheirPath(List<QuicFrame> frames, InetSocketAddress source) {
+    private void answerChallengesOnTheirPath(List<QuicFrame> frames, Tuple path) {
         for (int i = frames.size() - 1; i >= 0; i--) {
             if (frames.get(i) instanceof PathChallengeFrame challenge) {
                 try {
@@ -292,7 +323,7 @@ final class ServerMigrationDriver {
                 } catch (UnsupportedOperationException e) {
                     return;
                 }
-                sendPathFrame(RoutedProbeFrame.PATH_RESPONSE, challenge.getData(), new Tuple(local, source));
+                sendPathFrame(RoutedProbeFrame.PATH_RESPONSE, challenge.getData(), path);
             }
         }
     }
@@ -405,7 +436,7 @@ final class ServerMigrationDriver {
             challengePendingOnActive = !validated;
             holding = !validated || !held.isEmpty();
             activeTuple = tuple;
-            activeRemote = tuple.remote();
+            activePath = tuple;
         }
         if (!previous.equals(tuple) && !validated) {
             observers.forEach(o -> o.stateChanged(null, MigrationState.MIGRATION_STARTED, tuple));
@@ -419,7 +450,7 @@ final class ServerMigrationDriver {
             budget = manager.remainingBudget(tuple);
         }
         RoutedProbeFrame frame = RoutedProbeFrame.sized(type, data, connection.getDestinationConnectionId().length,
-                budget, tuple.remote());
+                budget, tuple);
         if (type == RoutedProbeFrame.PATH_CHALLENGE) {
             frame.onDeparture(left -> {
                 synchronized (this) {
@@ -435,32 +466,32 @@ final class ServerMigrationDriver {
     /** Sends a datagram Kwik addressed to the first client address: on the right path, within its budget. */
     void send(DatagramPacket packet) throws IOException {
         RoutedProbeFrame probe = RoutedProbeFrame.takeRoute();
-        InetSocketAddress routed = probe == null ? null : probe.target();
-        InetSocketAddress to = activeRemote; // read before the flags; see moveTo
+        Tuple routed = probe == null ? null : probe.path();
+        Tuple to = activePath; // read before the flags; see moveTo
         if (packetObserver != null) {
             if (SENDING.get() != this) {
                 SENDING.set(this);
             }
-            lastSentTo = routed != null ? routed : to;
+            lastSentOn = routed != null ? routed : to;
         }
         if (routed == null && !holding && activeValidated) {
-            if (to != first) {
-                packet.setSocketAddress(to);
+            if (to != firstPath) {
+                packet.setSocketAddress(to.remote());
             }
             if (firstSends != null) {
-                recordFirstSend(to, null);
+                recordFirstSend(to.remote(), null);
             }
-            socket.sendOut(packet);
+            socket.sendOut(packet, to.local());
             return;
         }
         RoutedProbeFrame retry = null;
         synchronized (this) {
             if (routed != null) {
-                if (manager.canSend(new Tuple(local, routed), packet.getLength())) {
-                    packet.setSocketAddress(routed);
-                    recordFirstSend(routed, probe);
-                    socket.sendOut(packet);
-                    if (routed.equals(activeRemote)) {
+                if (manager.canSend(routed, packet.getLength())) {
+                    packet.setSocketAddress(routed.remote());
+                    recordFirstSend(routed.remote(), probe);
+                    socket.sendOut(packet, routed.local());
+                    if (routed.equals(activePath)) {
                         challengePendingOnActive = false;
                     }
                 } else {
@@ -471,9 +502,9 @@ final class ServerMigrationDriver {
                     retry = probe.unpadded();
                 }
             } else if (!challengePendingOnActive && held.isEmpty() && manager.canSend(activeTuple, packet.getLength())) {
-                packet.setSocketAddress(activeRemote);
-                recordFirstSend(activeRemote, null);
-                socket.sendOut(packet);
+                packet.setSocketAddress(activeTuple.remote());
+                recordFirstSend(activeTuple.remote(), null);
+                socket.sendOut(packet, activeTuple.local());
             } else {
                 hold(packet);
             }
@@ -501,11 +532,11 @@ final class ServerMigrationDriver {
             while (!held.isEmpty() && !challengePendingOnActive
                     && manager.canSend(activeTuple, held.peekFirst().length)) {
                 byte[] datagram = held.removeFirst();
-                recordFirstSend(activeRemote, null);
+                recordFirstSend(activeTuple.remote(), null);
                 try {
-                    socket.sendOut(new DatagramPacket(datagram, datagram.length, activeRemote));
+                    socket.sendOut(new DatagramPacket(datagram, datagram.length, activeTuple.remote()), activeTuple.local());
                 } catch (IOException e) {
-                    LOG.log(System.Logger.Level.DEBUG, "cannot send to " + activeRemote + ": " + e);
+                    LOG.log(System.Logger.Level.DEBUG, "cannot send to " + activeTuple + ": " + e);
                 }
             }
             holding = !held.isEmpty() || !activeValidated;

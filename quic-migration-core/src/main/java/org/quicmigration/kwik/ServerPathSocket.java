@@ -27,15 +27,36 @@ import org.quicmigration.core.ConnectionId;
  * Datagrams whose connection ID is unknown are passed to Kwik unchanged: Kwik drops them or answers with a
  * stateless reset, without touching any connection.
  *
+ * <p>A server with preferred addresses (RFC 9000 9.6) also owns one socket per preferred address. Kwik reads one
+ * socket, so then each socket gets a reader thread of its own, and {@link #receive} hands Kwik what they received,
+ * in arrival order, through a bounded queue of reusable buffers; each short-header datagram is tagged with the
+ * local address it arrived on as well as its source. Long-header datagrams to a preferred address are dropped:
+ * handshakes stay on the main address. Without preferred addresses Kwik's thread reads the main socket directly.
+ *
  * <p>Kwik's server receive thread is the only caller of {@link #receive}; Kwik's sender threads call
  * {@link #send}.
  */
 final class ServerPathSocket extends DatagramSocket {
 
+    private static final System.Logger LOG = System.getLogger(ServerPathSocket.class.getName());
     private static final int MAX_REMEMBERED_IDS = 65_536;
+
+    /** Datagrams received but not yet taken by Kwik, when reading several sockets; more are dropped. */
+    private static final int MERGE_QUEUE_DATAGRAMS = 1024;
+    /** Larger than any QUIC datagram Kwik accepts (its receive buffer is 1500 bytes). */
+    private static final int MAX_DATAGRAM = 2048;
 
     private final int connectionIdLength;
     private final boolean followMigration;
+    private final InetSocketAddress primaryLocal;
+    /** Sockets bound to the preferred addresses; empty for most servers. */
+    private final java.util.List<DatagramSocket> preferredSockets;
+    private final java.util.List<InetSocketAddress> preferredLocals;
+    /** Merge mode only (preferred addresses): filled by the reader threads, drained by {@link #receive}. */
+    private final java.util.concurrent.ArrayBlockingQueue<Arrival> arrivals;
+    private final java.util.concurrent.ArrayBlockingQueue<Arrival> freeArrivals;
+    private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicLong mergeDropped = new java.util.concurrent.atomic.AtomicLong();
     private final Function<byte[], ServerMigrationDriver> driverOfConnectionId;
     private final Map<ConnectionId, ServerMigrationDriver> driverById = java.util.Collections.synchronizedMap(
             new LinkedHashMap<>(1024, 0.75f, true) {
@@ -68,15 +89,129 @@ final class ServerPathSocket extends DatagramSocket {
      */
     ServerPathSocket(SocketAddress bindAddress, int connectionIdLength, boolean followMigration,
                      Function<byte[], ServerMigrationDriver> driverOfConnectionId) throws SocketException {
+        this(bindAddress, java.util.List.of(), connectionIdLength, followMigration, driverOfConnectionId);
+    }
+
+    /**
+     * @param preferredBindAddresses addresses to receive on as well, the server's preferred addresses (may be empty)
+     * @throws SocketException if an address cannot be bound (nothing stays bound then)
+     */
+    ServerPathSocket(SocketAddress bindAddress, java.util.List<InetSocketAddress> preferredBindAddresses,
+                     int connectionIdLength, boolean followMigration,
+                     Function<byte[], ServerMigrationDriver> driverOfConnectionId) throws SocketException {
         super(bindAddress);
         this.connectionIdLength = connectionIdLength;
         this.followMigration = followMigration;
         this.driverOfConnectionId = driverOfConnectionId;
+        this.primaryLocal = (InetSocketAddress) getLocalSocketAddress();
+        enlargeBuffers(this);
+        java.util.List<DatagramSocket> sockets = new java.util.ArrayList<>();
         try {
-            setReceiveBufferSize(4 << 20);
-            setSendBufferSize(4 << 20);
+            for (InetSocketAddress address : preferredBindAddresses) {
+                DatagramSocket preferred = new DatagramSocket(address);
+                sockets.add(preferred);
+                enlargeBuffers(preferred);
+            }
+        } catch (SocketException e) {
+            sockets.forEach(DatagramSocket::close);
+            super.close();
+            throw e;
+        }
+        this.preferredSockets = java.util.List.copyOf(sockets);
+        this.preferredLocals = sockets.stream().map(s -> (InetSocketAddress) s.getLocalSocketAddress()).toList();
+        if (sockets.isEmpty()) {
+            arrivals = null;
+            freeArrivals = null;
+        } else {
+            arrivals = new java.util.concurrent.ArrayBlockingQueue<>(MERGE_QUEUE_DATAGRAMS);
+            freeArrivals = new java.util.concurrent.ArrayBlockingQueue<>(MERGE_QUEUE_DATAGRAMS + sockets.size() + 1);
+            for (int i = 0; i < MERGE_QUEUE_DATAGRAMS; i++) {
+                freeArrivals.add(new Arrival());
+            }
+            startReader(this::receiveDirect, primaryLocal);
+            for (int i = 0; i < sockets.size(); i++) {
+                startReader(sockets.get(i)::receive, preferredLocals.get(i));
+            }
+        }
+    }
+
+    private static void enlargeBuffers(DatagramSocket socket) {
+        try {
+            socket.setReceiveBufferSize(4 << 20);
+            socket.setSendBufferSize(4 << 20);
         } catch (SocketException e) {
             // the kernel's limits apply; defaults still work
+        }
+    }
+
+    /** The bound address of the main socket; the drivers use this very object as the local side of its paths. */
+    InetSocketAddress primaryLocal() {
+        return primaryLocal;
+    }
+
+    /** The bound addresses of the preferred-address sockets, in the order given. */
+    java.util.List<InetSocketAddress> preferredLocals() {
+        return preferredLocals;
+    }
+
+    /** Datagrams the merge queue had no room for (Kwik fell behind), for diagnostics. */
+    long mergeDropped() {
+        return mergeDropped.get();
+    }
+
+    // ---- merge mode --------------------------------------------------------------------------------------------
+
+    /** A reusable receive buffer, with the local address its datagram arrived on. */
+    private static final class Arrival {
+        final DatagramPacket packet = new DatagramPacket(new byte[MAX_DATAGRAM], MAX_DATAGRAM);
+        InetSocketAddress local;
+    }
+
+    private interface Receive {
+        void into(DatagramPacket packet) throws IOException;
+    }
+
+    private void receiveDirect(DatagramPacket packet) throws IOException {
+        super.receive(packet);
+    }
+
+    private void startReader(Receive receive, InetSocketAddress local) {
+        Thread reader = new Thread(() -> {
+            Arrival spare = null;
+            while (!closed) {
+                Arrival arrival = spare != null ? spare : freeArrivals.poll();
+                spare = null;
+                if (arrival == null) {
+                    arrival = new Arrival(); // all buffers queued: receive anyway, and drop below
+                }
+                arrival.packet.setLength(MAX_DATAGRAM);
+                try {
+                    receive.into(arrival.packet);
+                } catch (IOException e) {
+                    if (!closed) {
+                        LOG.log(System.Logger.Level.WARNING, "receiving on " + local + " failed; no longer reading it", e);
+                    }
+                    return;
+                }
+                arrival.local = local;
+                if (!arrivals.offer(arrival)) {
+                    mergeDropped.incrementAndGet(); // as a full kernel buffer would: QUIC recovers
+                    spare = arrival;
+                }
+            }
+        }, "quic-migration-server-receive " + local);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        preferredSockets.forEach(DatagramSocket::close);
+        super.close();
+        if (arrivals != null) {
+            arrivals.clear();
+            arrivals.offer(new Arrival()); // wakes a receive() waiting for datagrams; local null means closed
         }
     }
 
@@ -119,40 +254,74 @@ final class ServerPathSocket extends DatagramSocket {
 
     @Override
     public void receive(DatagramPacket packet) throws IOException {
+        int capacity = packet.getData().length - packet.getOffset();
         while (true) {
-            super.receive(packet);
+            InetSocketAddress local = primaryLocal;
+            if (arrivals == null) {
+                super.receive(packet);
+            } else {
+                local = takeArrival(packet, capacity);
+            }
             InetSocketAddress source = (InetSocketAddress) packet.getSocketAddress();
             if (dropFrom.test(source)) {
-                packet.setLength(packet.getData().length - packet.getOffset());
+                packet.setLength(capacity);
                 continue;
             }
-            if (followMigration) {
-                present(packet, source);
+            if (followMigration && !present(packet, source, local)) {
+                packet.setLength(capacity);
+                continue;
             }
             return;
         }
     }
 
-    private void present(DatagramPacket packet, InetSocketAddress source) {
+    /** Merge mode: copies the next received datagram into {@code packet}; returns the address it arrived on. */
+    private InetSocketAddress takeArrival(DatagramPacket packet, int capacity) throws IOException {
+        Arrival arrival;
+        try {
+            arrival = arrivals.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SocketException("interrupted while receiving");
+        }
+        InetSocketAddress local = arrival.local;
+        if (local == null || closed) {
+            arrivals.offer(arrival); // wake any other caller too
+            throw new SocketException("Socket is closed");
+        }
+        int length = Math.min(capacity, arrival.packet.getLength());
+        System.arraycopy(arrival.packet.getData(), 0, packet.getData(), packet.getOffset(), length);
+        packet.setLength(length);
+        packet.setSocketAddress(arrival.packet.getSocketAddress());
+        freeArrivals.offer(arrival);
+        return local;
+    }
+
+    /** Rewrites the datagram's source for Kwik; false to drop it (a handshake packet sent to a preferred address). */
+    private boolean present(DatagramPacket packet, InetSocketAddress source, InetSocketAddress local) {
         byte[] data = packet.getData();
         int offset = packet.getOffset();
         if (packet.getLength() < 1 + connectionIdLength || (data[offset] & 0x80) != 0) {
-            return; // long header: handshake traffic stays on the first address
+            // Long header: handshake traffic stays on the main address. Kwik would answer one that came to a
+            // preferred address from the main address, which the client would not recognise.
+            return local == primaryLocal;
         }
         ConnectionId id = ConnectionId.of(data, offset + 1, connectionIdLength);
         ServerMigrationDriver driver = driverById.get(id);
         if (driver == null) {
             if (!lookups.tryAcquire(System.nanoTime())) {
-                return; // too many unknown IDs right now (garbage?): Kwik decides, as for an unknown ID
+                // too many unknown IDs right now (garbage?): Kwik decides, as for an unknown ID
+                return local == primaryLocal;
             }
             driver = driverOfConnectionId.apply(id.bytes());
             if (driver == null) {
-                return; // unknown, or still in its handshake: Kwik decides
+                return local == primaryLocal; // unknown, or still in its handshake: Kwik decides
             }
             driverById.put(id, driver);
         }
-        packet.setAddress(driver.tagFor(source));
+        packet.setAddress(driver.tagFor(local, source));
         packet.setPort(driver.firstAddress().getPort());
+        return true;
     }
 
     @Override
@@ -196,8 +365,18 @@ final class ServerPathSocket extends DatagramSocket {
         }
     }
 
-    /** Sends without routing: for the drivers. */
-    void sendOut(DatagramPacket packet) throws IOException {
+    /** Sends without routing, from {@code local} (the main address or a preferred one): for the drivers. */
+    void sendOut(DatagramPacket packet, InetSocketAddress local) throws IOException {
+        if (local == primaryLocal || preferredSockets.isEmpty()) {
+            super.send(packet);
+            return;
+        }
+        for (int i = 0; i < preferredSockets.size(); i++) {
+            if (preferredLocals.get(i).equals(local)) {
+                preferredSockets.get(i).send(packet);
+                return;
+            }
+        }
         super.send(packet);
     }
 }

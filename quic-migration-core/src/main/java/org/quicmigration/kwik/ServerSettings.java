@@ -20,10 +20,23 @@ import java.util.List;
  * @param amplificationFactor     how much more than it received the server sends to an unvalidated address
  * @param maxPathsPerConnection   how many client addresses a connection tracks at most
  * @param pathValidationTimeout   how long a client address has to answer a challenge; null for three PTOs
+ * @param preferredIpv4           the IPv4 preferred_address to offer and listen on (RFC 9000 9.6), or null
+ * @param preferredIpv6           the IPv6 preferred_address to offer and listen on, or null
  */
 public record ServerSettings(InetSocketAddress bindAddress, List<X509Certificate> certificateChain,
                              PrivateKey privateKey, String applicationProtocol, Duration idleTimeout,
                              long streamReceiveWindow, int maxStreamsPerConnection,
                              boolean acceptClientMigration, int amplificationFactor, int maxPathsPerConnection,
-                             Duration pathValidationTimeout) {
+                             Duration pathValidationTimeout, InetSocketAddress preferredIpv4,
+                             InetSocketAddress preferredIpv6) {
+
+    /** True if the server offers a preferred address. */
+    public boolean hasPreferredAddress() {
+        return preferredIpv4 != null || preferredIpv6 != null;
+    }
+
+    /** True if connections need a migration driver: they follow clients that move, or to a preferred address. */
+    boolean followsClients() {
+        return acceptClientMigration || hasPreferredAddress();
+    }
 }

@@ -23,8 +23,9 @@ import org.quicmigration.core.path.Pto;
  * {@code amplificationFactor} times what came from it (8, 9.3); validate it (8.2) and, to defeat off-path packet
  * forwarding, the previously active path too (9.3.3); reset congestion control unless only the port changed
  * (9.4); rotate the client connection ID unless the client kept its own (9.5); go back to the last validated path
- * if validation fails (9.3.2). The number of paths tracked is bounded, so a client (or attacker) that hops over
- * thousands of addresses costs bounded memory.
+ * if validation fails (9.3.2). A client that moves to one of the server's preferred addresses (a path whose local
+ * address differs from the handshake's) is followed only once that path is validated (9.6.2). The number of paths
+ * tracked is bounded, so a client (or attacker) that hops over thousands of addresses costs bounded memory.
  *
  * <p>Not thread-safe: the caller serialises all calls.
  */
@@ -35,6 +36,12 @@ public final class ServerPathManager {
         final Tuple tuple;
         final AmplificationBudget budget;
         PathValidation validation;
+        /**
+         * The client sent a non-probing packet here, to one of our preferred addresses, and the move waits for the
+         * path's validation (RFC 9000 9.6.2); whether that packet kept the active path's connection ID.
+         */
+        boolean moveWhenValidated;
+        boolean keptIdForMove;
 
         PathState(Tuple tuple, int amplificationFactor) {
             this.tuple = tuple;
@@ -116,6 +123,23 @@ public final class ServerPathManager {
             return List.of();
         }
         List<ServerPathAction> actions = new ArrayList<>();
+        if (!tuple.local().equals(active.local()) && !path.budget.isValidated()) {
+            // RFC 9000 9.6.2: "The server MUST send non-probing packets from its original address until it receives
+            // a non-probing packet from the client at its preferred address and until the server has validated the
+            // new path." So validate first, and move when the response comes (onPathResponse).
+            path.moveWhenValidated = true;
+            path.keptIdForMove = clientKeptItsId;
+            if (path.validation == null) {
+                startValidation(path, nowNanos, currentPathPto, actions);
+            }
+            return actions;
+        }
+        return moveTo(path, nowNanos, clientKeptItsId, currentPathPto, actions);
+    }
+
+    private List<ServerPathAction> moveTo(PathState path, long nowNanos, boolean clientKeptItsId,
+                                          Duration currentPathPto, List<ServerPathAction> actions) {
+        Tuple tuple = path.tuple;
         Tuple previous = active;
         active = tuple;
         migrationStartNanos = nowNanos;
@@ -137,7 +161,7 @@ public final class ServerPathManager {
         // RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path
         // using a PATH_CHALLENGE frame."
         PathState old = paths.get(previous);
-        if (old != null && old.validation == null) {
+        if (old != null && old.validation == null && !path.moveWhenValidated) {
             startValidation(old, nowNanos, currentPathPto, actions);
         }
         return actions;
@@ -160,6 +184,17 @@ public final class ServerPathManager {
                 long rtt = path.validation.roundTripNanos();
                 path.validation = null;
                 ServerPathAction validated = new ServerPathAction.PathValidated(path.tuple, rtt);
+                if (path.moveWhenValidated && !path.tuple.equals(active)) {
+                    // The path was validated before the move, so there is no apparent migration to guard against
+                    // (9.3.3): the old path is not challenged.
+                    List<ServerPathAction> actions = new ArrayList<>(List.of(validated));
+                    Tuple from = active;
+                    moveTo(path, nowNanos, path.keptIdForMove, Duration.ZERO, actions);
+                    path.moveWhenValidated = false;
+                    lastValidated = active;
+                    actions.add(new ServerPathAction.Migrated(from, active, rtt));
+                    return actions;
+                }
                 if (path.tuple.equals(active) && !active.equals(lastValidated)) {
                     Tuple from = lastValidated;
                     lastValidated = active;

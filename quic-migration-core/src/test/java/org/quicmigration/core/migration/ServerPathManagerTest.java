@@ -124,6 +124,49 @@ class ServerPathManagerTest {
         assertThat(paths.isValidated(WIFI)).as("the last validated path is never forgotten").isTrue();
     }
 
+    private static final Tuple AT_PREFERRED = new Tuple(new InetSocketAddress("127.0.0.4", 4434),
+            new InetSocketAddress("127.0.0.2", 5000));
+
+    @Test
+    void aClientAtThePreferredAddressIsFollowedOnlyOnceThatPathIsValidated() {
+        // A probe first (the client validating our preferred address): answered elsewhere, no move.
+        assertThat(paths.onDatagram(0, AT_PREFERRED, 1200, false, true, false, PTO)).isEmpty();
+
+        List<ServerPathAction> arrived = paths.onDatagram(5 * MS, AT_PREFERRED, 60, true, true, false, PTO);
+
+        assertThat(arrived).as("RFC 9000 9.6.2: validate, but keep sending from the original address")
+                .hasSize(1).allMatch(a -> a instanceof ServerPathAction.SendPathChallenge c && c.tuple().equals(AT_PREFERRED));
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+        assertThat(paths.onDatagram(6 * MS, AT_PREFERRED, 60, true, true, false, PTO))
+                .as("no second challenge while one is outstanding").isEmpty();
+
+        List<ServerPathAction> validated = paths.onPathResponse(15 * MS, challengeFor(arrived, AT_PREFERRED));
+
+        assertThat(validated).containsExactly(
+                new ServerPathAction.PathValidated(AT_PREFERRED, 10 * MS),
+                new ServerPathAction.SendOn(AT_PREFERRED),
+                new ServerPathAction.ResetRecovery(AT_PREFERRED),
+                new ServerPathAction.UseFreshClientId(AT_PREFERRED),
+                new ServerPathAction.Migrated(WIFI, AT_PREFERRED, 10 * MS));
+        assertThat(paths.activeTuple()).isEqualTo(AT_PREFERRED);
+        assertThat(paths.canSend(AT_PREFERRED, 100_000)).isTrue();
+    }
+
+    @Test
+    void aPreferredAddressPathThatNeverAnswersIsNeverUsed() {
+        List<ServerPathAction> arrived = paths.onDatagram(0, AT_PREFERRED, 60, true, true, false, PTO);
+        assertThat(challengedTuples(arrived)).containsExactly(AT_PREFERRED);
+
+        List<ServerPathAction> last = List.of();
+        for (int i = 0; i < 100 && paths.nextTimerNanos() != Long.MAX_VALUE; i++) {
+            last = paths.onTimer(paths.nextTimerNanos());
+        }
+
+        assertThat(paths.nextTimerNanos()).isEqualTo(Long.MAX_VALUE);
+        assertThat(last).containsExactly(new ServerPathAction.ValidationFailed(AT_PREFERRED));
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
     private static List<Tuple> challengedTuples(List<ServerPathAction> actions) {
         List<Tuple> tuples = new ArrayList<>();
         for (ServerPathAction action : actions) {
