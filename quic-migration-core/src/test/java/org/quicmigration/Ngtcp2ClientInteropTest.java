@@ -39,6 +39,7 @@ import tech.kwik.core.QuicStream;
 class Ngtcp2ClientInteropTest {
 
     private static final Path GTLSCLIENT = Path.of("/usr/bin/gtlsclient");
+    private static final java.net.InetAddress PREFERRED = address("127.0.0.4");
     private static final int BODY_SIZE = 5 * 1024 * 1024;
     private static final byte[] BODY = Echo.randomBytes(BODY_SIZE, 99);
 
@@ -56,22 +57,32 @@ class Ngtcp2ClientInteropTest {
     // old port ("ignore packet from unknown path") and, with nothing of its own in flight, never sends from the new
     // one, so no server can learn the new address; the connection idles out. (Our client sends a PING after such a
     // silence; see StallGuard.) Measured: 3 of 3 runs, 14 packets ignored, no datagram from the new port.
-    @ValueSource(strings = {"active migration", "NAT rebinding", "active migration during the download"})
+    @ValueSource(strings = {"active migration", "NAT rebinding", "active migration during the download",
+            "preferred address", "preferred address, active migration forbidden"})
     void gtlsclientMovesAndDownloadsFiveMegabytesIntact(String how) throws Exception {
         List<MigrationEvent> events = new CopyOnWriteArrayList<>();
-        try (MigrationServer server = MigrationServer.builder()
+        boolean preferred = how.startsWith("preferred address");
+        MigrationServer.Builder builder = MigrationServer.builder()
                 .bindAddress(new InetSocketAddress(Echo.LOOPBACK, 0))
                 .selfSignedCertificate("localhost")
                 .applicationProtocol("h3")
                 .migrationListener(events::add)
-                .onConnection(Ngtcp2ClientInteropTest::respondWithBody)
-                .start()) {
+                .onConnection(Ngtcp2ClientInteropTest::respondWithBody);
+        if (preferred) {
+            // gtlsclient follows a server's preferred_address by default, also when active migration is forbidden
+            // (RFC 9000 9.6 makes that exception).
+            builder.preferredAddress(new InetSocketAddress(PREFERRED, 0), null)
+                    .acceptClientMigration(!how.endsWith("forbidden"));
+        }
+        try (MigrationServer server = builder.start()) {
             int port = server.localAddress().getPort();
             Path downloads = Files.createDirectories(directory.resolve("downloads"));
             Path log = directory.resolve("gtlsclient.log");
             List<String> command = new ArrayList<>(List.of(GTLSCLIENT.toString(), "--no-quic-dump", "--no-http-dump",
                     "--exit-on-all-streams-close", "--download=" + downloads, "--timeout=10s"));
-            if (how.endsWith("during the download")) {
+            if (preferred) {
+                command.add("--delay-stream=400ms"); // the download starts after the move
+            } else if (how.endsWith("during the download")) {
                 command.add("--change-local-addr=50ms"); // the 5 MB take longer than that on this server
             } else {
                 command.addAll(List.of("--change-local-addr=100ms", "--delay-stream=400ms"));
@@ -94,7 +105,17 @@ class Ngtcp2ClientInteropTest {
                                 onServer == null ? "none" : onServer.describeSendSide(), events, output)
                         .isEqualTo(Echo.sha256(BODY));
                 Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted), 5_000,
-                        "the server followed gtlsclient to its new address; events " + events);
+                        "the server followed gtlsclient to its new address; events " + events + "; server: "
+                                + (onServer == null ? "none" : onServer.describeSendSide()) + "; log ends with:\n" + output);
+                if (preferred) {
+                    InetSocketAddress offered = server.preferredAddresses().get(0);
+                    assertThat(events).as("the move went to the preferred address %s; log:%n%s", offered, output)
+                            .anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(MigrationEvent.MigrationCompleted.class,
+                                    c -> assertThat(c.path().local()).isEqualTo(offered)));
+                    assertThat(Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1))
+                            .as("gtlsclient validated the preferred address; log ends with:%n%s", output)
+                            .containsPattern("Path validation against path \\{local:.*remote:.*127\\.0\\.0\\.4.*succeeded");
+                }
                 if (how.endsWith("during the download")) {
                     java.time.Instant moved = events.stream().filter(e -> e instanceof MigrationEvent.MigrationStarted)
                             .map(MigrationEvent::time).findFirst().orElseThrow();
@@ -157,6 +178,14 @@ class Ngtcp2ClientInteropTest {
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
         } catch (IOException e) {
             return "(no log: " + e + ")";
+        }
+    }
+
+    private static java.net.InetAddress address(String literal) {
+        try {
+            return java.net.InetAddress.getByName(literal);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -108,7 +108,7 @@ final class ServerPathSocket extends DatagramSocket {
         java.util.List<DatagramSocket> sockets = new java.util.ArrayList<>();
         try {
             for (InetSocketAddress address : preferredBindAddresses) {
-                DatagramSocket preferred = new DatagramSocket(address);
+                DatagramSocket preferred = bindPreferred(address);
                 sockets.add(preferred);
                 enlargeBuffers(preferred);
             }
@@ -132,6 +132,38 @@ final class ServerPathSocket extends DatagramSocket {
             for (int i = 0; i < sockets.size(); i++) {
                 startReader(sockets.get(i)::receive, preferredLocals.get(i));
             }
+        }
+    }
+
+    /** Attempts at a port a Kwik client can decode, when the preferred address asks for any port. */
+    private static final int PORT_ATTEMPTS = 64;
+
+    /**
+     * Binds a preferred address. Kwik clients up to 0.10.9 decode the preferred_address port with sign extension
+     * (Kwik bug 4), so they cannot follow a port whose low byte is 0x80 or more; for port 0 an ephemeral port
+     * without that bit is picked (half of them qualify). An explicit port is bound as given.
+     */
+    private static DatagramSocket bindPreferred(InetSocketAddress address) throws SocketException {
+        if (address.getPort() != 0) {
+            if ((address.getPort() & 0x80) != 0) {
+                LOG.log(System.Logger.Level.WARNING, "preferred address " + address + ": clients on Kwik 0.10.9 or"
+                        + " older cannot decode a port whose low byte is 0x80 or more and will not move there");
+            }
+            return new DatagramSocket(address);
+        }
+        java.util.List<DatagramSocket> unsuitable = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < PORT_ATTEMPTS; i++) {
+                DatagramSocket socket = new DatagramSocket(address);
+                if ((socket.getLocalPort() & 0x80) == 0) {
+                    return socket;
+                }
+                unsuitable.add(socket); // held open until the end, so the kernel does not offer it again
+            }
+            throw new SocketException("no free port on " + address.getAddress() + " whose low byte is below 0x80 in "
+                    + PORT_ATTEMPTS + " attempts");
+        } finally {
+            unsuitable.forEach(DatagramSocket::close);
         }
     }
 
