@@ -264,7 +264,8 @@ public final class MigrationServer implements AutoCloseable {
          * dropped. A client that does not move simply stays on the original address.
          *
          * <p>Each address must be a concrete address of its family (not a wildcard); port 0 picks a free port,
-         * and the port bound is what clients are told ({@link MigrationServer#preferredAddresses()}). With
+         * and the port bound is what clients are told ({@link MigrationServer#preferredAddresses()}). Port 0 picks
+         * one whose low byte is below 0x80: Kwik clients up to 0.10.9 cannot decode the others. With
          * {@link #acceptClientMigration(boolean) acceptClientMigration(false)} the server still advertises
          * disable_active_migration, so conforming clients move only to the preferred address; RFC 9000 9 lets the
          * server validate and follow any other move all the same, and it does.
