@@ -268,6 +268,22 @@ final class KwikInternals {
     }
 
     /**
+     * True if a stream's output holds lost frames to resend and no send request is queued for them: the lost
+     * send request of {@link StallGuard}, for a stream whose final frame was already sent (Kwik then no longer
+     * lists it, so nothing else would notice). Null if the output is not one Kwik resends from.
+     */
+    static Boolean retransmitWaitsWithoutRequest(Object output) {
+        if (!OUTPUT_SEND_BUFFER.getDeclaringClass().isInstance(output)) {
+            return null;
+        }
+        if ((boolean) get(OUTPUT_RESET, output) || (boolean) get(OUTPUT_ABORTED, output)) {
+            return null;
+        }
+        boolean retransmit = (boolean) invoke(RETRANSMIT_BUFFER_HAS_DATA, get(OUTPUT_RETRANSMIT_BUFFER, output));
+        return retransmit && ((AtomicInteger) get(OUTPUT_SEND_REQUESTS_QUEUED, output)).get() <= 0;
+    }
+
+    /**
      * Queues one send request for the stream, the way Kwik's own output stream should: the request counter is
      * raised before the request is queued, so the sender thread can never see it below zero.
      */
