@@ -191,6 +191,21 @@ public final class MigratingConnection implements AutoCloseable {
     }
 
     /**
+     * Opens a unidirectional stream: this side writes, the peer only reads (HTTP/3 control streams, for
+     * example). Close it to end the stream. Unidirectional streams the peer opens are not offered by this API.
+     *
+     * @throws ConnectionClosedException if the connection has ended
+     * @throws IOException if the peer's unidirectional stream limit is reached
+     */
+    public java.io.OutputStream openUnidirectionalStream() throws IOException {
+        try {
+            return connection.openUnidirectionalStream();
+        } catch (ConnectionEndedException e) {
+            throw closedException(e.termination());
+        }
+    }
+
+    /**
      * Waits for the next bidirectional stream the peer opens.
      *
      * @param timeout how long to wait

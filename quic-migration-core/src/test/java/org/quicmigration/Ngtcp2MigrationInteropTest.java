@@ -98,6 +98,89 @@ class Ngtcp2MigrationInteropTest {
         }
     }
 
+    @Test
+    void ourClientMigratesTwiceDuringAnHttp3DownloadFromNgtcp2() throws Exception {
+        byte[] file = Echo.randomBytes(FILE_SIZE, 31);
+        startGtlsserver();
+        Files.write(directory.resolve("htdocs").resolve("file"), file);
+
+        try (MigratingConnection connection = connect(clientBuilder()
+                .localAddress(new InetSocketAddress(ClientMigrationTest.WIFI, 0)))) {
+            ClientMigrationTest.awaitSpare(connection);
+            List<InetAddress> moves = List.of(ClientMigrationTest.CELLULAR, Echo.LOOPBACK);
+            byte[] digest = download(connection, received -> {
+                int due = (int) (received * 3 / FILE_SIZE); // after 1/3 and 2/3 of the file
+                if (due >= 1 && due <= moves.size() && migrations.get() < due) {
+                    InetAddress to = moves.get(migrations.getAndIncrement());
+                    connection.migrate(new InetSocketAddress(to, 0)).get(10, TimeUnit.SECONDS);
+                }
+            });
+
+            assertThat(migrations.get()).isEqualTo(2);
+            assertThat(digest).as("SHA-256 of the 5 MB file, downloaded over HTTP/3 across two migrations")
+                    .isEqualTo(Echo.sha256(file));
+            assertThat(connection.localAddress().getAddress()).isEqualTo(Echo.LOOPBACK);
+            for (String remote : List.of("remote:[127.0.0.3]", "remote:[127.0.0.1]")) {
+                Await.until(() -> logLines().anyMatch(line -> line.contains("Path validation against path")
+                                && line.contains(remote) && line.contains("succeeded")), 5_000,
+                        "gtlsserver validated our client's new address " + remote);
+            }
+        }
+    }
+
+    @Test
+    void ourClientSurvivesANatRebindingDuringAnHttp3DownloadFromNgtcp2() throws Exception {
+        byte[] file = Echo.randomBytes(FILE_SIZE, 32);
+        startGtlsserver();
+        Files.write(directory.resolve("htdocs").resolve("file"), file);
+        connect(clientBuilder()).close(); // waits until gtlsserver is up: through the relay, "down" looks like a timeout
+
+        try (RebindingRelay nat = new RebindingRelay(new InetSocketAddress(Echo.LOOPBACK, port), Echo.LOOPBACK);
+             MigratingConnection connection = connect(clientBuilder().server(nat.address()))) {
+            InetSocketAddress before = nat.outsideAddress();
+            byte[] digest = download(connection, received -> {
+                if (received >= FILE_SIZE / 2 && migrations.compareAndSet(0, 1)) {
+                    nat.rebind(Echo.LOOPBACK); // a new port; the old binding drops everything from now on
+                }
+            });
+
+            assertThat(digest).as("SHA-256 of the 5 MB file, downloaded over HTTP/3 across a NAT rebinding")
+                    .isEqualTo(Echo.sha256(file));
+            assertThat(nat.outsideAddress()).isNotEqualTo(before);
+            String rebound = "remote:[127.0.0.1]:" + nat.outsideAddress().getPort();
+            Await.until(() -> logLines().anyMatch(line -> line.contains("Path validation against path")
+                            && line.contains(rebound) && line.contains("succeeded")), 5_000,
+                    "gtlsserver validated our client's new binding " + rebound);
+        }
+    }
+
+    private static final int FILE_SIZE = 5 * 1024 * 1024;
+    private final java.util.concurrent.atomic.AtomicInteger migrations = new java.util.concurrent.atomic.AtomicInteger();
+
+    private interface Progress {
+        void received(long bytes) throws Exception;
+    }
+
+    /** GETs /file over HTTP/3, calling {@code progress} after each read, and returns the body's SHA-256. */
+    private byte[] download(MigratingConnection connection, Progress progress) throws Exception {
+        org.quicmigration.http3.Http3Response response = org.quicmigration.http3.Http3Client.over(connection)
+                .get("localhost:" + port, "/file");
+        assertThat(response.status()).as("status; gtlsserver log:%n%s", read(log)).isEqualTo(200);
+        java.security.MessageDigest sha256 = Echo.sha256();
+        long received = 0;
+        byte[] buffer = new byte[16 * 1024];
+        try (java.io.InputStream body = response.body()) {
+            int n;
+            while ((n = body.read(buffer)) >= 0) {
+                sha256.update(buffer, 0, n);
+                received += n;
+                progress.received(received);
+            }
+        }
+        assertThat(received).as("bytes received").isEqualTo(FILE_SIZE);
+        return sha256.digest();
+    }
+
     private static boolean migratedTo(MigratingConnection connection, InetAddress address) {
         try {
             connection.migrate(new InetSocketAddress(address, 0)).get(5, TimeUnit.SECONDS);

@@ -103,6 +103,20 @@ public final class KwikConnection {
         return ended;
     }
 
+    /** Opens a unidirectional stream and returns its output. */
+    public java.io.OutputStream openUnidirectionalStream() throws IOException {
+        Termination ended = termination;
+        if (ended != null) {
+            throw new ConnectionEndedException(ended);
+        }
+        try {
+            return connection.createStream(false).getOutputStream();
+        } catch (IOException e) {
+            ended = termination;
+            throw ended != null ? new ConnectionEndedException(ended) : e;
+        }
+    }
+
     public KwikStream openStream() throws IOException {
         Termination ended = termination;
         if (ended != null) {

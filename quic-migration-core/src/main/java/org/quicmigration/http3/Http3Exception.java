@@ -1,0 +1,13 @@
+package org.quicmigration.http3;
+
+import java.io.IOException;
+
+/** An HTTP/3 message that this layer cannot accept: malformed framing or header fields, or no status. */
+public class Http3Exception extends IOException {
+
+    private static final long serialVersionUID = 1L;
+
+    public Http3Exception(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,127 @@
+package org.quicmigration.http3;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+
+import tech.kwik.qpack.Decoder;
+import tech.kwik.qpack.Encoder;
+
+/** HTTP/3 framing (RFC 9114 7) and QUIC variable-length integers (RFC 9000 16). */
+final class Http3Frames {
+
+    static final long DATA = 0x00;
+    static final long HEADERS = 0x01;
+    static final long SETTINGS = 0x04;
+    /** Unidirectional stream type of a control stream (RFC 9114 6.2.1). */
+    static final long CONTROL_STREAM = 0x00;
+    /** A HEADERS frame larger than this is refused rather than buffered. */
+    static final long MAX_HEADERS_FRAME = 64 * 1024;
+
+    private Http3Frames() {
+    }
+
+    /** Reads a variable-length integer, or returns -1 at a clean end of stream. */
+    static long readVarintOrEnd(InputStream in) throws IOException {
+        int first = in.read();
+        if (first < 0) {
+            return -1;
+        }
+        int length = 1 << (first >> 6);
+        long value = first & 0x3f;
+        for (int i = 1; i < length; i++) {
+            int next = in.read();
+            if (next < 0) {
+                throw new EOFException("stream ended inside a variable-length integer");
+            }
+            value = (value << 8) | next;
+        }
+        return value;
+    }
+
+    static long readVarint(InputStream in) throws IOException {
+        long value = readVarintOrEnd(in);
+        if (value < 0) {
+            throw new EOFException("stream ended where an HTTP/3 frame was expected");
+        }
+        return value;
+    }
+
+    static void writeVarint(OutputStream out, long value) throws IOException {
+        if (value < 0x40) {
+            out.write((int) value);
+        } else if (value < 0x4000) {
+            out.write((int) (0x40 | (value >>> 8)));
+            out.write((int) value);
+        } else if (value < 0x4000_0000L) {
+            out.write((int) (0x80 | (value >>> 24)));
+            out.write((int) (value >>> 16));
+            out.write((int) (value >>> 8));
+            out.write((int) value);
+        } else {
+            for (int shift = 56; shift >= 0; shift -= 8) {
+                int b = (int) (value >>> shift);
+                out.write(shift == 56 ? 0xc0 | (b & 0x3f) : b);
+            }
+        }
+    }
+
+    static void writeFrameHeader(OutputStream out, long type, long length) throws IOException {
+        writeVarint(out, type);
+        writeVarint(out, length);
+    }
+
+    /** Skips {@code length} bytes of a frame this layer does not handle (RFC 9114 9: unknown types are ignored). */
+    static void skip(InputStream in, long length) throws IOException {
+        long left = length;
+        while (left > 0) {
+            long skipped = in.skip(left);
+            if (skipped <= 0) {
+                if (in.read() < 0) {
+                    throw new EOFException("stream ended inside an HTTP/3 frame");
+                }
+                skipped = 1;
+            }
+            left -= skipped;
+        }
+    }
+
+    /** Writes a HEADERS frame with {@code fields} QPACK-coded from the static table. */
+    static void writeHeaders(OutputStream out, List<Map.Entry<String, String>> fields) throws IOException {
+        ByteBuffer block = Encoder.newBuilder().build().compressHeaders(fields);
+        // qpack 2.0.1 returns the buffer as written (position at the end), not flipped; accept either.
+        int start = block.position() > 0 ? 0 : block.position();
+        int length = block.position() > 0 ? block.position() : block.remaining();
+        writeFrameHeader(out, HEADERS, length);
+        out.write(block.array(), block.arrayOffset() + start, length);
+    }
+
+    /** Reads the payload of a HEADERS frame of {@code length} bytes and decodes its field section. */
+    static List<Map.Entry<String, String>> readHeaders(InputStream in, long length) throws IOException {
+        if (length > MAX_HEADERS_FRAME) {
+            throw new Http3Exception("HEADERS frame of " + length + " bytes exceeds " + MAX_HEADERS_FRAME);
+        }
+        byte[] block = in.readNBytes((int) length);
+        if (block.length < length) {
+            throw new EOFException("stream ended inside a HEADERS frame");
+        }
+        try {
+            return Decoder.newBuilder().build().decodeStream(new java.io.ByteArrayInputStream(block));
+        } catch (IOException | RuntimeException e) {
+            throw new Http3Exception("malformed QPACK field section: " + e.getMessage());
+        }
+    }
+
+    /** Opens this endpoint's control stream (RFC 9114 6.2.1) with an empty SETTINGS frame; kept open. */
+    static OutputStream openControlStream(org.quicmigration.MigratingConnection connection) throws IOException {
+        OutputStream control = connection.openUnidirectionalStream();
+        writeVarint(control, CONTROL_STREAM);
+        writeFrameHeader(control, SETTINGS, 0);
+        control.flush();
+        return control;
+    }
+}
