@@ -3,7 +3,6 @@ package org.quicmigration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -21,8 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import tech.kwik.core.QuicConnection;
-import tech.kwik.core.QuicStream;
 
 /**
  * Our server against an independent client, ngtcp2's {@code gtlsclient} (Debian package ngtcp2-client, which
@@ -137,39 +134,17 @@ class Ngtcp2ClientInteropTest {
 
     private static void respondWithBody(MigratingConnection connection) {
         lastConnection = connection;
-        try {
-            QuicStream control = connection.unwrap(QuicConnection.class).createStream(false);
-            OutputStream controlOut = control.getOutputStream();
-            controlOut.write(new byte[]{0x00, 0x04, 0x00}); // control stream type, SETTINGS (empty); kept open
-            controlOut.flush();
-            while (true) {
-                BidirectionalStream stream = connection.acceptStream(java.time.Duration.ofMinutes(1));
-                Thread worker = new Thread(() -> respond(stream), "h3-response");
-                worker.setDaemon(true);
-                worker.start();
-            }
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            // the connection ended
-        }
-    }
-
-    private static void respond(BidirectionalStream stream) {
-        try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
-            in.readAllBytes(); // the request: HEADERS, then FIN
+        org.quicmigration.http3.Http3Server.serve(connection, (request, responder) -> {
             responseStarted = java.time.Instant.now();
-            out.write(new byte[]{0x01, 0x03, 0x00, 0x00, (byte) (0xC0 | 25)}); // HEADERS: :status 200
-            int chunk = 64 * 1024;
-            for (int offset = 0; offset < BODY.length; offset += chunk) {
-                int length = Math.min(chunk, BODY.length - offset);
-                out.write(new byte[]{0x00, (byte) (0x80 | (length >>> 24)), (byte) (length >>> 16), (byte) (length >>> 8),
-                        (byte) length}); // DATA frame, its length as a 4-byte variable-length integer
-                out.write(BODY, offset, length);
+            try (OutputStream body = responder.start(200, java.util.Map.of())) {
+                int chunk = 64 * 1024;
+                for (int offset = 0; offset < BODY.length; offset += chunk) {
+                    body.write(BODY, offset, Math.min(chunk, BODY.length - offset));
+                }
+                body.flush();
+                responseWritten = java.time.Instant.now();
             }
-            out.flush();
-            responseWritten = java.time.Instant.now();
-        } catch (IOException e) {
-            // the connection ended
-        }
+        });
     }
 
     private static String tail(Path log) {

@@ -107,6 +107,21 @@ class Ngtcp2MigrationInteropTest {
         try (MigratingConnection connection = connect(clientBuilder()
                 .localAddress(new InetSocketAddress(ClientMigrationTest.WIFI, 0)))) {
             ClientMigrationTest.awaitSpare(connection);
+            // The QUIC interop runner's connectionmigration check, on our own trace: the first packet on each new
+            // path carries a destination connection ID not used on any earlier path (RFC 9000 9.5).
+            java.util.Map<InetSocketAddress, String> firstIdOnPath = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.Set<String> idsBefore = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.List<String> reused = new CopyOnWriteArrayList<>();
+            connection.addPacketListener(packet -> {
+                if (packet.direction() == PacketEvent.Direction.SENT && packet.packetType().equals("1RTT")) {
+                    InetSocketAddress local = packet.path().local();
+                    if (firstIdOnPath.putIfAbsent(local, packet.destinationConnectionId()) == null
+                            && firstIdOnPath.size() > 1 && idsBefore.contains(packet.destinationConnectionId())) {
+                        reused.add(local + " started with " + packet.destinationConnectionId());
+                    }
+                    idsBefore.add(packet.destinationConnectionId());
+                }
+            });
             List<InetAddress> moves = List.of(ClientMigrationTest.CELLULAR, Echo.LOOPBACK);
             byte[] digest = download(connection, received -> {
                 int due = (int) (received * 3 / FILE_SIZE); // after 1/3 and 2/3 of the file
@@ -120,6 +135,8 @@ class Ngtcp2MigrationInteropTest {
             assertThat(digest).as("SHA-256 of the 5 MB file, downloaded over HTTP/3 across two migrations")
                     .isEqualTo(Echo.sha256(file));
             assertThat(connection.localAddress().getAddress()).isEqualTo(Echo.LOOPBACK);
+            Await.until(() -> firstIdOnPath.size() >= 3, 5_000, "packets traced on three paths: " + firstIdOnPath);
+            assertThat(reused).as("new paths whose first packet reused an earlier destination connection ID").isEmpty();
             for (String remote : List.of("remote:[127.0.0.3]", "remote:[127.0.0.1]")) {
                 Await.until(() -> logLines().anyMatch(line -> line.contains("Path validation against path")
                                 && line.contains(remote) && line.contains("succeeded")), 5_000,
