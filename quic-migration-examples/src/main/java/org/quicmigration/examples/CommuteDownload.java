@@ -1,29 +1,34 @@
 package org.quicmigration.examples;
 
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationResult;
 import org.quicmigration.MigrationServer;
+import org.quicmigration.http3.Http3Client;
+import org.quicmigration.http3.Http3Request;
+import org.quicmigration.http3.Http3Responder;
+import org.quicmigration.http3.Http3Response;
+import org.quicmigration.http3.Http3Server;
 
 /**
- * A video download while commuting: five 1 MiB segments over one QUIC connection, through an emulated network with
- * 25 ms of delay each way. Segments 1 and 2 come over home Wi-Fi (127.0.0.2). Halfway through segment 3 the home
+ * A video download while commuting: five 1 MiB segments fetched with HTTP/3 GETs ({@code /segment/1} ...
+ * {@code /segment/5}) over one QUIC connection, through an emulated network with 25 ms of delay each way. Segments 1 and 2 come over home Wi-Fi (127.0.0.2). Halfway through segment 3 the home
  * Wi-Fi drops out of range, abruptly: everything on it is lost from that moment, including what was in flight. The
  * phone moves to cellular (127.0.0.3) and the download goes on. At the office, cellular fails the same way during
- * segment 5 and the phone moves to office Wi-Fi (127.0.0.4). Every segment is checked against its SHA-256; the
- * server counts its connections. Exits 1 if a segment differs, a move failed, or the server saw more than one
+ * segment 5 and the phone moves to office Wi-Fi (127.0.0.4). Every segment is checked against the SHA-256 the
+ * server sends in an {@code x-sha256} header; the server counts its connections. Exits 1 if a segment differs, a move failed, or the server saw more than one
  * connection.
  *
  * <pre>mvn -q -B install -DskipTests && mvn -q -B -pl quic-migration-examples exec:java \
@@ -31,7 +36,7 @@ import org.quicmigration.MigrationServer;
  */
 public final class CommuteDownload {
 
-    private static final String PROTOCOL = "commute";
+    private static final String PROTOCOL = "h3";
     private static final int SEGMENT = 1 << 20;
     private static final int SEGMENTS = 5;
 
@@ -51,7 +56,7 @@ public final class CommuteDownload {
                 .applicationProtocol(PROTOCOL)
                 .onConnection(connection -> {
                     serverConnections.incrementAndGet();
-                    serveSegments(connection);
+                    Http3Server.serve(connection, CommuteDownload::serveSegment);
                 })
                 .start();
              NetworkEmulator network = NetworkEmulator.builder(server.localAddress())
@@ -65,6 +70,7 @@ public final class CommuteDownload {
                      .build().connect()) {
             print(start, "connected over home Wi-Fi, " + connection.path() + " (25 ms each way)");
             Examples.awaitSpareConnectionId(connection);
+            Http3Client http = Http3Client.over(connection);
             CompletableFuture<MigrationResult> move = null;
             for (int segment = 1; segment <= SEGMENTS; segment++) {
                 InetAddress failing = segment == 3 ? home : segment == 5 ? cellular : null;
@@ -73,7 +79,7 @@ public final class CommuteDownload {
                 long begin = System.nanoTime();
                 java.util.concurrent.atomic.AtomicReference<CompletableFuture<MigrationResult>> moved =
                         new java.util.concurrent.atomic.AtomicReference<>();
-                boolean intact = download(connection, segment, () -> {
+                boolean intact = download(http, segment, () -> {
                     network.outage(failing, true);
                     print(start, "  " + name(failing) + " is gone (out of range): everything on it is lost from now on");
                     moved.set(connection.migrate(new InetSocketAddress(next, 0)));
@@ -101,21 +107,18 @@ public final class CommuteDownload {
     }
 
     /**
-     * Downloads one segment and checks it against the SHA-256 the server sends first; runs {@code networkFails}
-     * halfway if {@code failHalfway}.
+     * GETs one segment and checks it against the SHA-256 in the response's {@code x-sha256} header; runs
+     * {@code networkFails} halfway if {@code failHalfway}.
      */
-    private static boolean download(MigratingConnection connection, int segment, Runnable networkFails,
-                                    boolean failHalfway) throws Exception {
-        BidirectionalStream stream = connection.openStream();
-        try (OutputStream out = stream.getOutputStream()) {
-            out.write(segment);
-        }
-        try (InputStream in = stream.getInputStream()) {
-            byte[] expected = in.readNBytes(32);
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[16 * 1024];
-            long received = 0;
-            boolean failed = !failHalfway;
+    private static boolean download(Http3Client http, int segment, Runnable networkFails, boolean failHalfway)
+            throws Exception {
+        Http3Response response = http.get("localhost", "/segment/" + segment);
+        byte[] expected = HexFormat.of().parseHex(response.header("x-sha256").orElse(""));
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        byte[] buffer = new byte[16 * 1024];
+        long received = 0;
+        boolean failed = !failHalfway;
+        try (InputStream in = response.body()) {
             int n;
             while ((n = in.read(buffer)) >= 0) {
                 digest.update(buffer, 0, n);
@@ -125,29 +128,24 @@ public final class CommuteDownload {
                     networkFails.run();
                 }
             }
-            return received == SEGMENT && MessageDigest.isEqual(expected, digest.digest());
         }
+        return response.status() == 200 && received == SEGMENT && MessageDigest.isEqual(expected, digest.digest());
     }
 
-    /** Each stream: the client names a segment (one byte); the server sends its SHA-256, then the segment. */
-    private static void serveSegments(MigratingConnection connection) {
-        try {
-            while (true) {
-                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
-                int segment;
-                try (InputStream in = stream.getInputStream()) {
-                    segment = in.read();
-                }
-                byte[] bytes = new byte[SEGMENT];
-                new Random(segment).nextBytes(bytes);
-                try (OutputStream out = stream.getOutputStream()) {
-                    out.write(MessageDigest.getInstance("SHA-256").digest(bytes));
-                    out.write(bytes);
-                }
-            }
-        } catch (Exception e) {
-            // the client is done
+    /** {@code GET /segment/N}: the segment's bytes, with their SHA-256 in an {@code x-sha256} header. */
+    private static void serveSegment(Http3Request request, Http3Responder responder) throws java.io.IOException {
+        if (!request.path().matches("/segment/[1-9]")) {
+            return; // 404
         }
+        byte[] bytes = new byte[SEGMENT];
+        new Random(request.path().charAt(request.path().length() - 1)).nextBytes(bytes);
+        byte[] sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        responder.respond(200, Map.of("content-type", "video/mp4", "x-sha256", HexFormat.of().formatHex(sha256)), bytes);
     }
 
     private static String name(InetAddress address) {
