@@ -41,10 +41,14 @@ public final class MigratingConnection implements AutoCloseable {
     private final KwikConnection connection;
     private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
     private final ConnectionTracing tracing;
+    /** The paths used, oldest first, at most {@link #MAX_PATH_HISTORY}; guarded by itself. */
+    private final java.util.ArrayDeque<NetworkPath> pathHistory = new java.util.ArrayDeque<>();
+    static final int MAX_PATH_HISTORY = 64;
 
     MigratingConnection(KwikConnection connection, ConnectionTracing tracing) {
         this.connection = connection;
         this.tracing = tracing;
+        pathHistory.add(new NetworkPath(connection.currentLocalAddress(), connection.currentPeerAddress()));
         connection.addMigrationObserver(new EventTranslator());
     }
 
@@ -148,6 +152,28 @@ public final class MigratingConnection implements AutoCloseable {
      */
     public java.util.Optional<java.nio.file.Path> qlogFile() {
         return java.util.Optional.ofNullable(tracing.qlogPath());
+    }
+
+    /**
+     * The paths this connection has used, oldest first: the handshake's, then each path a completed migration
+     * moved to (on a server: each client address it followed, and its preferred address). The last entry is the
+     * path in use unless a migration is under way. At most the newest 64 are kept.
+     */
+    public List<NetworkPath> pathHistory() {
+        synchronized (pathHistory) {
+            return List.copyOf(pathHistory);
+        }
+    }
+
+    private void recordPath(NetworkPath path) {
+        synchronized (pathHistory) {
+            if (!path.equals(pathHistory.peekLast())) {
+                if (pathHistory.size() == MAX_PATH_HISTORY) {
+                    pathHistory.removeFirst();
+                }
+                pathHistory.addLast(path);
+            }
+        }
     }
 
     /** The path the connection uses now. */
@@ -351,7 +377,10 @@ public final class MigratingConnection implements AutoCloseable {
             Instant now = Instant.now();
             switch (to) {
                 case MIGRATION_STARTED -> publish(new MigrationEvent.MigrationStarted(now, path(tuple)));
-                case MIGRATION_COMPLETE -> publish(new MigrationEvent.MigrationCompleted(now, path(tuple)));
+                case MIGRATION_COMPLETE -> {
+                    recordPath(path(tuple));
+                    publish(new MigrationEvent.MigrationCompleted(now, path(tuple)));
+                }
                 case MIGRATION_ABANDONED, PROBING_ABANDONED -> publish(new MigrationEvent.MigrationAbandoned(now, path(tuple)));
                 default -> { }
             }

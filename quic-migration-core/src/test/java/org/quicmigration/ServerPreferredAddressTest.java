@@ -65,6 +65,15 @@ class ServerPreferredAddressTest {
             Await.until(() -> onServer.peerAddress().getAddress().equals(CELLULAR), 5_000,
                     "the server follows the client to " + CELLULAR + " on its preferred address");
             assertThat(onServer.localAddress()).isEqualTo(preferred);
+
+            // Path history, both sides: the handshake's path, the preferred address, then cellular.
+            Await.until(() -> onServer.pathHistory().size() == 3, 5_000, "three paths on the server: " + onServer.pathHistory());
+            assertThat(onServer.pathHistory()).extracting(p -> p.local().getAddress())
+                    .containsExactly(server.localAddress().getAddress(), PREFERRED, PREFERRED);
+            assertThat(onServer.pathHistory().get(2).remote().getAddress()).isEqualTo(CELLULAR);
+            assertThat(connection.pathHistory()).extracting(p -> p.remote())
+                    .containsExactly(server.localAddress(), preferred, preferred);
+            assertThat(connection.pathHistory().get(2).local().getAddress()).isEqualTo(CELLULAR);
         }
     }
 
