@@ -158,6 +158,10 @@ public final class KwikConnection {
     }
 
     /** How many times the stall guard had to restore a send request Kwik lost (see {@link StallGuard}). */
+    public long finalFramesRestored() {
+        return stallGuard.finalFramesRestored();
+    }
+
     public long sendRequestsRestored() {
         return stallGuard.sendRequestsRestored();
     }

@@ -75,6 +75,7 @@ final class StallGuard {
     /** Stream outputs seen, by stream id; those Kwik no longer lists are watched for lost frames (item 4). */
     private final java.util.LinkedHashMap<Integer, Watched> outputs = new java.util.LinkedHashMap<>();
     private final AtomicLong sendRequestsRestored = new AtomicLong();
+    private final AtomicLong finalFramesRestored = new AtomicLong();
     private final AtomicLong creditReadvertised = new AtomicLong();
     private final AtomicLong silencePings = new AtomicLong();
     private final boolean client;
@@ -111,6 +112,11 @@ final class StallGuard {
     /** How many lost send requests were restored so far. */
     long sendRequestsRestored() {
         return sendRequestsRestored.get();
+    }
+
+    /** How many of those were for streams Kwik had already forgotten (item 4). */
+    long finalFramesRestored() {
+        return finalFramesRestored.get();
     }
 
     /** How many MAX_DATA / MAX_STREAM_DATA frames were re-sent for a blocked peer so far. */
@@ -256,6 +262,7 @@ final class StallGuard {
             }
             if (waiting && watched.waitingAtLastTick) {
                 sendRequestsRestored.incrementAndGet();
+                finalFramesRestored.incrementAndGet();
                 LOG.log(System.Logger.Level.DEBUG, () -> "restoring lost send request for the final frames of stream "
                         + entry.getKey());
                 KwikInternals.queueSendRequest(connection, watched.output);
