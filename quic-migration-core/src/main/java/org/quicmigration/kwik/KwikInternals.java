@@ -81,6 +81,8 @@ final class KwikInternals {
     private static final Field CID_MANAGER_CONNECTION_REGISTRY;
     private static final Field CID_MANAGER_MAX_ISSUED;
     private static final Field PARAMETERS_EXTENSION_VERSION;
+    private static final Field RECOVERY_PTO_COUNT;
+    private static final Field RECOVERY_TIMER_EXPIRATION;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -140,6 +142,8 @@ final class KwikInternals {
             members.add(field(tech.kwik.core.cid.ConnectionIdManager.class, "connectionRegistry"));
             members.add(field(tech.kwik.core.cid.ConnectionIdManager.class, "maxCids"));
             members.add(field(tech.kwik.core.tls.QuicTransportParametersExtension.class, "quicVersion"));
+            members.add(field(tech.kwik.core.recovery.RecoveryManager.class, "ptoCount"));
+            members.add(field(tech.kwik.core.recovery.RecoveryManager.class, "timerExpiration"));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -197,7 +201,9 @@ final class KwikInternals {
         CID_MANAGER_OWN_REGISTRY = ok ? (Field) members.get(i++) : null;
         CID_MANAGER_CONNECTION_REGISTRY = ok ? (Field) members.get(i++) : null;
         CID_MANAGER_MAX_ISSUED = ok ? (Field) members.get(i++) : null;
-        PARAMETERS_EXTENSION_VERSION = ok ? (Field) members.get(i) : null;
+        PARAMETERS_EXTENSION_VERSION = ok ? (Field) members.get(i++) : null;
+        RECOVERY_PTO_COUNT = ok ? (Field) members.get(i++) : null;
+        RECOVERY_TIMER_EXPIRATION = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -638,6 +644,7 @@ final class KwikInternals {
                     .append(", srtt ").append(get(RTT_SMOOTHED, rtt)).append(" ms, rttvar ").append(get(RTT_VARIANCE, rtt))
                     .append(", latest ").append(get(RTT_LATEST, rtt));
             text.append("; receive limit granted ").append(connectionReceiveLimit(connection));
+            describeRecovery(invoke(GET_SENDER, connection), text);
             for (Map.Entry<Integer, QuicStreamImpl> entry : streams(connection).entrySet()) {
                 Object output = output(entry.getValue());
                 text.append("; stream ").append(entry.getKey()).append(": ").append(sendState(entry.getValue(), output));
@@ -655,6 +662,29 @@ final class KwikInternals {
             text.append(" (").append(e).append(')');
         }
         return text.toString();
+    }
+
+    /** Loss recovery, for stall reports: the PTO count, when the loss timer fires, and the 1-RTT packets in flight. */
+    private static void describeRecovery(Object sender, StringBuilder text) {
+        Object recovery = get(SENDER_RECOVERY_MANAGER, sender);
+        java.time.Instant expiration = (java.time.Instant) get(RECOVERY_TIMER_EXPIRATION, recovery);
+        text.append("; recovery: pto count ").append(get(RECOVERY_PTO_COUNT, recovery)).append(", loss timer ")
+                .append(expiration == null ? "not armed"
+                        : "in " + java.time.Duration.between(java.time.Instant.now(), expiration).toMillis() + " ms");
+        Object detector = ((Object[]) get(RECOVERY_LOSS_DETECTORS, recovery))[tech.kwik.core.common.PnSpace.App.ordinal()];
+        if (detector == null) {
+            return;
+        }
+        java.util.SortedMap<?, ?> sent = (java.util.SortedMap<?, ?>) get(LOSS_DETECTOR_SENT_LOG, detector);
+        int shown = 0;
+        for (Object status : sent.values()) { // a concurrent map: iterating while Kwik changes it is safe
+            if ((boolean) invoke(PACKET_STATUS_IN_FLIGHT, status) && shown++ < 8) {
+                tech.kwik.core.packet.PacketInfo info = (tech.kwik.core.packet.PacketInfo) status;
+                text.append("; in flight: ").append(status).append(" sent ")
+                        .append(java.time.Duration.between(info.timeSent(), java.time.Instant.now()).toMillis())
+                        .append(" ms ago ").append(info.packet().getFrames());
+            }
+        }
     }
 
     private static Object streamManager(QuicConnectionImpl connection) {

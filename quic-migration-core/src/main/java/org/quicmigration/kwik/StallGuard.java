@@ -37,7 +37,7 @@ import tech.kwik.core.stream.QuicStreamImpl;
  *     server packet goes to the dead old binding and is lost, the server's probes too, and the client, with
  *     nothing in flight, never speaks: the connection idles out. Measured: 2 of 3 echo transfers died this way
  *     with the client's port rebound every 100 ms. So a client with open streams that has heard nothing for
- *     {@link #SILENCE_BEFORE_PING_MILLIS} ms (at least two PTOs) sends a PING, which reaches the server from the
+ *     {@link #SILENCE_BEFORE_PING_MILLIS} ms (at least one PTO) sends a PING, which reaches the server from the
  *     new binding and lets the server follow it (RFC 9000 9.3); without an answer the wait doubles, up to
  *     {@link #MAX_SILENCE_MILLIS} ms, and after {@link #MAX_PINGS_WITHOUT_AN_ANSWER} PINGs that got nothing but
  *     acknowledgements it stops, so the idle timeout still ends a connection that is stuck for another reason.</li>
@@ -61,7 +61,7 @@ final class StallGuard {
     private static final System.Logger LOG = System.getLogger(StallGuard.class.getName());
 
     static final long TICK_MILLIS = 25;
-    static final long SILENCE_BEFORE_PING_MILLIS = 150;
+    static final long SILENCE_BEFORE_PING_MILLIS = 50;
     static final long MAX_SILENCE_MILLIS = 5_000;
     static final int MAX_PINGS_WITHOUT_AN_ANSWER = 6;
     /** How long a forgotten stream's output is watched after it last had lost frames to resend. */
@@ -181,7 +181,7 @@ final class StallGuard {
 
     private void breakSilence(boolean streamsOpen) {
         long base = TimeUnit.MILLISECONDS.toNanos(Math.max(SILENCE_BEFORE_PING_MILLIS,
-                2L * KwikInternals.ptoMillis(connection)));
+                KwikInternals.ptoMillis(connection)));
         long silent = System.nanoTime() - lastReceivedNanos;
         if (silent < base || !streamsOpen) {
             pingInterval = base;
