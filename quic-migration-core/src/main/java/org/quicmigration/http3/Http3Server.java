@@ -37,13 +37,16 @@ public final class Http3Server {
         try {
             Http3Frames.openControlStream(connection);
             while (connection.isOpen()) {
-                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
+                BidirectionalStream stream;
+                try {
+                    stream = connection.acceptStream(Duration.ofMinutes(1));
+                } catch (java.net.SocketTimeoutException e) {
+                    continue; // no request for a minute: keep waiting while the connection lives
+                }
                 Thread worker = new Thread(() -> answer(stream, handler), "h3-request-" + stream.id());
                 worker.setDaemon(true);
                 worker.start();
             }
-        } catch (java.net.SocketTimeoutException e) {
-            serve(connection, handler); // no request for a minute: keep waiting while the connection lives
         } catch (IOException | InterruptedException e) {
             // the connection ended
         }
