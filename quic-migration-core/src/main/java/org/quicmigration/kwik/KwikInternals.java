@@ -491,6 +491,11 @@ final class KwikInternals {
         return ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection)).getPto();
     }
 
+    /** Kwik's smoothed RTT in ms (its initial RTT before the first sample). */
+    static int smoothedRttMillis(QuicConnectionImpl connection) {
+        return (int) get(RTT_SMOOTHED, get(SENDER_RTT_ESTIMATOR, invoke(GET_SENDER, connection)));
+    }
+
     /**
      * RFC 9000 9.4: resets the congestion controller to its initial window (slow start, no recovery period) and the
      * RTT estimator to its initial values, so the new path starts from Kwik's initial RTT, with nothing in flight.
@@ -576,6 +581,37 @@ final class KwikInternals {
         set(RTT_VARIANCE, rtt, initial / 2);
         set(RTT_MIN, rtt, Integer.MAX_VALUE);
         set(RTT_LATEST, rtt, 0);
+    }
+
+    /**
+     * After a NAT rebinding (only the client's port changed): declares every 1-RTT packet in flight lost, so its
+     * frames go to the new binding at once, and leaves congestion control as it was (RFC 9000 9.4 lets a port-only
+     * change keep it; the loss is the old binding's, not congestion). Measured before this: with a NAT rebinding
+     * the client every 300 ms at 25 ms each way, a download stopped for good. The packets sent to dead bindings
+     * stayed "in flight" (25-30 KB against a 3 KB window), nothing acknowledged anything after them, and Kwik's
+     * PTO probes, backing off, went to bindings that were dead by then.
+     */
+    static void resendInFlight(QuicConnectionImpl connection) {
+        Object sender = invoke(GET_SENDER, connection);
+        Object cc = get(SENDER_CONGESTION_CONTROLLER, sender);
+        if (!CC_SLOW_START_THRESHOLD.getDeclaringClass().isInstance(cc)) {
+            declareInFlightLost(sender);
+            return;
+        }
+        Object window;
+        Object threshold;
+        Object recoveryStart;
+        synchronized (cc) {
+            window = get(CC_WINDOW, cc);
+            threshold = get(CC_SLOW_START_THRESHOLD, cc);
+            recoveryStart = get(CC_RECOVERY_START, cc);
+        }
+        declareInFlightLost(sender);
+        synchronized (cc) {
+            set(CC_WINDOW, cc, window);
+            set(CC_SLOW_START_THRESHOLD, cc, threshold);
+            set(CC_RECOVERY_START, cc, recoveryStart);
+        }
     }
 
     /**

@@ -4,7 +4,10 @@ import tech.kwik.core.log.Logger;
 import tech.kwik.core.log.NullLogger;
 import tech.kwik.core.log.SysOutLogger;
 
-/** Internal: the Kwik logger to use; {@code -Dquicmigration.kwikDebug=true} prints Kwik's packet log. */
+/**
+ * Internal: the Kwik logger to use; {@code -Dquicmigration.kwikDebug=true} prints Kwik's packet log,
+ * {@code -Dquicmigration.kwikCongestionDebug=true} only its congestion control and recovery log.
+ */
 final class KwikLogging {
     private KwikLogging() {
     }
@@ -16,6 +19,13 @@ final class KwikLogging {
             logger.logInfo(true);
             logger.logWarning(true);
             logger.logDebug(true);
+            return logger;
+        }
+        if (Boolean.getBoolean("quicmigration.kwikCongestionDebug")) {
+            // Only congestion control and loss recovery: readable during a bulk transfer, unlike the packet log.
+            SysOutLogger logger = new SysOutLogger();
+            logger.logCongestionControl(true);
+            logger.logRecovery(true);
             return logger;
         }
         return new NullLogger();

@@ -376,6 +376,8 @@ final class ServerMigrationDriver {
                 }
             } else if (action instanceof ServerPathAction.ResetRecovery) {
                 KwikInternals.resetRecovery(connection);
+            } else if (action instanceof ServerPathAction.ResendInFlight) {
+                KwikInternals.resendInFlight(connection);
             } else if (action instanceof ServerPathAction.UseFreshClientId fresh) {
                 Object[] ids = KwikInternals.serverUseNextPeerId(connection);
                 if (ids == null) {
