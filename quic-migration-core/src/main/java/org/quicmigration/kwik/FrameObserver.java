@@ -130,6 +130,21 @@ final class FrameObserver extends NullLogger {
     }
 
     @Override
+    public void cc(String message) {
+        delegate.cc(message);
+    }
+
+    @Override
+    public void recovery(String message) {
+        delegate.recovery(message);
+    }
+
+    @Override
+    public void recovery(String message, Instant time) {
+        delegate.recovery(message, time);
+    }
+
+    @Override
     public void sent(Instant time, QuicPacket packet) {
         delegate.sent(time, packet);
         traceSent(time, packet);
