@@ -584,64 +584,6 @@ final class KwikInternals {
     }
 
     /**
-     * After a NAT rebinding (only the client's port changed): declares every 1-RTT packet in flight lost, so its
-     * frames go to the new binding at once, and leaves congestion control as it was (RFC 9000 9.4 lets a port-only
-     * change keep it; the loss is the old binding's, not congestion). Measured before this: with a NAT rebinding
-     * the client every 300 ms at 25 ms each way, a download stopped for good. The packets sent to dead bindings
-     * stayed "in flight" (25-30 KB against a 3 KB window), nothing acknowledged anything after them, and Kwik's
-     * PTO probes, backing off, went to bindings that were dead by then.
-     */
-    static Object[] resendInFlight(QuicConnectionImpl connection) {
-        Object sender = invoke(GET_SENDER, connection);
-        Object cc = get(SENDER_CONGESTION_CONTROLLER, sender);
-        if (!CC_SLOW_START_THRESHOLD.getDeclaringClass().isInstance(cc)) {
-            declareInFlightLost(sender);
-            return null;
-        }
-        Object window;
-        Object threshold;
-        Object recoveryStart;
-        synchronized (cc) {
-            window = get(CC_WINDOW, cc);
-            threshold = get(CC_SLOW_START_THRESHOLD, cc);
-            recoveryStart = get(CC_RECOVERY_START, cc);
-        }
-        declareInFlightLost(sender);
-        long initialWindow = (long) (int) get(CC_INITIAL_WINDOW, null);
-        synchronized (cc) {
-            // Never below a new path's start (RFC 9002 7.2's initial window, in slow start): the rebinding's losses
-            // are the old binding's, and a window Kwik shrank to its minimum over earlier rebindings would otherwise
-            // stay there (measured: 2,400 bytes for good at 25 ms each way, a rebinding every 300 ms).
-            boolean belowStart = (long) window < initialWindow;
-            set(CC_WINDOW, cc, belowStart ? initialWindow : window);
-            set(CC_SLOW_START_THRESHOLD, cc, belowStart ? Long.MAX_VALUE : threshold);
-            set(CC_RECOVERY_START, cc, recoveryStart);
-        }
-        return new Object[]{Math.max((long) window, initialWindow), (long) window < initialWindow ? Long.MAX_VALUE : threshold};
-    }
-
-    /**
-     * Puts back the window and slow-start threshold of {@code snapshot} (from {@link #resendInFlight}) where they
-     * are now lower: losses between a NAT rebinding and the validation of the new binding are the old binding's
-     * (and reordering by the anti-amplification hold), not congestion. Measured before: at 25 ms each way with a
-     * rebinding every 300 ms, Kwik halved the window about once per rebinding and it stayed at its minimum.
-     */
-    static void restoreCongestionIfLower(QuicConnectionImpl connection, Object[] snapshot) {
-        Object cc = get(SENDER_CONGESTION_CONTROLLER, invoke(GET_SENDER, connection));
-        if (snapshot == null || !CC_SLOW_START_THRESHOLD.getDeclaringClass().isInstance(cc)) {
-            return;
-        }
-        synchronized (cc) {
-            if ((long) get(CC_WINDOW, cc) < (long) snapshot[0]) {
-                set(CC_WINDOW, cc, snapshot[0]);
-            }
-            if ((long) get(CC_SLOW_START_THRESHOLD, cc) < (long) snapshot[1]) {
-                set(CC_SLOW_START_THRESHOLD, cc, snapshot[1]);
-            }
-        }
-    }
-
-    /**
      * Declares every 1-RTT packet in flight lost, as Kwik's loss detection would: it calls each packet's lost
      * callback (which queues its frames again), wakes the sender and subtracts the bytes from the congestion
      * controller. Kwik marks a packet lost at most once, so a concurrent ACK or loss timer cannot count it twice.

@@ -93,8 +93,6 @@ final class ServerMigrationDriver {
     private final ArrayDeque<byte[]> held = new ArrayDeque<>();
     private ScheduledFuture<?> timer;
     private int idToRetire = -1;
-    /** Window and slow-start threshold when a NAT rebinding began, restored when it is validated; or null. */
-    private Object[] congestionBeforeRebinding;
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
@@ -378,13 +376,6 @@ final class ServerMigrationDriver {
                 }
             } else if (action instanceof ServerPathAction.ResetRecovery) {
                 KwikInternals.resetRecovery(connection);
-            } else if (action instanceof ServerPathAction.ResendInFlight) {
-                Object[] congestion = KwikInternals.resendInFlight(connection);
-                synchronized (this) {
-                    if (congestionBeforeRebinding == null) {
-                        congestionBeforeRebinding = congestion; // the first of several rebindings in a row counts
-                    }
-                }
             } else if (action instanceof ServerPathAction.UseFreshClientId fresh) {
                 Object[] ids = KwikInternals.serverUseNextPeerId(connection);
                 if (ids == null) {
@@ -405,16 +396,10 @@ final class ServerMigrationDriver {
             } else if (action instanceof ServerPathAction.ValidationFailed failed) {
                 observers.forEach(o -> o.validationFailed(failed.tuple()));
             } else if (action instanceof ServerPathAction.Migrated migrated) {
-                Object[] congestion;
                 synchronized (this) {
                     if (migrated.to().equals(activeTuple)) {
                         activeValidated = true;
                     }
-                    congestion = congestionBeforeRebinding;
-                    congestionBeforeRebinding = null;
-                }
-                if (congestion != null && migrated.to().onlyPortsDifferFrom(migrated.from())) {
-                    KwikInternals.restoreCongestionIfLower(connection, congestion);
                 }
                 retireWaitingId();
                 observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,

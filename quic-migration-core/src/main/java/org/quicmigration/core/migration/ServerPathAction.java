@@ -18,15 +18,6 @@ public sealed interface ServerPathAction {
     }
 
     /**
-     * Only the client's port changed (a NAT rebinding): keep congestion control and RTT (RFC 9000 9.4), but resend
-     * what is in flight on the new path at once, without counting it as congestion. It went to the old binding, which
-     * a rebinding NAT has usually closed; otherwise nothing would declare it lost while the client, receiving
-     * nothing, sends no acknowledgements to show the gap, and it would fill the window for good.
-     */
-    record ResendInFlight(Tuple tuple) implements ServerPathAction {
-    }
-
-    /**
      * Switch to a client connection ID no other path used (RFC 9000 9.5: "an endpoint MUST NOT reuse a connection
      * ID when sending to more than one destination address"), and retire the old one.
      */

@@ -145,8 +145,9 @@ public final class ServerPathManager {
         migrationStartNanos = nowNanos;
         actions.add(new ServerPathAction.SendOn(tuple));
         // RFC 9000 9.4: reset "unless the only change in the peer's address is its port number".
-        actions.add(tuple.onlyPortsDifferFrom(previous) ? new ServerPathAction.ResendInFlight(tuple)
-                : new ServerPathAction.ResetRecovery(tuple));
+        if (!tuple.onlyPortsDifferFrom(previous)) {
+            actions.add(new ServerPathAction.ResetRecovery(tuple));
+        }
         // RFC 9000 9.5: a client that changed its own connection ID must not be linked by ours; one that kept it
         // (a NAT rebinding) "MAY continue to use the current connection ID with the new remote address".
         if (!clientKeptItsId) {
@@ -222,8 +223,9 @@ public final class ServerPathManager {
                     Tuple failed = active;
                     active = lastValidated;
                     actions.add(new ServerPathAction.SendOn(active));
-                    actions.add(active.onlyPortsDifferFrom(failed) ? new ServerPathAction.ResendInFlight(active)
-                            : new ServerPathAction.ResetRecovery(active));
+                    if (!active.onlyPortsDifferFrom(failed)) {
+                        actions.add(new ServerPathAction.ResetRecovery(active));
+                    }
                     actions.add(new ServerPathAction.FellBack(failed, active));
                 }
                 continue;

@@ -30,8 +30,6 @@ class ServerPathManagerTest {
 
         assertThat(actions).first().isEqualTo(new ServerPathAction.SendOn(REBOUND));
         assertThat(actions).noneMatch(a -> a instanceof ServerPathAction.ResetRecovery);
-        assertThat(actions).as("what went to the old binding is resent, congestion state kept")
-                .contains(new ServerPathAction.ResendInFlight(REBOUND));
         assertThat(actions).noneMatch(a -> a instanceof ServerPathAction.UseFreshClientId);
         assertThat(challengedTuples(actions)).as("new path, and the old one (RFC 9000 9.3.3)")
                 .containsExactly(REBOUND, WIFI);
