@@ -65,7 +65,7 @@ final class ConnectionTracing implements PacketObserver, MigrationObserver {
             return;
         }
         if (server) {
-            file.localParameters(!acceptClientMigration);
+            file.localParameters(!acceptClientMigration, kwik.localPreferredAddress());
         } else {
             PeerParameters peer = kwik.peerParameters();
             if (peer != null) {

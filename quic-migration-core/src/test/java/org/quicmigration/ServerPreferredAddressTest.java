@@ -23,12 +23,16 @@ class ServerPreferredAddressTest {
     private static final InetAddress PREFERRED = address("127.0.0.4");
     private static final InetAddress CELLULAR = address("127.0.0.3");
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path qlogDirectory;
+
     @Test
     void aClientMovesToThePreferredAddressValidatedFirstAndKeepsEveryByte() throws Exception {
         List<MigrationEvent> serverEvents = new CopyOnWriteArrayList<>();
         CompletableFuture<MigratingConnection> serverSide = new CompletableFuture<>();
         try (MigrationServer server = Echo.serverBuilder()
                 .preferredAddress(new InetSocketAddress(PREFERRED, 0), null)
+                .qlogDirectory(qlogDirectory)
                 .migrationListener(serverEvents::add)
                 .onConnection(c -> {
                     serverSide.complete(c);
@@ -74,6 +78,14 @@ class ServerPreferredAddressTest {
             assertThat(connection.pathHistory()).extracting(p -> p.remote())
                     .containsExactly(server.localAddress(), preferred, preferred);
             assertThat(connection.pathHistory().get(2).local().getAddress()).isEqualTo(CELLULAR);
+
+            // The server's qlog says what it offered: parameters_set, initiator local, with the preferred address.
+            java.nio.file.Path qlog = onServer.qlogFile().orElseThrow();
+            java.util.regex.Pattern offered = java.util.regex.Pattern.compile("\"initiator\":\\s*\"local\".*"
+                    + "\"preferred_address\":\\s*\\{\"ip_v4\":\\s*\"127\\.0\\.0\\.4\",\\s*\"port_v4\":\\s*"
+                    + preferred.getPort() + ",\\s*\"connection_id\":\\s*\"\\p{XDigit}{16}\"");
+            Await.until(() -> read(qlog).lines().anyMatch(line -> offered.matcher(line).find()), 5_000,
+                    "the server's qlog has its preferred_address in a local parameters_set: " + qlog);
         }
     }
 
@@ -112,6 +124,14 @@ class ServerPreferredAddressTest {
             }
         }
         return -1;
+    }
+
+    private static String read(java.nio.file.Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            return "";
+        }
     }
 
     private static InetAddress address(String literal) {

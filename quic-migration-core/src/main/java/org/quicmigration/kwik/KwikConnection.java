@@ -103,6 +103,17 @@ public final class KwikConnection {
         return ended;
     }
 
+    private volatile org.quicmigration.core.trace.PreferredAddress localPreferredAddress;
+
+    /** Server side: the preferred_address this connection was offered in its handshake, or null. */
+    public org.quicmigration.core.trace.PreferredAddress localPreferredAddress() {
+        return localPreferredAddress;
+    }
+
+    void localPreferredAddress(org.quicmigration.core.trace.PreferredAddress preferred) {
+        this.localPreferredAddress = preferred;
+    }
+
     /** Opens a unidirectional stream and returns its output. */
     public java.io.OutputStream openUnidirectionalStream() throws IOException {
         Termination ended = termination;

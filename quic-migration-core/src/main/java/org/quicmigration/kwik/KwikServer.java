@@ -206,9 +206,10 @@ public final class KwikServer implements AutoCloseable {
             if (settings.followsClients()) {
                 driver = new ServerMigrationDriver(server, socket, localAddress, server.getInitialRemoteAddress(),
                         settings, random);
-                byte[] preferredId = tls.takeReservedId(server);
-                if (preferredId != null) {
-                    KwikInternals.routePreferredAddressId(server, preferredId);
+                org.quicmigration.core.trace.PreferredAddress preferred = tls.takeReserved(server);
+                if (preferred != null) {
+                    connection.localPreferredAddress(preferred);
+                    KwikInternals.routePreferredAddressId(server, preferred.connectionId().bytes());
                     // Kwik issues its spare IDs right after this call returns; the limit lowered for them is restored
                     // when the first packet after the handshake arrives.
                     driver.restoreIssuedIdLimitOnFirstPacket();

@@ -30,8 +30,8 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
     private final InetSocketAddress preferredIpv4;
     private final InetSocketAddress preferredIpv6;
     private final SecureRandom random = new SecureRandom();
-    /** The preferred_address ID of each connection whose handshake is under way; weak, as handshakes may fail. */
-    private final java.util.Map<ServerConnectionImpl, byte[]> reservedIds =
+    /** The preferred_address offered to each connection whose handshake is under way; weak, as handshakes may fail. */
+    private final java.util.Map<ServerConnectionImpl, org.quicmigration.core.trace.PreferredAddress> reservedIds =
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     MigrationTlsEngineFactory(KeyStore keyStore, String alias, char[] password, String ecCurve,
@@ -78,15 +78,16 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
     private QuicTransportParametersExtension withPreferredAddress(QuicTransportParametersExtension parameters,
                                                                   ServerConnectionImpl server) {
         byte[] id = KwikInternals.reservePreferredAddressId(server);
-        reservedIds.put(server, id);
         byte[] token = new byte[16];
         random.nextBytes(token);
+        reservedIds.put(server, new org.quicmigration.core.trace.PreferredAddress(preferredIpv4, preferredIpv6,
+                org.quicmigration.core.ConnectionId.of(id), token.clone()));
         return new PreferredAddressExtension(parameters,
                 PreferredAddressExtension.value(preferredIpv4, preferredIpv6, id, token));
     }
 
-    /** The preferred_address connection ID given to {@code server} in its handshake, once; null if none. */
-    byte[] takeReservedId(ServerConnectionImpl server) {
+    /** The preferred_address offered to {@code server} in its handshake, once; null if none. */
+    org.quicmigration.core.trace.PreferredAddress takeReserved(ServerConnectionImpl server) {
         return reservedIds.remove(server);
     }
 }

@@ -46,7 +46,8 @@ public final class QlogFile {
     private record IdChange(Instant time, ConnectionId from, ConnectionId to) {
     }
 
-    private record Parameters(Instant time, PeerParameters peer, Boolean localDisableActiveMigration) {
+    private record Parameters(Instant time, PeerParameters peer, Boolean localDisableActiveMigration,
+                              org.quicmigration.core.trace.PreferredAddress localPreferredAddress) {
     }
 
     private record Close() {
@@ -125,12 +126,15 @@ public final class QlogFile {
 
     /** {@code quic:parameters_set} with the peer's parameters (initiator remote). */
     public void peerParameters(PeerParameters parameters) {
-        submit(new Parameters(Instant.now(), parameters, null));
+        submit(new Parameters(Instant.now(), parameters, null, null));
     }
 
-    /** {@code quic:parameters_set} with our disable_active_migration (initiator local). */
-    public void localParameters(boolean disableActiveMigration) {
-        submit(new Parameters(Instant.now(), null, disableActiveMigration));
+    /**
+     * {@code quic:parameters_set} with our disable_active_migration and, if we offered one, our preferred_address
+     * (initiator local).
+     */
+    public void localParameters(boolean disableActiveMigration, org.quicmigration.core.trace.PreferredAddress preferred) {
+        submit(new Parameters(Instant.now(), null, disableActiveMigration, preferred));
     }
 
     /** Writes what is queued and closes the file. */
@@ -362,6 +366,11 @@ public final class QlogFile {
         PeerParameters peer = parameters.peer();
         if (peer == null) {
             json.field("initiator", "local").field("disable_active_migration", parameters.localDisableActiveMigration());
+            org.quicmigration.core.trace.PreferredAddress preferred = parameters.localPreferredAddress();
+            if (preferred != null) {
+                preferredAddress(json, preferred.ipv4(), preferred.ipv6(), preferred.connectionId(),
+                        preferred.resetToken());
+            }
         } else {
             json.field("initiator", "remote")
                     .field("disable_active_migration", peer.disableActiveMigration())
@@ -369,20 +378,22 @@ public final class QlogFile {
                     .field("max_idle_timeout", peer.maxIdleTimeoutMillis())
                     .field("max_ack_delay", peer.maxAckDelayMillis());
             if (peer.preferredConnectionId() != null) {
-                json.open("preferred_address");
-                if (peer.preferredAddressV4() != null) {
-                    json.field("ip_v4", peer.preferredAddressV4().getAddress().getHostAddress())
-                            .field("port_v4", peer.preferredAddressV4().getPort());
-                }
-                if (peer.preferredAddressV6() != null) {
-                    json.field("ip_v6", peer.preferredAddressV6().getAddress().getHostAddress())
-                            .field("port_v6", peer.preferredAddressV6().getPort());
-                }
-                json.field("connection_id", peer.preferredConnectionId().toString())
-                        .hex("stateless_reset_token", peer.preferredResetToken())
-                        .close();
+                preferredAddress(json, peer.preferredAddressV4(), peer.preferredAddressV6(),
+                        peer.preferredConnectionId(), peer.preferredResetToken());
             }
         }
         json.close().close();
+    }
+
+    private static void preferredAddress(Json json, java.net.InetSocketAddress ipv4, java.net.InetSocketAddress ipv6,
+                                         ConnectionId connectionId, byte[] resetToken) {
+        json.open("preferred_address");
+        if (ipv4 != null) {
+            json.field("ip_v4", ipv4.getAddress().getHostAddress()).field("port_v4", ipv4.getPort());
+        }
+        if (ipv6 != null) {
+            json.field("ip_v6", ipv6.getAddress().getHostAddress()).field("port_v6", ipv6.getPort());
+        }
+        json.field("connection_id", connectionId.toString()).hex("stateless_reset_token", resetToken).close();
     }
 }
