@@ -55,7 +55,7 @@ final class NettyDownloadServer implements AutoCloseable {
                 .initialMaxStreamsUnidirectional(3)
                 .activeMigration(true)
                 .activeConnectionIdLimit(4)
-                .handler(new ChannelInboundHandlerAdapter())
+                .handler(new ConnectionHandler())
                 .streamHandler(new ChannelInitializer<QuicStreamChannel>() {
                     @Override
                     protected void initChannel(QuicStreamChannel stream) {
@@ -76,6 +76,11 @@ final class NettyDownloadServer implements AutoCloseable {
     public void close() {
         channel.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** The connection-level handler: nothing to do, but one instance serves every connection, so it is sharable. */
+    @ChannelHandler.Sharable
+    private static final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** One stream: reads the 8-byte size, then writes digest and data as fast as the stream is writable. */

@@ -71,7 +71,8 @@ public final class RebindingGoodput {
                 .certificate(certificate)
                 .applicationProtocol(DemoServer.PROTOCOL)
                 .onConnection(RebindingGoodput::serve)
-                .start()) {
+                .start();
+             NettyDownloadServer netty = new NettyDownloadServer(certificate, DemoServer.PROTOCOL)) {
             for (long delay : delays) {
               for (String stack : stacks) {
                 double[][] goodput = new double[intervals.length][runs];
@@ -80,15 +81,8 @@ public final class RebindingGoodput {
                     for (int i = 0; i < intervals.length; i++) {
                         AtomicInteger count = new AtomicInteger();
                         double[] result;
-                        if (stack.equals("netty")) {
-                            // A fresh Netty server per download: with Kwik 0.10.9 as the client, only the first
-                            // handshake on a Netty QUIC 4.2.18 server completed (measured 1 of 4 on one server).
-                            try (NettyDownloadServer netty = new NettyDownloadServer(certificate, DemoServer.PROTOCOL)) {
-                                result = download(netty.localAddress(), certificate, delay, intervals[i], size, timer, count);
-                            }
-                        } else {
-                            result = download(server.localAddress(), certificate, delay, intervals[i], size, timer, count);
-                        }
+                        InetSocketAddress target = stack.equals("netty") ? netty.localAddress() : server.localAddress();
+                        result = download(target, certificate, delay, intervals[i], size, timer, count);
                         // Our own server must finish every download intact; the rival's broken-off downloads count
                         // as 0 MB/s (a mismatch fails the run for either).
                         intact &= result != null && (stack.equals("netty") || result.length == 1 || result[1] == 1);
