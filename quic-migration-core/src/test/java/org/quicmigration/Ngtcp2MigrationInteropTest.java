@@ -62,6 +62,8 @@ class Ngtcp2MigrationInteropTest {
         // A port whose low byte is below 0x80: Kwik 0.10.9 cannot decode the others (see README, Kwik bugs).
         int preferredPort = freeUdpPort(PREFERRED, true);
         startGtlsserver("--preferred-ipv4-addr=127.0.0.4:" + preferredPort);
+        byte[] file = Echo.randomBytes(FILE_SIZE, 33);
+        Files.write(directory.resolve("htdocs").resolve("file"), file);
 
         try (MigratingConnection connection = connect(clientBuilder())) {
             List<MigrationEvent> events = new CopyOnWriteArrayList<>();
@@ -76,6 +78,10 @@ class Ngtcp2MigrationInteropTest {
             String validated = "Path validation against path {local:[127.0.0.4]:" + preferredPort;
             Await.until(() -> logLines().anyMatch(line -> line.contains(validated) && line.contains("succeeded")),
                     5_000, "gtlsserver logs a successful path validation on its preferred address");
+            // And the connection carries a 5 MB HTTP/3 download there, intact.
+            assertThat(download(connection, received -> { })).as("SHA-256 of the 5 MB file from the preferred address")
+                    .isEqualTo(Echo.sha256(file));
+            assertThat(connection.peerAddress()).isEqualTo(new InetSocketAddress(PREFERRED, preferredPort));
         }
     }
 
