@@ -93,6 +93,8 @@ final class ServerMigrationDriver {
     private final ArrayDeque<byte[]> held = new ArrayDeque<>();
     private ScheduledFuture<?> timer;
     private int idToRetire = -1;
+    /** When the connection last moved to a new port of the same client address (a NAT rebinding), or null. */
+    private java.time.Instant reboundAt;
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
@@ -396,10 +398,16 @@ final class ServerMigrationDriver {
             } else if (action instanceof ServerPathAction.ValidationFailed failed) {
                 observers.forEach(o -> o.validationFailed(failed.tuple()));
             } else if (action instanceof ServerPathAction.Migrated migrated) {
+                java.time.Instant rebound;
                 synchronized (this) {
                     if (migrated.to().equals(activeTuple)) {
                         activeValidated = true;
                     }
+                    rebound = migrated.to().onlyPortsDifferFrom(migrated.from()) ? reboundAt : null;
+                    reboundAt = null;
+                }
+                if (rebound != null) {
+                    KwikInternals.resendSentBefore(connection, rebound);
                 }
                 retireWaitingId();
                 observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,
@@ -428,6 +436,9 @@ final class ServerMigrationDriver {
         boolean validated;
         synchronized (this) {
             previous = activeTuple;
+            if (!previous.equals(tuple) && tuple.onlyPortsDifferFrom(previous) && reboundAt == null) {
+                reboundAt = java.time.Instant.now(); // the first of several rebindings in a row counts
+            }
             validated = manager.isValidated(tuple);
             // The interop runner's rule, and the spirit of RFC 9000 9.3: the first packet on a new path is the
             // challenge; what Kwik sends meanwhile waits. The flags are written before the address: the sender's
