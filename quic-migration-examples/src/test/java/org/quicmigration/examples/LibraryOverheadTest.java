@@ -13,10 +13,11 @@ class LibraryOverheadTest {
 
         assertThat(run.finished()).as("finished within 60 s; output:%n%s", run.output()).isTrue();
         assertThat(run.exitCode()).as("exit code; output:%n%s", run.output()).isZero();
+        // Ours must finish; plain Kwik may stall on its own lost send request (then it is reported, not timed).
         assertThat(run.output())
-                .containsPattern("plain Kwik\\s+1\\s+\\d+ \\(")
-                .containsPattern("quic-migration\\s+1\\s+\\d+ \\(")
-                .containsPattern("quic-migration / plain Kwik throughput: \\d+\\.\\d\\d")
+                .containsPattern("quic-migration\\s+1\\s+\\d+ \\(\\s*\\d+-\\s*\\d+\\)\\s+\\d+\\.\\d\\s+0")
+                .containsPattern("(?m)plain Kwik\\s+(1\\s+\\d+ \\(|0\\s+-\\s+-\\s+1$)")
+                .containsPattern("quic-migration / plain Kwik throughput: (\\d+\\.\\d\\d|not measured)")
                 .contains("library-overhead.json");
     }
 }
