@@ -4,12 +4,11 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
-import tech.kwik.qpack.Decoder;
-import tech.kwik.qpack.Encoder;
+import org.quicmigration.kwik.Qpack;
 
 /** HTTP/3 framing (RFC 9114 7) and QUIC variable-length integers (RFC 9000 16). */
 final class Http3Frames {
@@ -92,12 +91,9 @@ final class Http3Frames {
 
     /** Writes a HEADERS frame with {@code fields} QPACK-coded from the static table. */
     static void writeHeaders(OutputStream out, List<Map.Entry<String, String>> fields) throws IOException {
-        ByteBuffer block = Encoder.newBuilder().build().compressHeaders(fields);
-        // qpack 2.0.1 returns the buffer as written (position at the end), not flipped; accept either.
-        int start = block.position() > 0 ? 0 : block.position();
-        int length = block.position() > 0 ? block.position() : block.remaining();
-        writeFrameHeader(out, HEADERS, length);
-        out.write(block.array(), block.arrayOffset() + start, length);
+        byte[] block = Qpack.encode(fields);
+        writeFrameHeader(out, HEADERS, block.length);
+        out.write(block);
     }
 
     /** Reads the payload of a HEADERS frame of {@code length} bytes and decodes its field section. */
@@ -110,10 +106,15 @@ final class Http3Frames {
             throw new EOFException("stream ended inside a HEADERS frame");
         }
         try {
-            return Decoder.newBuilder().build().decodeStream(new java.io.ByteArrayInputStream(block));
-        } catch (IOException | RuntimeException e) {
+            return Qpack.decode(block);
+        } catch (IOException e) {
             throw new Http3Exception("malformed QPACK field section: " + e.getMessage());
         }
+    }
+
+    /** The first value of the field {@code name} in {@code fields}, if any. */
+    static Optional<String> firstValue(List<Map.Entry<String, String>> fields, String name) {
+        return fields.stream().filter(e -> e.getKey().equals(name)).map(Map.Entry::getValue).findFirst();
     }
 
     /** Opens this endpoint's control stream (RFC 9114 6.2.1) with an empty SETTINGS frame; kept open. */

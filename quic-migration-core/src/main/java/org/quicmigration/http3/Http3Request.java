@@ -38,7 +38,7 @@ public final class Http3Request {
 
     /** The first value of the named header field, if present. */
     public Optional<String> header(String name) {
-        return headers.stream().filter(e -> e.getKey().equals(name)).map(Map.Entry::getValue).findFirst();
+        return Http3Frames.firstValue(headers, name);
     }
 
     /** The request body (empty for a GET). */

@@ -34,7 +34,7 @@ public final class Http3Response {
 
     /** The first value of the named header field (names are lower case in HTTP/3), if present. */
     public Optional<String> header(String name) {
-        return headers.stream().filter(e -> e.getKey().equals(name)).map(Map.Entry::getValue).findFirst();
+        return Http3Frames.firstValue(headers, name);
     }
 
     /**
