@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 
 import org.quicmigration.core.ConnectionId;
 import org.quicmigration.core.Tuple;
+import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationRefusedException;
 import org.quicmigration.core.migration.MigrationState;
 import org.quicmigration.kwik.ClientMigrationDriver;
@@ -64,15 +65,35 @@ public final class MigratingConnection implements AutoCloseable {
      * that path. The old path's connection ID is retired once the new
      * path is validated.
      *
-     * <p>A "validate first, then move" mode is not offered: Kwik builds every packet with one destination
-     * connection ID, so it cannot probe a new path while application data keeps flowing on the old one.
+     * <p>This is {@link MigrationStrategy#SWITCH_THEN_VALIDATE}; when the old network still works,
+     * {@link #migrate(InetSocketAddress, MigrationStrategy)} with {@link MigrationStrategy#VALIDATE_THEN_SWITCH}
+     * moves without slowing the connection down.
      *
      * @param newLocal the local address to use from now on
      * @return completes with the result once the new path is validated; fails with {@link MigrationException}
      * @throws IllegalStateException on a server-side connection (only clients migrate actively)
      */
     public CompletableFuture<MigrationResult> migrate(InetSocketAddress newLocal) {
+        return migrate(newLocal, MigrationStrategy.SWITCH_THEN_VALIDATE);
+    }
+
+    /**
+     * Moves this connection to a new local address with the given strategy. With
+     * {@link MigrationStrategy#VALIDATE_THEN_SWITCH} the connection first sends a PATH_CHALLENGE from the new address,
+     * with a destination connection ID of its own (RFC 9000 9.5), while data keeps flowing on the old path, and moves
+     * only when the PATH_RESPONSE arrives; if none arrives within three probe timeouts the future fails with
+     * {@link MigrationException.Reason#VALIDATION_TIMED_OUT} and the connection has stayed where it was
+     * ({@link MigrationException#fallbackPath()} is null). Otherwise as {@link #migrate(InetSocketAddress)}.
+     *
+     * @param newLocal the local address to use from now on
+     * @param strategy whether to move first or validate first
+     * @return completes with the result once the new path is validated (and, validating first, used); fails with
+     *         {@link MigrationException}
+     * @throws IllegalStateException on a server-side connection (only clients migrate actively)
+     */
+    public CompletableFuture<MigrationResult> migrate(InetSocketAddress newLocal, MigrationStrategy strategy) {
         Objects.requireNonNull(newLocal, "newLocal");
+        Objects.requireNonNull(strategy, "strategy");
         ClientMigrationDriver driver = requireDriver();
         long start = System.nanoTime();
         CompletableFuture<MigrationResult> result = new CompletableFuture<>();
@@ -81,14 +102,17 @@ public final class MigratingConnection implements AutoCloseable {
                     "the connection is closed", closedExceptionBehind(new IOException("closed"))));
             return result;
         }
-        driver.migrate(newLocal).whenComplete((outcome, error) -> {
+        MigrationMode mode = strategy == MigrationStrategy.VALIDATE_THEN_SWITCH
+                ? MigrationMode.VALIDATE_THEN_SWITCH : MigrationMode.SWITCH_THEN_VALIDATE;
+        driver.migrate(newLocal, mode).whenComplete((outcome, error) -> {
             if (error != null) {
                 result.completeExceptionally(translate(error, newLocal));
             } else if (!outcome.validated()) {
                 result.completeExceptionally(new MigrationException(MigrationException.Reason.VALIDATION_TIMED_OUT,
                         "path " + outcome.newTuple() + " did not answer " + outcome.challengesSent()
-                                + " PATH_CHALLENGE(s) in " + outcome.totalNanos() / 1_000_000 + " ms; the connection is back on "
-                                + outcome.oldTuple(), null, outcome.fellBack() ? path(outcome.oldTuple()) : null));
+                                + " PATH_CHALLENGE(s) in " + outcome.totalNanos() / 1_000_000 + " ms; the connection "
+                                + (outcome.fellBack() ? "is back on " : "stayed on ") + outcome.oldTuple(), null,
+                                outcome.fellBack() ? path(outcome.oldTuple()) : null));
             } else {
                 result.complete(new MigrationResult(path(outcome.oldTuple()), path(outcome.newTuple()),
                         outcome.oldPeerId().toString(), outcome.newPeerId().toString(),

@@ -68,6 +68,7 @@ public final class ClientMigrationDriver {
         this.activePeerId = initial;
         this.activeRemote = server;
         socket.route(initial, first.local());
+        socket.resealProbesWith(new ProbeResealer(connection));
         // Kwik registered the server's NEW_CONNECTION_ID frames that arrived with the handshake; mirror them.
         for (Map.Entry<Integer, ConnectionIdInfo> entry : connection.getDestinationConnectionIds().entrySet()) {
             if (entry.getKey() > 0) {
@@ -164,7 +165,8 @@ public final class ClientMigrationDriver {
                 return;
             }
             CompletableFuture<MigrationOutcome> outcome = new CompletableFuture<>();
-            startMigration(new InetSocketAddress(socket.activeLocal().getAddress(), 0), preferred, outcome);
+            startMigration(new InetSocketAddress(socket.activeLocal().getAddress(), 0), preferred,
+                    MigrationMode.SWITCH_THEN_VALIDATE, outcome);
             outcome.whenComplete((result, error) -> {
                 if (error != null) {
                     LOG.log(System.Logger.Level.WARNING, "cannot move to the server's preferred address " + preferred + ": " + error);
@@ -219,18 +221,20 @@ public final class ClientMigrationDriver {
     }
 
     /**
-     * Moves the connection to a new local address ("switch now, validate in the background").
+     * Moves the connection to a new local address: at once, validating in the background
+     * ({@link MigrationMode#SWITCH_THEN_VALIDATE}), or once the new path answered a challenge
+     * ({@link MigrationMode#VALIDATE_THEN_SWITCH}).
      *
      * @return completes with the outcome once the new path is validated or abandoned; fails with
      *         {@link MigrationRefusedException} or {@link SocketException} (address unusable) if nothing started
      */
-    public CompletableFuture<MigrationOutcome> migrate(InetSocketAddress newLocal) {
+    public CompletableFuture<MigrationOutcome> migrate(InetSocketAddress newLocal, MigrationMode mode) {
         CompletableFuture<MigrationOutcome> result = new CompletableFuture<>();
-        THREAD.execute(() -> startMigration(newLocal, activeRemote, result));
+        THREAD.execute(() -> startMigration(newLocal, activeRemote, mode, result));
         return result;
     }
 
-    private void startMigration(InetSocketAddress requested, InetSocketAddress remote,
+    private void startMigration(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
                                 CompletableFuture<MigrationOutcome> result) {
         try {
             boolean confirmed = KwikInternals.handshakeConfirmed(connection);
@@ -240,8 +244,7 @@ public final class ClientMigrationDriver {
             InetSocketAddress bound = socket.addPath(requested, remote);
             List<MigrationAction> actions;
             try {
-                actions = migrator.migrate(now(), new Tuple(bound, remote), MigrationMode.SWITCH_THEN_VALIDATE,
-                        confirmed, disabled, pto());
+                actions = migrator.migrate(now(), new Tuple(bound, remote), mode, confirmed, disabled, pto());
             } catch (MigrationRefusedException | RuntimeException e) {
                 socket.removePath(bound);
                 throw e;
@@ -342,8 +345,17 @@ public final class ClientMigrationDriver {
             // socket routes it to the new path. It goes as a probe: congestion control would hold it back while the
             // bytes lost on a dead old path still count as in flight.
             byte[] data = challenge.data();
-            KwikInternals.sendProbe(connection, RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE,
-                    data, connection.getDestinationConnectionId().length, Long.MAX_VALUE, null)
+            RoutedProbeFrame frame;
+            if (challenge.peerId().equals(activePeerId)) {
+                frame = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE, data,
+                        connection.getDestinationConnectionId().length, Long.MAX_VALUE, null);
+            } else {
+                // Validate first (RFC 9000 9.1): the path is probed while the active one carries the data. Kwik
+                // builds the challenge with the active path's ID; the socket seals it again with the new path's.
+                socket.route(challenge.peerId(), challenge.tuple().local());
+                frame = RoutedProbeFrame.resealed(data, challenge.peerId().bytes());
+            }
+            KwikInternals.sendProbe(connection, frame
                     .onDeparture(left -> THREAD.execute(() -> migrator.challengeLeft(left - epochNanos, data))));
             observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
         } else if (action instanceof MigrationAction.RetirePeerId retire) {

@@ -70,6 +70,10 @@ final class ClientPathSocket extends DatagramSocket {
     private final DatagramChannel[] receivedOn = new DatagramChannel[RECEIVED_RING];
     private final long[] receivedNumber = new long[RECEIVED_RING];
     private long delivered;
+    /** Seals validate-first challenges again for their new path; null until the connection exists. */
+    private volatile ProbeResealer resealer;
+    /** The last packet sealed again instead of Kwik's, for traces; sender thread only. */
+    private tech.kwik.core.packet.QuicPacket lastResealed;
     /** Whether a packet observer wants {@link #receivedPath}; without one, receiving records nothing. */
     private volatile boolean recordPaths;
 
@@ -209,11 +213,40 @@ final class ClientPathSocket extends DatagramSocket {
         return channels.containsKey(local);
     }
 
+    /** Lets {@link #send} seal validate-first challenges again (see {@link ProbeResealer}). */
+    void resealProbesWith(ProbeResealer resealer) {
+        this.resealer = resealer;
+    }
+
+    /**
+     * The packet that left instead of {@code sent} if {@link #send} sealed it again, else {@code sent}; call on
+     * Kwik's sender thread, after the send.
+     */
+    tech.kwik.core.packet.QuicPacket sentInstead(tech.kwik.core.packet.QuicPacket sent) {
+        tech.kwik.core.packet.QuicPacket resealed = lastResealed;
+        if (resealed != null && java.util.Objects.equals(resealed.getPacketNumber(), sent.getPacketNumber())) {
+            lastResealed = null;
+            return resealed;
+        }
+        return sent;
+    }
+
     @Override
     public void send(DatagramPacket packet) throws IOException {
         byte[] data = packet.getData();
         int offset = packet.getOffset();
         int length = packet.getLength();
+        ProbeResealer probes = resealer;
+        RoutedProbeFrame probe = probes == null ? null : RoutedProbeFrame.takeRoute();
+        if (probe != null && probe.resealWith() != null) {
+            ProbeResealer.Resealed resealed = probes.reseal(data, offset, length, destinationIdLength(data, offset), probe);
+            if (resealed != null) {
+                data = resealed.datagram();
+                offset = 0;
+                length = data.length;
+                lastResealed = resealed.packet();
+            }
+        }
         DatagramChannel channel = channelFor(data, offset, length);
         lastSentOn = channel;
         WireTrace tracing = trace;
@@ -257,6 +290,17 @@ final class ClientPathSocket extends DatagramSocket {
             }
         }
         tracing.datagramSent(local, destination, length);
+    }
+
+    /** The length of the destination ID of the short-header packet at {@code offset}, from the route table. */
+    private int destinationIdLength(byte[] data, int offset) {
+        Route[] known = routes;
+        for (Route route : known) {
+            if (route.destination().matches(data, offset + 1)) {
+                return route.destination().length();
+            }
+        }
+        return known.length > 0 ? known[0].destination().length() : 8;
     }
 
     private DatagramChannel channelFor(byte[] data, int offset, int length) {

@@ -174,6 +174,9 @@ final class FrameObserver extends NullLogger {
         }
         PacketObserver observer = connection.packetObserver();
         ClientPathSocket socket = connection.clientSocket();
+        if (socket != null) {
+            packet = socket.sentInstead(packet); // a validate-first challenge leaves sealed again (ProbeResealer)
+        }
         if (observer != null && socket != null) {
             try {
                 org.quicmigration.core.Tuple path = socket.lastSentPath();

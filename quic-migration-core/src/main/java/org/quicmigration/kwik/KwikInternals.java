@@ -83,6 +83,7 @@ final class KwikInternals {
     private static final Field PARAMETERS_EXTENSION_VERSION;
     private static final Field RECOVERY_PTO_COUNT;
     private static final Field RECOVERY_TIMER_EXPIRATION;
+    private static final Field CONNECTION_SECRETS;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -144,6 +145,7 @@ final class KwikInternals {
             members.add(field(tech.kwik.core.tls.QuicTransportParametersExtension.class, "quicVersion"));
             members.add(field(tech.kwik.core.recovery.RecoveryManager.class, "ptoCount"));
             members.add(field(tech.kwik.core.recovery.RecoveryManager.class, "timerExpiration"));
+            members.add(field(QuicConnectionImpl.class, "connectionSecrets"));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -203,7 +205,8 @@ final class KwikInternals {
         CID_MANAGER_MAX_ISSUED = ok ? (Field) members.get(i++) : null;
         PARAMETERS_EXTENSION_VERSION = ok ? (Field) members.get(i++) : null;
         RECOVERY_PTO_COUNT = ok ? (Field) members.get(i++) : null;
-        RECOVERY_TIMER_EXPIRATION = ok ? (Field) members.get(i) : null;
+        RECOVERY_TIMER_EXPIRATION = ok ? (Field) members.get(i++) : null;
+        CONNECTION_SECRETS = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -397,6 +400,16 @@ final class KwikInternals {
      * limited by congestion control and not padded. That keeps a path probe small enough for an anti-amplification
      * budget.
      */
+    /** The key this endpoint seals 1-RTT packets with now (for {@link ProbeResealer}); sender thread. */
+    static tech.kwik.core.crypto.Aead ownApplicationAead(QuicConnectionImpl connection) {
+        try {
+            return ((tech.kwik.core.crypto.ConnectionSecrets) get(CONNECTION_SECRETS, connection))
+                    .getOwnAead(tech.kwik.core.common.EncryptionLevel.App);
+        } catch (tech.kwik.core.crypto.MissingKeysException e) {
+            throw new IllegalStateException("no 1-RTT keys yet", e);
+        }
+    }
+
     static void sendProbe(QuicConnectionImpl connection, QuicFrame frame) {
         ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection))
                 .sendProbe(List.of(frame), tech.kwik.core.common.EncryptionLevel.App);

@@ -35,6 +35,8 @@ final class RoutedProbeFrame extends QuicFrame {
     private final byte[] data;
     private final int padding;
     private final Tuple path;
+    /** For a challenge on a path not in use yet: the destination ID its packet is sealed again with, else null. */
+    private final byte[] resealWith;
     private volatile java.util.function.LongConsumer onDeparture;
 
     /**
@@ -58,7 +60,21 @@ final class RoutedProbeFrame extends QuicFrame {
         return new RoutedProbeFrame(type, data, padding, path);
     }
 
+    /**
+     * A client's PATH_CHALLENGE for a path it does not use yet (validate first, then switch: RFC 9000 9.1). Kwik
+     * builds it into a packet with the active path's destination ID; {@link ClientPathSocket#send} seals that packet
+     * again, with the same packet number, carrying only this challenge and PADDING to 1200 bytes and {@code peerId}
+     * as its destination ID, so it leaves on the new path as a probing packet (see {@link ProbeResealer}).
+     */
+    static RoutedProbeFrame resealed(byte[] data, byte[] peerId) {
+        return new RoutedProbeFrame(PATH_CHALLENGE, data, 0, null, peerId.clone());
+    }
+
     RoutedProbeFrame(int type, byte[] data, int padding, Tuple path) {
+        this(type, data, padding, path, null);
+    }
+
+    private RoutedProbeFrame(int type, byte[] data, int padding, Tuple path, byte[] resealWith) {
         if (data.length != 8) {
             throw new IllegalArgumentException("path frames carry 8 bytes, not " + data.length);
         }
@@ -66,6 +82,7 @@ final class RoutedProbeFrame extends QuicFrame {
         this.data = data.clone();
         this.padding = Math.max(0, padding);
         this.path = path;
+        this.resealWith = resealWith;
     }
 
     /** The probe serialised last on this thread, if it names a target; cleared by taking it; null if none. */
@@ -75,6 +92,11 @@ final class RoutedProbeFrame extends QuicFrame {
             ROUTE.remove();
         }
         return route;
+    }
+
+    /** The destination ID this challenge's packet is to be sealed again with (see {@link #resealed}), or null. */
+    byte[] resealWith() {
+        return resealWith;
     }
 
     /** The path the datagram must take, or null. */
@@ -107,7 +129,7 @@ final class RoutedProbeFrame extends QuicFrame {
 
     /** The same frame without padding, or null if this one has none: for a path whose budget was too small. */
     RoutedProbeFrame unpadded() {
-        return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, path).onDeparture(onDeparture);
+        return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, path, resealWith).onDeparture(onDeparture);
     }
 
     @Override
@@ -122,7 +144,7 @@ final class RoutedProbeFrame extends QuicFrame {
         for (int i = 0; i < padding; i++) {
             buffer.put((byte) 0); // PADDING frames (RFC 9000 19.1)
         }
-        if (path != null) {
+        if (path != null || resealWith != null) {
             ROUTE.set(this);
         }
         java.util.function.LongConsumer listener = onDeparture;
