@@ -57,8 +57,9 @@ class ServerPreferredAddressTest {
                     && e.path().local().equals(preferred)), 5_000, "a MigrationCompleted event on the preferred address");
             int validated = indexOf(serverEvents, MigrationEvent.PathValidated.class, preferred);
             assertThat(validated).as("server validated the preferred path").isNotNegative();
-            assertThat(serverEvents.stream().filter(e -> e instanceof MigrationEvent.MigrationStarted
-                    && e.path().local().equals(preferred))).as("no unvalidated move to the preferred address").isEmpty();
+            assertThat(indexOf(serverEvents, MigrationEvent.MigrationStarted.class, preferred))
+                    .as("no unvalidated move to the preferred address: it starts after the validation")
+                    .isGreaterThan(validated);
 
             // The preferred address used connection ID 1; the server must have issued a spare one (the limit it
             // lowered during the handshake is back), so the client can still migrate actively.

@@ -86,6 +86,19 @@ class ValidateFirstMigrationTest {
             assertThat(fromCellular).allSatisfy(p -> assertThat(p.destinationConnectionId())
                     .as("DCID on the new path").isEqualTo(result.newDestinationId()));
 
+            // The server answered on the new path and validated it too, each time with a connection ID of ours it
+            // never sent to the old address (RFC 9000 9.5), so our move there needs no three-times limit.
+            Set<String> idsToWifi = packets.stream().filter(p -> p.direction() == PacketEvent.Direction.RECEIVED
+                    && p.path().local().getAddress().equals(WIFI)).map(PacketEvent::destinationConnectionId)
+                    .collect(java.util.stream.Collectors.toSet());
+            List<PacketEvent> toCellular = packets.stream().filter(p -> p.direction() == PacketEvent.Direction.RECEIVED
+                    && p.path().local().getAddress().equals(CELLULAR)).toList();
+            assertThat(toCellular).as("the server's path frames on the new path")
+                    .anyMatch(p -> p.frameTypes().contains("path_response"))
+                    .anyMatch(p -> p.frameTypes().contains("path_challenge"));
+            assertThat(toCellular).allSatisfy(p -> assertThat(idsToWifi).as("IDs the server used towards Wi-Fi")
+                    .doesNotContain(p.destinationConnectionId()));
+
             Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted), 2_000,
                     "a MigrationCompleted event");
             assertThat(events).extracting(e -> e.getClass().getSimpleName()).containsSubsequence(

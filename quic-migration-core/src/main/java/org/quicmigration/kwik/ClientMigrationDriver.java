@@ -39,6 +39,9 @@ public final class ClientMigrationDriver {
     private static final System.Logger LOG = System.getLogger(ClientMigrationDriver.class.getName());
     /** Kwik 0.10.9 keeps at most 2 peer IDs whatever we advertise (kwik-facts bug 3), so that is our limit. */
     static final int ACTIVE_CONNECTION_ID_LIMIT = 2;
+    /** Bounds on how long a path left behind keeps receiving (see the ClosePath action). */
+    private static final long MIN_LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long MAX_LINGER_NANOS = TimeUnit.SECONDS.toNanos(3);
 
     private static final ScheduledExecutorService THREAD = BindingThreads.SCHEDULER;
 
@@ -241,6 +244,9 @@ public final class ClientMigrationDriver {
             boolean disabled = connection.getPeerTransportParameters() != null
                     && connection.getPeerTransportParameters().getDisableMigration();
             migrator.checkMigrationAllowed(confirmed, disabled, remote);
+            if (requested.getPort() != 0 && socket.hasPath(requested) && !requested.equals(socket.activeLocal())) {
+                socket.removePath(requested); // a path left a moment ago, still receiving: make room to bind again
+            }
             InetSocketAddress bound = socket.addPath(requested, remote);
             List<MigrationAction> actions;
             try {
@@ -366,7 +372,11 @@ public final class ClientMigrationDriver {
         } else if (action instanceof MigrationAction.ResetRecovery) {
             KwikInternals.resetRecovery(connection);
         } else if (action instanceof MigrationAction.ClosePath close) {
-            socket.removePath(close.tuple().local());
+            // The path is no longer used for sending, but the server may have sent there until it saw us move, half
+            // a round trip or more after the switch: a download lost that data when the socket closed at once
+            // (about one round trip of stall after a validate-first move). So it keeps receiving for three PTOs.
+            long linger = Math.min(MAX_LINGER_NANOS, Math.max(MIN_LINGER_NANOS, 3 * pto().toNanos()));
+            socket.closePathLater(close.tuple().local(), linger, THREAD);
         } else if (action instanceof MigrationAction.StateChanged changed) {
             observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple()));
         } else if (action instanceof MigrationAction.Finished finished) {

@@ -140,6 +140,22 @@ final class ClientPathSocket extends DatagramSocket {
         }
     }
 
+    /**
+     * Closes the path of {@code local} after {@code delayNanos}, unless it is the active path again by then;
+     * meanwhile it still receives, so what the server sent there before it learnt of a move still arrives.
+     */
+    void closePathLater(InetSocketAddress local, long delayNanos, java.util.concurrent.ScheduledExecutorService scheduler) {
+        DatagramChannel channel = channels.get(local);
+        if (channel == null) {
+            return;
+        }
+        scheduler.schedule(() -> {
+            if (channels.get(local) == channel && active != channel) {
+                removePath(local);
+            }
+        }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
     /** Closes the path of {@code local} and forgets its routes. */
     void removePath(InetSocketAddress local) {
         DatagramChannel channel = channels.remove(local);
@@ -239,7 +255,8 @@ final class ClientPathSocket extends DatagramSocket {
         ProbeResealer probes = resealer;
         RoutedProbeFrame probe = probes == null ? null : RoutedProbeFrame.takeRoute();
         if (probe != null && probe.resealWith() != null) {
-            ProbeResealer.Resealed resealed = probes.reseal(data, offset, length, destinationIdLength(data, offset), probe);
+            ProbeResealer.Resealed resealed = probes.reseal(data, offset, length, destinationIdLength(data, offset),
+                    probe, RoutedProbeFrame.MIN_PROBE_DATAGRAM);
             if (resealed != null) {
                 data = resealed.datagram();
                 offset = 0;

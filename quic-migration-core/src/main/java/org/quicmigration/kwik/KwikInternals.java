@@ -440,6 +440,25 @@ final class KwikInternals {
     }
 
     /**
+     * Server side: the client connection ID {@link #serverUseNextPeerId} would move to (Kwik moves to the sequence
+     * number after the current one), without moving; null if the client has not issued it or it was used already.
+     */
+    static byte[] serverPeekNextPeerId(tech.kwik.core.server.impl.ServerConnectionImpl connection) {
+        tech.kwik.core.cid.ConnectionIdManager ids =
+                (tech.kwik.core.cid.ConnectionIdManager) invoke(SERVER_CID_MANAGER, connection);
+        byte[] current = ids.getCurrentPeerConnectionId();
+        Map<Integer, tech.kwik.core.cid.ConnectionIdInfo> all = ids.getAllPeerConnectionIds();
+        for (Map.Entry<Integer, tech.kwik.core.cid.ConnectionIdInfo> entry : all.entrySet()) {
+            if (java.util.Arrays.equals(entry.getValue().getConnectionId(), current)) {
+                tech.kwik.core.cid.ConnectionIdInfo next = all.get(entry.getKey() + 1);
+                return next != null && next.getConnectionIdStatus() == tech.kwik.core.cid.ConnectionIdStatus.NEW
+                        ? next.getConnectionId().clone() : null;
+            }
+        }
+        return null;
+    }
+
+    /**
      * Server side: retires a client connection ID no longer in use. Not right after switching away from it: Kwik
      * 0.10.9 may put the RETIRE_CONNECTION_ID frame into a packet it built with that very ID, and the client then
      * closes the connection with PROTOCOL_VIOLATION ("cannot retire current connection ID"; seen in 1 of 4 runs

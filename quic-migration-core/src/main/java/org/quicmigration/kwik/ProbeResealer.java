@@ -6,8 +6,10 @@ import tech.kwik.core.impl.Version;
 import tech.kwik.core.packet.ShortHeaderPacket;
 
 /**
- * Internal: turns the 1-RTT packet Kwik built around a {@link RoutedProbeFrame#resealed} challenge into the probing
- * packet a client sends on a path it does not use yet.
+ * Internal: turns the 1-RTT packet Kwik built around a path frame meant for a path not in use yet into a probing
+ * packet with that path's own destination connection ID: a client's validate-first PATH_CHALLENGE
+ * ({@link RoutedProbeFrame#resealed}), or a server's PATH_CHALLENGE or PATH_RESPONSE on a path the client probed
+ * with a new connection ID.
  *
  * <p>Why: to validate a path before moving to it (RFC 9000 9.1, "an endpoint MAY probe for peer reachability from
  * a new local address using path validation prior to migrating the connection to the new local address"), the
@@ -15,10 +17,11 @@ import tech.kwik.core.packet.ShortHeaderPacket;
  * sending from more than one local address") while the active path keeps using its own. Kwik builds every packet
  * with the one destination ID it has. So Kwik builds the challenge's packet as usual and takes a packet number for
  * it; this class reads that number back (removing header protection, RFC 9001 5.4) and seals a new packet under the
- * same number and the same 1-RTT key: the new path's ID, the PATH_CHALLENGE and PADDING up to 1200 bytes (RFC 9000
- * 8.2.1). Kwik's packet never leaves.
+ * same number and the same 1-RTT key: the new path's ID, the path frame and PADDING up to 1200 bytes (RFC 9000
+ * 8.2.1) or what the path's budget allows. Kwik's packet never leaves. (The server side's reason is the mirror
+ * rule, 9.5: "an endpoint MUST NOT reuse a connection ID when sending to more than one destination address".)
  *
- * <p>Only probing frames go: an ACK frame Kwik may have put in front of the challenge is dropped, because an ACK
+ * <p>Only probing frames go: an ACK frame Kwik may have put in front of the path frame is dropped, because an ACK
  * would make the packet non-probing and move the server (9.3). The cost of that is bounded: when the server
  * acknowledges the packet, Kwik believes its ACK arrived and stops repeating those ranges, so the server may
  * retransmit a few packets it had in fact delivered.
@@ -46,11 +49,13 @@ final class ProbeResealer {
     }
 
     /**
-     * @param datagram  Kwik's datagram: one short-header packet whose destination ID is {@code idLength} bytes
-     * @param probe     the challenge that packet carries
+     * @param datagram   Kwik's datagram: one short-header packet whose destination ID is {@code idLength} bytes
+     * @param probe      the path frame that packet carries, naming the destination ID to seal with
+     * @param targetSize the size of the new datagram: 1200 bytes (RFC 9000 8.2.1), or less where the path's
+     *                   anti-amplification budget allowed less
      * @return the packet to send instead, or null if the datagram is not a 1-RTT packet that can be read back
      */
-    Resealed reseal(byte[] datagram, int offset, int length, int idLength, RoutedProbeFrame probe) {
+    Resealed reseal(byte[] datagram, int offset, int length, int idLength, RoutedProbeFrame probe, int targetSize) {
         int packetNumberOffset = offset + 1 + idLength;
         if (length < 1 + idLength + SAMPLE_OFFSET + SAMPLE_LENGTH || (datagram[offset] & 0x80) != 0) {
             return null;
@@ -68,9 +73,9 @@ final class ProbeResealer {
         }
         byte[] peerId = probe.resealWith();
         int overhead = 1 + peerId.length + packetNumberLength + AEAD_TAG_LENGTH;
-        int padding = RoutedProbeFrame.MIN_PROBE_DATAGRAM - overhead - PATH_FRAME_LENGTH;
-        RoutedProbeFrame challenge = new RoutedProbeFrame(RoutedProbeFrame.PATH_CHALLENGE, probe.data(), padding, null);
-        ShortHeaderPacket packet = new ShortHeaderPacket(Version.of(connection.getQuicVersion()), peerId, challenge);
+        int padding = Math.max(0, targetSize - overhead - PATH_FRAME_LENGTH);
+        RoutedProbeFrame frame = new RoutedProbeFrame(probe.type(), probe.data(), padding, null);
+        ShortHeaderPacket packet = new ShortHeaderPacket(Version.of(connection.getQuicVersion()), peerId, frame);
         packet.setPacketNumber(packetNumber);
         // The JDK's AES-GCM and ChaCha20-Poly1305 refuse two encryptions in a row under the same key and nonce, the
         // guard against nonce reuse. Kwik's packet, sealed under this packet number a moment ago, never leaves the

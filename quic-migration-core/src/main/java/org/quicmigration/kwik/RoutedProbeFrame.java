@@ -104,6 +104,16 @@ final class RoutedProbeFrame extends QuicFrame {
         return path;
     }
 
+    /** {@link #PATH_CHALLENGE} or {@link #PATH_RESPONSE}. */
+    int type() {
+        return type;
+    }
+
+    /** The same frame, to be sealed again with {@code peerId} as destination ID (see {@link ProbeResealer}). */
+    RoutedProbeFrame resealedWith(byte[] peerId) {
+        return new RoutedProbeFrame(type, data, padding, path, peerId.clone()).onDeparture(onDeparture);
+    }
+
     boolean isChallenge() {
         return type == PATH_CHALLENGE;
     }

@@ -83,6 +83,11 @@ final class ServerMigrationDriver {
     private byte[] idOnActivePath;
 
     // Read by the sender thread without the lock (fast path), written under it.
+    /**
+     * The client ID used before the last switch to a fresh one, and the path it was used on: packets Kwik built with
+     * it before the switch still go there, never to the new address (RFC 9000 9.5). Null when there is none.
+     */
+    private volatile Object[] leftIdAndPath;
     private volatile Tuple activePath;
     private volatile boolean activeValidated = true;
     private volatile boolean holding;
@@ -93,12 +98,22 @@ final class ServerMigrationDriver {
     private final ArrayDeque<byte[]> held = new ArrayDeque<>();
     private ScheduledFuture<?> timer;
     private int idToRetire = -1;
+    private byte[] idToRetireBytes;
     /** When the connection last moved to a new port of the same client address (a NAT rebinding), or null. */
     private java.time.Instant reboundAt;
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
     private volatile java.util.Map<InetSocketAddress, String> firstSends;
+    /**
+     * Client connection IDs for paths the client probed with a new ID of ours, for our path frames there (RFC 9000
+     * 9.5); chosen on the packet thread, read where path frames are queued. At most {@value #MAX_PROBE_IDS}.
+     */
+    private final ConcurrentHashMap<Tuple, byte[]> probeIds = new ConcurrentHashMap<>();
+    private static final int MAX_PROBE_IDS = 4;
+    private final ProbeResealer resealer;
+    /** The last packet sealed again instead of Kwik's, for traces; sender thread only. */
+    private QuicPacket lastResealed;
 
     ServerMigrationDriver(ServerConnectionImpl connection, ServerPathSocket socket, InetSocketAddress local,
                           InetSocketAddress first, ServerSettings settings, RandomGenerator random) {
@@ -112,6 +127,7 @@ final class ServerMigrationDriver {
         this.activeTuple = firstPath;
         this.manager = new ServerPathManager(activeTuple, settings.amplificationFactor(),
                 settings.maxPathsPerConnection(), Duration.ofMillis(25), settings.pathValidationTimeout(), random);
+        this.resealer = new ProbeResealer(connection);
     }
 
     /** See {@link KwikInternals#reservePreferredAddressId}; called before the first packet can arrive. */
@@ -136,6 +152,11 @@ final class ServerMigrationDriver {
         PacketObserver observer = driver == null ? null : driver.packetObserver;
         Tuple path = driver == null ? null : driver.lastSentOn;
         if (observer != null && path != null) {
+            QuicPacket resealed = driver.lastResealed;
+            if (resealed != null && java.util.Objects.equals(resealed.getPacketNumber(), packet.getPacketNumber())) {
+                driver.lastResealed = null;
+                packet = resealed; // the path frame left sealed again for its path (ProbeResealer)
+            }
             observer.packet(PacketDescriber.describe(packet, true, time, path.local(), path.remote()));
         }
     }
@@ -262,14 +283,23 @@ final class ServerMigrationDriver {
         boolean keptId = idOnActivePath == null || Arrays.equals(destinationId, idOnActivePath);
         List<ServerPathAction> actions;
         synchronized (this) {
+            Duration pto = Duration.ofMillis(Math.max(1, KwikInternals.ptoMillis(connection)));
             actions = new java.util.ArrayList<>(manager.onDatagram(nowNanos, path, packet.getSize(), nonProbing,
-                    highest, keptId, Duration.ofMillis(Math.max(1, KwikInternals.ptoMillis(connection)))));
+                    highest, keptId, pto));
             if (pathFrames) {
+                boolean challenged = false;
                 for (int i = 0, n = frames.size(); i < n; i++) {
                     if (frames.get(i) instanceof PathResponseFrame response) {
                         // RFC 9000 8.2.3: a response on any path validates the path its challenge was sent on.
                         actions.addAll(manager.onPathResponse(nowNanos, response.getData()));
                     }
+                    challenged |= frames.get(i) instanceof PathChallengeFrame;
+                }
+                if (challenged && !path.equals(activeTuple)) {
+                    if (!keptId) {
+                        chooseProbeId(path);
+                    }
+                    actions.addAll(manager.onPathChallenge(nowNanos, path, pto));
                 }
             }
         }
@@ -283,6 +313,26 @@ final class ServerMigrationDriver {
         releaseHeld();
         schedule();
         return true;
+    }
+
+    /**
+     * The client probes {@code path} with a new connection ID of ours: our path frames there need a client ID not
+     * used on any other path (RFC 9000 9.5). The one chosen is the one Kwik moves to next ({@link
+     * KwikInternals#serverPeekNextPeerId}), so if the client then moves there, the path keeps its ID. If that ID
+     * already serves another probed path, or the client has no spare ID, our frames use the active path's ID.
+     */
+    private void chooseProbeId(Tuple path) {
+        if (probeIds.containsKey(path)) {
+            return;
+        }
+        byte[] next = KwikInternals.serverPeekNextPeerId(connection);
+        if (next == null || probeIds.values().stream().anyMatch(id -> Arrays.equals(id, next))) {
+            return;
+        }
+        if (probeIds.size() >= MAX_PROBE_IDS) {
+            probeIds.clear();
+        }
+        probeIds.put(path, next);
     }
 
     private void rememberIdOnActivePath(byte[] destinationId) {
@@ -368,9 +418,10 @@ final class ServerMigrationDriver {
     // ---- actions -----------------------------------------------------------------------------------------------
 
     private void perform(List<ServerPathAction> actions, boolean fromPacket) {
+        boolean freshId = actions.stream().anyMatch(a -> a instanceof ServerPathAction.UseFreshClientId);
         for (ServerPathAction action : actions) {
             if (action instanceof ServerPathAction.SendOn sendOn) {
-                moveTo(sendOn.tuple());
+                moveTo(sendOn.tuple(), freshId);
             } else if (action instanceof ServerPathAction.SendPathChallenge challenge) {
                 sendPathFrame(RoutedProbeFrame.PATH_CHALLENGE, challenge.data(), challenge.tuple());
                 if (fromPacket) {
@@ -389,6 +440,7 @@ final class ServerMigrationDriver {
                     retireWaitingId();
                     synchronized (this) {
                         idToRetire = (int) ids[2];
+                        idToRetireBytes = (byte[]) ids[0];
                     }
                     observers.forEach(o -> o.peerIdChanged(ConnectionId.of((byte[]) ids[0]),
                             ConnectionId.of((byte[]) ids[1]), fresh.tuple()));
@@ -398,6 +450,7 @@ final class ServerMigrationDriver {
             } else if (action instanceof ServerPathAction.ValidationFailed failed) {
                 observers.forEach(o -> o.validationFailed(failed.tuple()));
             } else if (action instanceof ServerPathAction.Migrated migrated) {
+                boolean completedAtOnce = actions.stream().anyMatch(a -> a instanceof ServerPathAction.SendOn);
                 java.time.Instant rebound;
                 synchronized (this) {
                     if (migrated.to().equals(activeTuple)) {
@@ -409,7 +462,11 @@ final class ServerMigrationDriver {
                 if (rebound != null) {
                     KwikInternals.resendSentBefore(connection, rebound);
                 }
-                retireWaitingId();
+                if (completedAtOnce) {
+                    retireWaitingIdLater(); // see KwikInternals.serverRetirePeerId: not in the moment of the switch
+                } else {
+                    retireWaitingIdOnceLeftPathSettled();
+                }
                 observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,
                         MigrationState.MIGRATION_COMPLETE, migrated.to()));
             } else if (action instanceof ServerPathAction.FellBack fellBack) {
@@ -419,23 +476,76 @@ final class ServerMigrationDriver {
         }
     }
 
+    /**
+     * As {@link #retireWaitingId}, a few round trips from now, for a move to a path validated beforehand: Kwik may
+     * still be building a packet with the ID just left.
+     */
+    private void retireWaitingIdLater() {
+        int sequence;
+        synchronized (this) {
+            sequence = idToRetire;
+        }
+        if (sequence < 0) {
+            return;
+        }
+        long delay = Math.max(100, 2L * KwikInternals.ptoMillis(connection));
+        BindingThreads.SCHEDULER.schedule(() -> {
+            boolean due;
+            synchronized (this) {
+                due = idToRetire == sequence && !stopped;
+            }
+            if (due) {
+                retireWaitingIdOnceLeftPathSettled();
+            }
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Retires the ID left behind unless the path it was used on is still being validated (RFC 9000 9.3.3): our
+     * challenges there carry that ID (9.5), so it is retired when that validation ended, either way.
+     */
+    private void retireWaitingIdOnceLeftPathSettled() {
+        Object[] left = leftIdAndPath;
+        boolean settled;
+        synchronized (this) {
+            settled = left == null || !manager.isValidating((Tuple) left[1]);
+        }
+        if (settled) {
+            retireWaitingId();
+        } else {
+            retireWaitingIdLater();
+        }
+    }
+
     /** Retires the client ID this connection moved away from, if one waits (RFC 9000 9.5, 19.16). */
     private void retireWaitingId() {
         int sequence;
         synchronized (this) {
             sequence = idToRetire;
             idToRetire = -1;
+            Object[] left = leftIdAndPath;
+            if (sequence >= 0 && left != null && Arrays.equals((byte[]) left[0], idToRetireBytes)) {
+                leftIdAndPath = null; // nothing may use a retired ID
+            }
+            idToRetireBytes = null;
         }
         if (sequence >= 0) {
             KwikInternals.serverRetirePeerId(connection, sequence);
         }
     }
 
-    private void moveTo(Tuple tuple) {
+    /** @param freshId whether the move also switches to a fresh client ID (the client changed its own) */
+    private void moveTo(Tuple tuple, boolean freshId) {
         Tuple previous;
         boolean validated;
+        probeIds.remove(tuple); // from now on Kwik's own current ID serves this path
         synchronized (this) {
             previous = activeTuple;
+            if (freshId && !previous.equals(tuple)) {
+                // Written before the new address, which the sender reads first: a packet Kwik built with the current
+                // ID and sent after this move still goes to the path that ID belongs to (RFC 9000 9.5).
+                leftIdAndPath = new Object[]{connection.getDestinationConnectionId().clone(), previous};
+            }
             if (!previous.equals(tuple) && tuple.onlyPortsDifferFrom(previous) && reboundAt == null) {
                 reboundAt = java.time.Instant.now(); // the first of several rebindings in a row counts
             }
@@ -449,7 +559,7 @@ final class ServerMigrationDriver {
             activeTuple = tuple;
             activePath = tuple;
         }
-        if (!previous.equals(tuple) && !validated) {
+        if (!previous.equals(tuple)) {
             observers.forEach(o -> o.stateChanged(null, MigrationState.MIGRATION_STARTED, tuple));
         }
     }
@@ -462,6 +572,15 @@ final class ServerMigrationDriver {
         }
         RoutedProbeFrame frame = RoutedProbeFrame.sized(type, data, connection.getDestinationConnectionId().length,
                 budget, tuple);
+        if (!tuple.equals(activePath)) {
+            // Not the active path: Kwik would use the active path's client ID there (RFC 9000 9.5 forbids that). A
+            // path the client probed with a new ID gets an ID of its own; the path just left keeps the one it had.
+            Object[] left = leftIdAndPath;
+            byte[] pathId = left != null && left[1].equals(tuple) ? (byte[]) left[0] : probeIds.get(tuple);
+            if (pathId != null) {
+                frame = frame.resealedWith(pathId);
+            }
+        }
         if (type == RoutedProbeFrame.PATH_CHALLENGE) {
             frame.onDeparture(left -> {
                 synchronized (this) {
@@ -478,7 +597,28 @@ final class ServerMigrationDriver {
     void send(DatagramPacket packet) throws IOException {
         RoutedProbeFrame probe = RoutedProbeFrame.takeRoute();
         Tuple routed = probe == null ? null : probe.path();
+        if (probe != null && probe.resealWith() != null) {
+            ProbeResealer.Resealed resealed = resealer.reseal(packet.getData(), packet.getOffset(), packet.getLength(),
+                    connection.getDestinationConnectionId().length, probe,
+                    Math.min(RoutedProbeFrame.MIN_PROBE_DATAGRAM, packet.getLength()));
+            if (resealed != null) {
+                packet.setData(resealed.datagram());
+                lastResealed = resealed.packet();
+            }
+        }
         Tuple to = activePath; // read before the flags; see moveTo
+        Object[] left = leftIdAndPath;
+        if (routed == null && left != null && carriesId(packet, (byte[]) left[0])) {
+            // Built before the switch to a fresh client ID: it may go only where that ID was used (RFC 9000 9.5). That
+            // path was validated; if it is gone, the packet is lost and sent again with the new ID.
+            Tuple leftPath = (Tuple) left[1];
+            packet.setSocketAddress(leftPath.remote());
+            if (packetObserver != null) {
+                lastSentOn = leftPath;
+            }
+            socket.sendOut(packet, leftPath.local());
+            return;
+        }
         if (packetObserver != null) {
             if (SENDING.get() != this) {
                 SENDING.set(this);
@@ -528,6 +668,21 @@ final class ServerMigrationDriver {
         }
     }
 
+    /** Whether the datagram is a short-header packet whose destination ID is {@code id}. */
+    private static boolean carriesId(DatagramPacket packet, byte[] id) {
+        byte[] data = packet.getData();
+        int offset = packet.getOffset();
+        if (packet.getLength() <= id.length || (data[offset] & 0x80) != 0) {
+            return false;
+        }
+        for (int i = 0; i < id.length; i++) {
+            if (data[offset + 1 + i] != id[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void hold(DatagramPacket packet) {
         if (held.size() >= MAX_HELD_DATAGRAMS) {
             held.removeFirst();
@@ -543,9 +698,13 @@ final class ServerMigrationDriver {
             while (!held.isEmpty() && !challengePendingOnActive
                     && manager.canSend(activeTuple, held.peekFirst().length)) {
                 byte[] datagram = held.removeFirst();
-                recordFirstSend(activeTuple.remote(), null);
+                DatagramPacket packet = new DatagramPacket(datagram, datagram.length, activeTuple.remote());
+                Object[] left = leftIdAndPath;
+                Tuple to = left != null && carriesId(packet, (byte[]) left[0]) ? (Tuple) left[1] : activeTuple;
+                recordFirstSend(to.remote(), null);
                 try {
-                    socket.sendOut(new DatagramPacket(datagram, datagram.length, activeTuple.remote()), activeTuple.local());
+                    packet.setSocketAddress(to.remote());
+                    socket.sendOut(packet, to.local());
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.DEBUG, "cannot send to " + activeTuple + ": " + e);
                 }

@@ -23,6 +23,7 @@ import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationServer;
+import org.quicmigration.MigrationStrategy;
 import org.quicmigration.ServerCertificate;
 
 /**
@@ -228,6 +229,8 @@ final class Handovers {
         MIGRATE_ABRUPT,
         /** The old network stays up; the client migrates. */
         MIGRATE_POLITE,
+        /** The old network stays up; the client validates the new path first, then moves. */
+        MIGRATE_VALIDATE_FIRST,
         /** The NAT gives the client a new port; the client does nothing, the server follows. */
         NAT_REBINDING,
         /** The old network dies; the client opens a new connection from the new address and resumes. */
@@ -261,6 +264,8 @@ final class Handovers {
                                         connection.migrate(new InetSocketAddress(AFTER, 0));
                                     }
                                     case MIGRATE_POLITE -> connection.migrate(new InetSocketAddress(AFTER, 0));
+                                    case MIGRATE_VALIDATE_FIRST -> connection.migrate(new InetSocketAddress(AFTER, 0),
+                                            MigrationStrategy.VALIDATE_THEN_SWITCH);
                                     case NAT_REBINDING -> network.rebindAll();
                                     case NEW_CONNECTION -> {
                                         network.outage(BEFORE, true);

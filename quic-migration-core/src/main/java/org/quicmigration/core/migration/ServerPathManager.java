@@ -42,6 +42,8 @@ public final class ServerPathManager {
          */
         boolean moveWhenValidated;
         boolean keptIdForMove;
+        /** The round trip its last successful validation measured. */
+        long validatedRoundTripNanos;
 
         PathState(Tuple tuple, int amplificationFactor) {
             this.tuple = tuple;
@@ -134,8 +136,42 @@ public final class ServerPathManager {
             }
             return actions;
         }
-        return moveTo(path, nowNanos, clientKeptItsId, currentPathPto, actions);
+        boolean validatedBefore = path.budget.isValidated();
+        Tuple from = lastValidated;
+        moveTo(path, nowNanos, clientKeptItsId, currentPathPto, actions);
+        if (validatedBefore) {
+            // Validated before the move (the client probed it first, RFC 9000 9.1, or used it before): the move is
+            // complete at once.
+            lastValidated = tuple;
+            actions.add(new ServerPathAction.Migrated(from, tuple, path.validatedRoundTripNanos));
+        }
+        return actions;
     }
+
+    /**
+     * The client sent a PATH_CHALLENGE from {@code tuple} (reported after {@link #onDatagram} for the same datagram):
+     * it is probing that path, perhaps to move there once it answers (RFC 9000 9.1). RFC 9000 8.2: "Path validation
+     * can be used at any time by either endpoint", and "An endpoint can also include its own PATH_CHALLENGE frame
+     * when sending a PATH_RESPONSE frame". So the server validates a probed path at once, within its budget: if the
+     * client then moves there, the server follows with no three-times limit and nothing held back. At most
+     * {@value #MAX_PROBED_VALIDATIONS} such validations run at a time, so probes cannot pin the tracked paths.
+     */
+    public List<ServerPathAction> onPathChallenge(long nowNanos, Tuple tuple, Duration currentPathPto) {
+        PathState path = paths.get(tuple);
+        if (path == null || tuple.equals(active) || path.budget.isValidated() || path.validation != null) {
+            return List.of();
+        }
+        long running = paths.values().stream().filter(p -> p.validation != null && !p.tuple.equals(active)).count();
+        if (running >= MAX_PROBED_VALIDATIONS) {
+            return List.of();
+        }
+        List<ServerPathAction> actions = new ArrayList<>();
+        startValidation(path, nowNanos, currentPathPto, actions);
+        return actions;
+    }
+
+    /** How many paths the server validates at once because the client probed them (see {@link #onPathChallenge}). */
+    static final int MAX_PROBED_VALIDATIONS = 2;
 
     private List<ServerPathAction> moveTo(PathState path, long nowNanos, boolean clientKeptItsId,
                                           Duration currentPathPto, List<ServerPathAction> actions) {
@@ -182,6 +218,7 @@ public final class ServerPathManager {
             if (path.validation != null && path.validation.onResponse(data, nowNanos)) {
                 path.budget.validated();
                 long rtt = path.validation.roundTripNanos();
+                path.validatedRoundTripNanos = rtt;
                 path.validation = null;
                 ServerPathAction validated = new ServerPathAction.PathValidated(path.tuple, rtt);
                 if (path.moveWhenValidated && !path.tuple.equals(active)) {
@@ -263,6 +300,11 @@ public final class ServerPathManager {
     public long remainingBudget(Tuple tuple) {
         PathState path = paths.get(tuple);
         return path == null ? 0 : path.budget.remaining();
+    }
+
+    public boolean isValidating(Tuple tuple) {
+        PathState path = paths.get(tuple);
+        return path != null && path.validation != null;
     }
 
     public boolean isValidated(Tuple tuple) {

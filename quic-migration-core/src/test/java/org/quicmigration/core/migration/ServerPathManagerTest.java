@@ -167,6 +167,39 @@ class ServerPathManagerTest {
         assertThat(paths.activeTuple()).isEqualTo(WIFI);
     }
 
+    @Test
+    void aProbedPathIsValidatedAtOnceSoTheMoveThereIsFollowedWithoutALimit() {
+        assertThat(paths.onDatagram(0, CELLULAR, 1200, false, true, false, PTO)).as("the probe moves nothing").isEmpty();
+        List<ServerPathAction> probed = paths.onPathChallenge(0, CELLULAR, PTO);
+        assertThat(challengedTuples(probed)).containsExactly(CELLULAR);
+        assertThat(paths.onPathChallenge(1 * MS, CELLULAR, PTO)).as("one validation per path").isEmpty();
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+
+        assertThat(paths.onPathResponse(50 * MS, challengeFor(probed, CELLULAR)))
+                .containsExactly(new ServerPathAction.PathValidated(CELLULAR, 50 * MS));
+        List<ServerPathAction> moved = paths.onDatagram(60 * MS, CELLULAR, 60, true, true, false, PTO);
+
+        assertThat(moved).contains(new ServerPathAction.SendOn(CELLULAR), new ServerPathAction.ResetRecovery(CELLULAR),
+                new ServerPathAction.UseFreshClientId(CELLULAR),
+                new ServerPathAction.Migrated(WIFI, CELLULAR, 50 * MS));
+        assertThat(challengedTuples(moved)).as("only the old path is challenged (RFC 9000 9.3.3)").containsExactly(WIFI);
+        assertThat(paths.canSend(CELLULAR, 1_000_000)).as("validated: no three-times limit").isTrue();
+    }
+
+    @Test
+    void probesValidateAtMostTwoPathsAtATimeAndNeverTheActiveOne() {
+        Tuple third = new Tuple(SERVER, new InetSocketAddress("127.0.0.4", 7000));
+        for (Tuple tuple : List.of(CELLULAR, ATTACKER, third, WIFI)) {
+            paths.onDatagram(0, tuple, 1200, false, true, false, PTO);
+        }
+        assertThat(paths.onPathChallenge(0, WIFI, PTO)).as("the active path is validated already").isEmpty();
+        assertThat(paths.onPathChallenge(0, CELLULAR, PTO)).hasSize(1);
+        assertThat(paths.onPathChallenge(0, ATTACKER, PTO)).hasSize(1);
+        assertThat(paths.onPathChallenge(0, third, PTO)).as("a third at once").isEmpty();
+        assertThat(paths.onPathChallenge(0, new Tuple(SERVER, new InetSocketAddress("127.0.0.9", 9)), PTO))
+                .as("an untracked path").isEmpty();
+    }
+
     private static List<Tuple> challengedTuples(List<ServerPathAction> actions) {
         List<Tuple> tuples = new ArrayList<>();
         for (ServerPathAction action : actions) {
