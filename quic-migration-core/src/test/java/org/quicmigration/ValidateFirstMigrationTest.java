@@ -98,6 +98,16 @@ class ValidateFirstMigrationTest {
                     .anyMatch(p -> p.frameTypes().contains("path_challenge"));
             assertThat(toCellular).allSatisfy(p -> assertThat(idsToWifi).as("IDs the server used towards Wi-Fi")
                     .doesNotContain(p.destinationConnectionId()));
+            // And we answered its challenge on the path it came on, with that path's ID (8.2.2, 9.5).
+            String serverChallenge = toCellular.stream().filter(p -> p.frameTypes().contains("path_challenge"))
+                    .findFirst().orElseThrow().frame("path_challenge").orElseThrow().field("data");
+            assertThat(packets).filteredOn(p -> p.direction() == PacketEvent.Direction.SENT
+                            && p.frame("path_response").map(f -> f.field("data").equals(serverChallenge)).orElse(false))
+                    .as("our PATH_RESPONSE to the server's challenge").singleElement()
+                    .satisfies(p -> {
+                        assertThat(p.path().local().getAddress()).isEqualTo(CELLULAR);
+                        assertThat(p.destinationConnectionId()).isEqualTo(result.newDestinationId());
+                    });
 
             Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted), 2_000,
                     "a MigrationCompleted event");

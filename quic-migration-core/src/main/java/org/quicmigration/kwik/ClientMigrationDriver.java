@@ -168,8 +168,11 @@ public final class ClientMigrationDriver {
                 return;
             }
             CompletableFuture<MigrationOutcome> outcome = new CompletableFuture<>();
+            // RFC 9000 9.6.1: validate first; "If path validation succeeds, the client SHOULD immediately begin sending
+            // all future packets to the new server address ... If path validation fails, the client MUST continue
+            // sending all future packets to the server's original IP address."
             startMigration(new InetSocketAddress(socket.activeLocal().getAddress(), 0), preferred,
-                    MigrationMode.SWITCH_THEN_VALIDATE, outcome);
+                    MigrationMode.VALIDATE_THEN_SWITCH, outcome);
             outcome.whenComplete((result, error) -> {
                 if (error != null) {
                     LOG.log(System.Logger.Level.WARNING, "cannot move to the server's preferred address " + preferred + ": " + error);
@@ -291,6 +294,18 @@ public final class ClientMigrationDriver {
     }
 
     private volatile boolean stopped;
+    /** The local address of a path being probed before use (validate first), and its destination ID; or null. */
+    private volatile Object[] probing;
+
+    /**
+     * The destination ID of the path on {@code local} if it is being probed before use (validate first), else null;
+     * any thread. A PATH_CHALLENGE the server sends there is answered there, with this ID (RFC 9000 8.2.2, 9.5).
+     */
+    byte[] probingPathId(InetSocketAddress local) {
+        Object[] current = probing;
+        return current != null && current[0].equals(local) && !local.equals(socket.activeLocal())
+                ? (byte[]) current[1] : null;
+    }
 
     void stop() {
         stopped = true;
@@ -359,6 +374,7 @@ public final class ClientMigrationDriver {
                 // Validate first (RFC 9000 9.1): the path is probed while the active one carries the data. Kwik
                 // builds the challenge with the active path's ID; the socket seals it again with the new path's.
                 socket.route(challenge.peerId(), challenge.tuple().local());
+                probing = new Object[]{challenge.tuple().local(), challenge.peerId().bytes()};
                 frame = RoutedProbeFrame.resealed(data, challenge.peerId().bytes());
             }
             KwikInternals.sendProbe(connection, frame
@@ -372,6 +388,7 @@ public final class ClientMigrationDriver {
         } else if (action instanceof MigrationAction.ResetRecovery) {
             KwikInternals.resetRecovery(connection);
         } else if (action instanceof MigrationAction.ClosePath close) {
+            probing = null;
             // The path is no longer used for sending, but the server may have sent there until it saw us move, half
             // a round trip or more after the switch: a download lost that data when the socket closed at once
             // (about one round trip of stall after a validate-first move). So it keeps receiving for three PTOs.

@@ -74,7 +74,10 @@ final class ClientPathSocket extends DatagramSocket {
     private volatile ProbeResealer resealer;
     /** The last packet sealed again instead of Kwik's, for traces; sender thread only. */
     private tech.kwik.core.packet.QuicPacket lastResealed;
-    /** Whether a packet observer wants {@link #receivedPath}; without one, receiving records nothing. */
+    /**
+     * Whether a packet observer wants {@link #receivedPath}; without one, receiving records paths only while there
+     * are several (a PATH_CHALLENGE is answered on the path it came on).
+     */
     private volatile boolean recordPaths;
 
     /** A destination connection ID and the path it belongs to. */
@@ -366,7 +369,7 @@ final class ClientPathSocket extends DatagramSocket {
                 }
                 counters.computeIfAbsent(channel, c -> new long[2])[1]++;
                 long number = ++delivered; // counted always: Kwik's numbering starts with the first datagram
-                if (recordPaths) {
+                if (recordPaths || channels.size() > 1) { // with several paths, a challenge is answered on its own
                     int slot = (int) (number % RECEIVED_RING);
                     synchronized (receivedOn) {
                         receivedOn[slot] = channel;

@@ -98,8 +98,15 @@ final class FrameObserver extends NullLogger {
                     // move away from a dead path counts the bytes lost there as in flight; a probe does not wait.
                     // (The server side answers in its path driver, on the path the challenge came from.)
                     frames.set(i, new tech.kwik.core.frame.Padding(1)); // Kwik rejects a packet left with no frames
-                    KwikInternals.sendProbe(connection.kwik(), RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
-                            challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null));
+                    RoutedProbeFrame response = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
+                            challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null);
+                    // 8.2.2: "A PATH_RESPONSE frame MUST be sent on the network path where the PATH_CHALLENGE frame
+                    // was received." On a path we are probing before use, that takes the path's own ID (9.5).
+                    ClientMigrationDriver driver = connection.migrationDriver();
+                    ClientPathSocket socket = connection.clientSocket();
+                    byte[] pathId = driver == null || socket == null ? null
+                            : driver.probingPathId(socket.receivedPath(datagram).local());
+                    KwikInternals.sendProbe(connection.kwik(), pathId == null ? response : response.resealedWith(pathId));
                 }
             }
             if (connection != null && tracedClient != null) {
