@@ -17,12 +17,14 @@ import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationResult;
 import org.quicmigration.MigrationServer;
+import org.quicmigration.MigrationStrategy;
 
 /**
  * Measures client migration on loopback: the time from {@code migrate()} to a validated path, and the longest
- * gap in received application data around the migration, while the server streams data to the client. Runs
- * without added delay and through a relay adding 20 ms each way; repeats each case and prints medians, the
- * spread, and a machine-readable file ({@code target/migration-benchmark.json}).
+ * gap in received application data around the migration, while the server streams data to the client, for both
+ * {@link MigrationStrategy strategies}. Runs without added delay and through a relay adding 20 ms each way;
+ * repeats each case and prints medians, the spread, and a machine-readable file
+ * ({@code target/migration-benchmark.json}).
  *
  * <pre>mvn -q -B install -DskipTests && mvn -q -B -pl quic-migration-examples exec:java \
  *     -Dexec.mainClass=org.quicmigration.examples.MigrationBenchmark</pre>
@@ -43,8 +45,8 @@ public final class MigrationBenchmark {
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 7;
         StringBuilder json = new StringBuilder("[\n");
-        System.out.printf("%-14s %6s %28s %28s %28s %28s%n", "added delay", "runs", "migrate->validated ms",
-                "data gap, migration ms", "data gap, no migration ms", "server: new address->valid ms");
+        System.out.printf("%-14s %-15s %5s %24s %24s %24s %26s%n", "added delay", "strategy", "runs",
+                "migrate->validated ms", "data gap, migration ms", "data gap, none ms", "server: new address->valid");
         try (MigrationServer server = MigrationServer.builder()
                 .bindAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .selfSignedCertificate("localhost")
@@ -53,27 +55,35 @@ public final class MigrationBenchmark {
                 .migrationListener(SERVER_EVENTS::add)
                 .onConnection(MigrationBenchmark::streamForever)
                 .start()) {
+            MigrationStrategy[] strategies = MigrationStrategy.values();
             for (long delay : new long[]{0, 20}) {
-                double[] validated = new double[runs];
-                double[] gaps = new double[runs];
+                double[][] validated = new double[strategies.length][runs];
+                double[][] gaps = new double[strategies.length][runs];
+                double[][] serverValidated = new double[strategies.length][runs];
                 double[] baseline = new double[runs];
-                double[] serverValidated = new double[runs];
                 for (int run = 0; run < runs; run++) {
-                    // Interleaved: a run with a migration, then the same without, on fresh connections.
-                    Trial with = trial(server, delay, true);
-                    Trial without = trial(server, delay, false);
-                    validated[run] = with.validatedMillis;
-                    gaps[run] = with.gapMillis;
-                    baseline[run] = without.gapMillis;
-                    serverValidated[run] = with.serverValidatedMillis;
+                    // Interleaved: a run with each strategy, then the same without migrating, on fresh connections.
+                    for (int i = 0; i < strategies.length; i++) {
+                        Trial with = trial(server, delay, strategies[i]);
+                        validated[i][run] = with.validatedMillis;
+                        gaps[i][run] = with.gapMillis;
+                        serverValidated[i][run] = with.serverValidatedMillis;
+                    }
+                    baseline[run] = trial(server, delay, null).gapMillis;
                 }
-                System.out.printf(Locale.ROOT, "%-14s %6d %28s %28s %28s %28s%n", delay + " ms each way", runs,
-                        summary(validated), summary(gaps), summary(baseline), summary(serverValidated));
-                json.append(String.format(Locale.ROOT,
-                        "  {\"oneWayDelayMs\": %d, \"runs\": %d, \"migrateToValidatedMs\": %s, \"dataGapMs\": %s, "
-                                + "\"dataGapWithoutMigrationMs\": %s, \"serverNewAddressToValidatedMs\": %s},%n",
-                        delay, runs, Arrays.toString(validated), Arrays.toString(gaps), Arrays.toString(baseline),
-                        Arrays.toString(serverValidated)));
+                for (int i = 0; i < strategies.length; i++) {
+                    String name = strategies[i] == MigrationStrategy.VALIDATE_THEN_SWITCH
+                            ? "validate-first" : "switch-first";
+                    System.out.printf(Locale.ROOT, "%-14s %-15s %5d %24s %24s %24s %26s%n", delay + " ms each way",
+                            name, runs, summary(validated[i]), summary(gaps[i]), summary(baseline),
+                            summary(serverValidated[i]));
+                    json.append(String.format(Locale.ROOT,
+                            "  {\"oneWayDelayMs\": %d, \"strategy\": \"%s\", \"runs\": %d, "
+                                    + "\"migrateToValidatedMs\": %s, \"dataGapMs\": %s, \"dataGapWithoutMigrationMs\": %s, "
+                                    + "\"serverNewAddressToValidatedMs\": %s},%n",
+                            delay, strategies[i], runs, Arrays.toString(validated[i]), Arrays.toString(gaps[i]),
+                            Arrays.toString(baseline), Arrays.toString(serverValidated[i])));
+                }
             }
         }
         json.setLength(json.length() - 2);
@@ -89,8 +99,11 @@ public final class MigrationBenchmark {
     private record Trial(double validatedMillis, double gapMillis, double serverValidatedMillis) {
     }
 
-    /** Streams for 2 s at full speed; migrates after 1 s if asked; returns the gaps in the 1 s window around it. */
-    private static Trial trial(MigrationServer server, long delayMillis, boolean migrate) throws Exception {
+    /**
+     * Streams for 2 s at full speed; migrates after 1 s with {@code strategy} unless it is null; returns the gaps in
+     * the 1 s window around it.
+     */
+    private static Trial trial(MigrationServer server, long delayMillis, MigrationStrategy strategy) throws Exception {
         try (NetworkEmulator relay = NetworkEmulator.builder(server.localAddress())
                 .delay(Duration.ofMillis(delayMillis)).start()) {
             MigratingClient client = MigratingClient.builder()
@@ -129,9 +142,9 @@ public final class MigrationBenchmark {
                     last = now;
                     if (!migrated && now >= migrateAt) {
                         migrated = true;
-                        if (migrate) {
+                        if (strategy != null) {
                             migrateCalled = java.time.Instant.now();
-                            result = connection.migrate(new InetSocketAddress(CELLULAR, 0));
+                            result = connection.migrate(new InetSocketAddress(CELLULAR, 0), strategy);
                         }
                     }
                 }
@@ -149,7 +162,9 @@ public final class MigrationBenchmark {
 
     /**
      * Milliseconds from the server seeing the client at a new address (after {@code since}) to validating that
-     * address, or NaN. The server sees the relay's address for the client, so events are matched by time and path.
+     * address, or NaN: from the move to its completion, or, when the client validated first, from the server's own
+     * challenge on the probed path to its answer. The server sees the relay's address for the client, so events are
+     * matched by time and path.
      */
     private static double serverValidation(java.time.Instant since) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
@@ -161,11 +176,12 @@ public final class MigrationBenchmark {
                 if (event.time().isBefore(since)) {
                     continue;
                 }
-                if (event instanceof org.quicmigration.MigrationEvent.MigrationStarted && started == null) {
+                if ((event instanceof org.quicmigration.MigrationEvent.MigrationStarted
+                        || event instanceof org.quicmigration.MigrationEvent.PathValidationStarted) && started == null) {
                     started = event.time();
                     moved = event.path().remote();
-                } else if (event instanceof org.quicmigration.MigrationEvent.MigrationCompleted
-                        && event.path().remote().equals(moved)) {
+                } else if (event instanceof org.quicmigration.MigrationEvent.PathValidated
+                        && event.path().remote().equals(moved) && completed == null) {
                     completed = event.time();
                 }
             }
