@@ -434,6 +434,9 @@ final class ServerMigrationDriver {
                 if (ids == null) {
                     LOG.log(System.Logger.Level.WARNING, "client " + fresh.tuple().remote()
                             + " moved but left no unused connection ID; the old one stays in use");
+                    synchronized (this) {
+                        leftIdAndPath = null; // the ID was not left behind: it serves the new path too
+                    }
                 } else {
                     // The ID used before the previous switch is in no packet Kwik is building now: retire it. The
                     // one just left waits until the new path is validated (see KwikInternals.serverRetirePeerId).

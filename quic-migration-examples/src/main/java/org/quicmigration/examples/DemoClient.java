@@ -21,6 +21,7 @@ import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationException;
 import org.quicmigration.MigrationResult;
+import org.quicmigration.MigrationStrategy;
 
 /**
  * The client half of the two-terminal demo: connects to a {@link DemoServer} and reads commands from the
@@ -28,6 +29,8 @@ import org.quicmigration.MigrationResult;
  * <ul>
  * <li>{@code get <bytes>}: downloads that many bytes and checks them against the server's SHA-256;</li>
  * <li>{@code migrate <address>}: moves the connection to a local address, e.g. {@code migrate 127.0.0.3};</li>
+ * <li>{@code probe-migrate <address>}: the same, validating the new path before moving
+ *     ({@link MigrationStrategy#VALIDATE_THEN_SWITCH});</li>
  * <li>{@code status}: the path, the connection ID in use and the spare ones;</li>
  * <li>{@code quit} (or end of input).</li>
  * </ul>
@@ -60,7 +63,7 @@ public final class DemoClient {
                 .pinnedCertificate(certificate)
                 .localAddress(new InetSocketAddress(local, 0))
                 .build().connect()) {
-            System.out.println("connected: " + connection.path() + "; commands: get <bytes>, migrate <address>, status, quit");
+            System.out.println("connected: " + connection.path() + "; commands: get <bytes>, migrate <address>, probe-migrate <address>, status, quit");
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             String line;
             while ((line = in.readLine()) != null) {
@@ -69,17 +72,20 @@ public final class DemoClient {
                     switch (words[0]) {
                         case "" -> { }
                         case "get" -> ok &= get(connection, Long.parseLong(words[1].replace("_", "")));
-                        case "migrate" -> migrate(connection, InetAddress.getByName(words[1]));
+                        case "migrate" -> migrate(connection, InetAddress.getByName(words[1]),
+                                MigrationStrategy.SWITCH_THEN_VALIDATE);
+                        case "probe-migrate" -> migrate(connection, InetAddress.getByName(words[1]),
+                                MigrationStrategy.VALIDATE_THEN_SWITCH);
                         case "status" -> status(connection);
                         case "quit", "exit" -> {
                             finish(ok);
                             return;
                         }
                         default -> System.out.println("unknown command \"" + words[0]
-                                + "\"; commands: get <bytes>, migrate <address>, status, quit");
+                                + "\"; commands: get <bytes>, migrate <address>, probe-migrate <address>, status, quit");
                     }
                 } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
-                    System.out.println("usage: get <bytes> | migrate <address> | status | quit");
+                    System.out.println("usage: get <bytes> | migrate <address> | probe-migrate <address> | status | quit");
                 } catch (MigrationException e) {
                     System.out.println("migration failed (" + e.reason() + "): " + e.getMessage());
                     ok = false;
@@ -117,9 +123,11 @@ public final class DemoClient {
         }
     }
 
-    private static void migrate(MigratingConnection connection, InetAddress address) throws Exception {
+    private static void migrate(MigratingConnection connection, InetAddress address, MigrationStrategy strategy)
+            throws Exception {
         try {
-            MigrationResult result = connection.migrate(new InetSocketAddress(address, 0)).get(15, TimeUnit.SECONDS);
+            MigrationResult result = connection.migrate(new InetSocketAddress(address, 0), strategy)
+                    .get(15, TimeUnit.SECONDS);
             System.out.printf("moved to %s in %.1f ms (path validated in %.1f ms); destination connection ID %s -> %s%n",
                     result.newPath().local(), result.total().toNanos() / 1e6,
                     result.validationRoundTrip().toNanos() / 1e6, result.oldDestinationId(), result.newDestinationId());

@@ -59,7 +59,7 @@ public final class DemoServer {
         System.out.println(name + " connected from " + connection.peerAddress());
         connection.addMigrationListener(event -> {
             if (event instanceof MigrationEvent.MigrationStarted started) {
-                System.out.println(name + " appeared at " + started.path().remote() + "; validating it");
+                System.out.println(name + " appeared at " + started.path().remote());
             } else if (event instanceof MigrationEvent.MigrationCompleted completed) {
                 System.out.println(name + " moved: now at " + completed.path().remote() + " (validated)");
             } else if (event instanceof MigrationEvent.MigrationAbandoned abandoned) {

@@ -25,7 +25,7 @@ class TwoTerminalDemoTest {
             server.await(Pattern.compile("certificate for localhost written"), 10);
 
             ExampleRunner.Run client = ExampleRunner.runWithInput(DemoClient.class,
-                    "get 200000\nmigrate 127.0.0.3\nget 300_000\nstatus\nbogus\nquit\n",
+                    "get 200000\nmigrate 127.0.0.3\nget 300_000\nprobe-migrate 127.0.0.4\nget 100_000\nstatus\nbogus\nquit\n",
                     "127.0.0.1:" + port, certificate.toString(), "127.0.0.2");
 
             assertThat(client.finished()).as("finished within 60 s; output:%n%s", client.output()).isTrue();
@@ -34,8 +34,11 @@ class TwoTerminalDemoTest {
                     .containsPattern("got 200,000 bytes .* /127\\.0\\.0\\.2:\\d+ -> .* sha-256 verified")
                     .containsPattern("moved to /127\\.0\\.0\\.3:\\d+ in .* destination connection ID (\\p{XDigit}+) -> (?!\\1)")
                     .containsPattern("got 300,000 bytes .* /127\\.0\\.0\\.3:\\d+ -> .* sha-256 verified")
-                    .contains("path /127.0.0.3:", "unknown command \"bogus\"", "bye");
+                    .containsPattern("moved to /127\\.0\\.0\\.4:\\d+ in ")
+                    .containsPattern("got 100,000 bytes .* /127\\.0\\.0\\.4:\\d+ -> .* sha-256 verified")
+                    .contains("path /127.0.0.4:", "unknown command \"bogus\"", "bye");
             server.await(Pattern.compile("client 1 moved: now at /127\\.0\\.0\\.3:\\d+ \\(validated\\)"), 10);
+            server.await(Pattern.compile("client 1 moved: now at /127\\.0\\.0\\.4:\\d+ \\(validated\\)"), 10);
             assertThat(server.output()).contains("client 1 connected from /127.0.0.2:", "client 1 downloaded 300,000 bytes");
         }
     }
