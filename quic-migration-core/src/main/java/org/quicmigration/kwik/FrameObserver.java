@@ -165,7 +165,34 @@ final class FrameObserver extends NullLogger {
         }
     }
 
+    /** Whether the packet carries a path frame of ours and nothing else but PADDING and ACK. */
+    private static boolean onlyPathFrames(QuicPacket packet) {
+        List<QuicFrame> frames = packet.getFrames();
+        boolean path = false;
+        for (int i = 0, n = frames.size(); i < n; i++) {
+            QuicFrame frame = frames.get(i);
+            if (frame instanceof RoutedProbeFrame) {
+                path = true;
+            } else if (!(frame instanceof tech.kwik.core.frame.Padding || frame instanceof tech.kwik.core.frame.AckFrame)) {
+                return false;
+            }
+        }
+        return path;
+    }
+
     private void traceSent(Instant time, QuicPacket packet) {
+        if (onlyPathFrames(packet)) {
+            try {
+                tech.kwik.core.impl.QuicConnectionImpl connection = tracedClient != null
+                        ? (tracedClient.get() == null ? null : tracedClient.get().kwik())
+                        : ServerMigrationDriver.connectionSendingHere();
+                if (connection != null) {
+                    KwikInternals.detachProbeFromRecovery(connection, packet);
+                }
+            } catch (RuntimeException e) {
+                // never disturb Kwik's sender; the packet stays in Kwik's recovery
+            }
+        }
         if (tracedClient == null) {
             try {
                 ServerMigrationDriver.traceSent(packet, time);

@@ -101,6 +101,8 @@ final class ServerMigrationDriver {
     private byte[] idToRetireBytes;
     /** When the connection last moved to a new port of the same client address (a NAT rebinding), or null. */
     private java.time.Instant reboundAt;
+    /** Congestion control as it was at {@link #reboundAt}; see {@link KwikInternals#congestionState}. */
+    private Object[] congestionAtRebind;
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
@@ -159,6 +161,15 @@ final class ServerMigrationDriver {
             }
             observer.packet(PacketDescriber.describe(packet, true, time, path.local(), path.remote()));
         }
+    }
+
+    /**
+     * The Kwik connection whose sender thread this is, if it has sent a path frame or is traced; for the logger hook,
+     * which gets only the packet. Null on other threads.
+     */
+    static ServerConnectionImpl connectionSendingHere() {
+        ServerMigrationDriver driver = SENDING.get();
+        return driver == null ? null : driver.connection;
     }
 
     InetSocketAddress firstAddress() {
@@ -455,15 +466,18 @@ final class ServerMigrationDriver {
             } else if (action instanceof ServerPathAction.Migrated migrated) {
                 boolean completedAtOnce = actions.stream().anyMatch(a -> a instanceof ServerPathAction.SendOn);
                 java.time.Instant rebound;
+                Object[] congestion;
                 synchronized (this) {
                     if (migrated.to().equals(activeTuple)) {
                         activeValidated = true;
                     }
                     rebound = migrated.to().onlyPortsDifferFrom(migrated.from()) ? reboundAt : null;
+                    congestion = congestionAtRebind;
                     reboundAt = null;
+                    congestionAtRebind = null;
                 }
                 if (rebound != null) {
-                    KwikInternals.resendSentBefore(connection, rebound);
+                    KwikInternals.resendSentBefore(connection, rebound, congestion);
                 }
                 if (completedAtOnce) {
                     retireWaitingIdLater(); // see KwikInternals.serverRetirePeerId: not in the moment of the switch
@@ -551,6 +565,7 @@ final class ServerMigrationDriver {
             }
             if (!previous.equals(tuple) && tuple.onlyPortsDifferFrom(previous) && reboundAt == null) {
                 reboundAt = java.time.Instant.now(); // the first of several rebindings in a row counts
+                congestionAtRebind = KwikInternals.congestionState(connection);
             }
             validated = manager.isValidated(tuple);
             // The interop runner's rule, and the spirit of RFC 9000 9.3: the first packet on a new path is the
@@ -600,6 +615,9 @@ final class ServerMigrationDriver {
     void send(DatagramPacket packet) throws IOException {
         RoutedProbeFrame probe = RoutedProbeFrame.takeRoute();
         Tuple routed = probe == null ? null : probe.path();
+        if (probe != null && SENDING.get() != this) {
+            SENDING.set(this); // for the logger hook: see connectionSendingHere
+        }
         if (probe != null && probe.resealWith() != null) {
             ProbeResealer.Resealed resealed = resealer.reseal(packet.getData(), packet.getOffset(), packet.getLength(),
                     connection.getDestinationConnectionId().length, probe,
