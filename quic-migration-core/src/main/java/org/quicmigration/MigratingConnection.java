@@ -462,6 +462,11 @@ public final class MigratingConnection implements AutoCloseable {
     }
 
     /** The engine's send-side state, for stall reports in tests. */
+    /** The congestion window and the bytes in flight, in bytes; for tests. */
+    long[] congestionWindowAndBytesInFlight() {
+        return connection.congestionWindowAndBytesInFlight();
+    }
+
     String describeSendSide() {
         return connection.describeSendSide();
     }

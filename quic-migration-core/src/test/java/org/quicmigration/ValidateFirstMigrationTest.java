@@ -130,6 +130,7 @@ class ValidateFirstMigrationTest {
             List<MigrationEvent> events = new CopyOnWriteArrayList<>();
             connection.addMigrationListener(events::add);
 
+            long windowBefore = connection.congestionWindowAndBytesInFlight()[0];
             CompletableFuture<MigrationResult> migration =
                     connection.migrate(new InetSocketAddress(CELLULAR, 0), MigrationStrategy.VALIDATE_THEN_SWITCH);
             // The old path carries data while the probe goes unanswered.
@@ -152,6 +153,11 @@ class ValidateFirstMigrationTest {
             Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.PathValidationFailed), 2_000,
                     "a PathValidationFailed event");
             assertThat(events).noneMatch(e -> e instanceof MigrationEvent.MigrationStarted);
+            // RFC 9000 9.4: the lost probes are not congestion. They are out of loss recovery once sent, so they are
+            // not in flight and their loss did not shrink the window (loopback loses nothing else).
+            Await.until(() -> connection.congestionWindowAndBytesInFlight()[1] == 0, 2_000, "nothing in flight");
+            assertThat(connection.congestionWindowAndBytesInFlight()[0]).as("congestion window")
+                    .isGreaterThanOrEqualTo(windowBefore);
 
             // The unanswered path's ID was retired; the server replaces it and the next move works.
             server.dropDatagramsFrom(address -> false);

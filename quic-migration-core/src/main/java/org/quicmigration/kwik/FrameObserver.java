@@ -183,9 +183,10 @@ final class FrameObserver extends NullLogger {
     private void traceSent(Instant time, QuicPacket packet) {
         if (onlyPathFrames(packet)) {
             try {
+                // The client detaches all its path frames; the server only those its driver marked (see there).
                 tech.kwik.core.impl.QuicConnectionImpl connection = tracedClient != null
                         ? (tracedClient.get() == null ? null : tracedClient.get().kwik())
-                        : ServerMigrationDriver.connectionSendingHere();
+                        : ServerMigrationDriver.takeProbeToDetach();
                 if (connection != null) {
                     KwikInternals.detachProbeFromRecovery(connection, packet);
                 }

@@ -183,6 +183,11 @@ public final class KwikConnection {
     }
 
     /** What Kwik's send side holds right now, for stall reports in tests and logs. */
+    /** The congestion window and the bytes in flight, in bytes; for tests. */
+    public long[] congestionWindowAndBytesInFlight() {
+        return KwikInternals.congestionWindowAndBytesInFlight(connection);
+    }
+
     public String describeSendSide() {
         ClientMigrationDriver driver = migrationDriver;
         ServerMigrationDriver server = serverDriver;

@@ -767,6 +767,13 @@ final class KwikInternals {
     }
 
     /** A one-paragraph description of the connection's send side, for stall reports. */
+    /** The congestion window and the bytes in flight, in bytes. */
+    static long[] congestionWindowAndBytesInFlight(QuicConnectionImpl connection) {
+        tech.kwik.core.cc.CongestionController cc = (tech.kwik.core.cc.CongestionController)
+                get(SENDER_CONGESTION_CONTROLLER, invoke(GET_SENDER, connection));
+        return new long[]{cc.getWindowSize(), cc.getBytesInFlight()};
+    }
+
     static String describeSendSide(QuicConnectionImpl connection) {
         StringBuilder text = new StringBuilder();
         try {
