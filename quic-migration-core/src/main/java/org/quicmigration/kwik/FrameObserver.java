@@ -184,8 +184,9 @@ final class FrameObserver extends NullLogger {
         if (onlyPathFrames(packet)) {
             try {
                 // The client detaches all its path frames; the server only those its driver marked (see there).
+                KwikConnection client = tracedClient != null ? tracedClient.get() : null;
                 tech.kwik.core.impl.QuicConnectionImpl connection = tracedClient != null
-                        ? (tracedClient.get() == null ? null : tracedClient.get().kwik())
+                        ? (client == null ? null : client.kwik())
                         : ServerMigrationDriver.takeProbeToDetach();
                 if (connection != null) {
                     KwikInternals.detachProbeFromRecovery(connection, packet);

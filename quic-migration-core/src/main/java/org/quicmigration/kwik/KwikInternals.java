@@ -643,14 +643,14 @@ final class KwikInternals {
      * each way, packets sent to dead bindings stayed "in flight" for good (25-30 KB against a 3 KB window), as
      * nothing after them was acknowledged, and the download stopped.
      */
-    static void resendSentBefore(QuicConnectionImpl connection, java.time.Instant moved, Object congestionAtMove) {
+    static void resendSentBefore(QuicConnectionImpl connection, java.time.Instant moved, Object[] congestionAtMove) {
         Object sender = invoke(GET_SENDER, connection);
         Object cc = get(SENDER_CONGESTION_CONTROLLER, sender);
         if (!CC_SLOW_START_THRESHOLD.getDeclaringClass().isInstance(cc)) {
             declareLostSentBefore(sender, moved);
             return;
         }
-        Object[] before = congestionAtMove instanceof Object[] snapshot ? snapshot : congestionState(connection);
+        Object[] before = congestionAtMove != null ? congestionAtMove : congestionState(connection);
         declareLostSentBefore(sender, moved);
         long initialWindow = (long) (int) get(CC_INITIAL_WINDOW, null);
         synchronized (cc) {
