@@ -189,9 +189,12 @@ public final class ServerPathManager {
         if (!clientKeptItsId) {
             actions.add(new ServerPathAction.UseFreshClientId(tuple));
         }
-        if (!path.budget.isValidated()) {
-            // RFC 9000 9.3: "the server MUST perform path validation ... if it has not previously validated that
-            // address".
+        if (!path.budget.isValidated() && path.validation == null) {
+            // RFC 9000 9.3: the server "MUST initiate path validation (Section 8.2) to verify the peer's ownership
+            // of the address if validation is not already underway". It is underway when the client probed the path
+            // first (onPathChallenge): a migrating client's challenge often arrives just before its first
+            // non-probing packet. A second challenge would spend 1,200 bytes of the path's three-times budget and
+            // void the first one's answer, already on its way.
             startValidation(path, nowNanos, currentPathPto, actions);
         }
         // RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path

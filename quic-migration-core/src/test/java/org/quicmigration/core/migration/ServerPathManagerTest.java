@@ -187,6 +187,22 @@ class ServerPathManagerTest {
     }
 
     @Test
+    void aMoveDuringTheProbesValidationKeepsItsChallengeInsteadOfSendingASecond() {
+        // A switching-first client sends its challenge and its first non-probing packet back to back.
+        paths.onDatagram(0, CELLULAR, 1200, false, true, false, PTO);
+        List<ServerPathAction> probed = paths.onPathChallenge(0, CELLULAR, PTO);
+        List<ServerPathAction> moved = paths.onDatagram(1 * MS, CELLULAR, 1200, true, true, false, PTO);
+
+        assertThat(moved).contains(new ServerPathAction.SendOn(CELLULAR));
+        assertThat(challengedTuples(moved)).as("validation is underway already (RFC 9000 9.3); only the old path is "
+                + "challenged (9.3.3)").containsExactly(WIFI);
+        assertThat(paths.onPathResponse(50 * MS, challengeFor(probed, CELLULAR)))
+                .as("the first challenge's answer validates the path the connection moved to")
+                .containsExactly(new ServerPathAction.PathValidated(CELLULAR, 50 * MS),
+                        new ServerPathAction.Migrated(WIFI, CELLULAR, 50 * MS));
+    }
+
+    @Test
     void probesValidateAtMostTwoPathsAtATimeAndNeverTheActiveOne() {
         Tuple third = new Tuple(SERVER, new InetSocketAddress("127.0.0.4", 7000));
         for (Tuple tuple : List.of(CELLULAR, ATTACKER, third, WIFI)) {
