@@ -24,8 +24,8 @@ import org.quicmigration.MigrationServer;
 /**
  * What packet tracing costs: a digest-checked echo of N MiB over loopback with tracing off, with a packet listener
  * on the client, and with qlog on both sides; per mode, the median over several runs of the time, the process
- * CPU time and the bytes allocated by all threads, per MiB echoed. Exits 1 if an echo came back wrong or a qlog
- * file is missing.
+ * CPU time and the bytes allocated by all threads, per MiB echoed; the raw runs go to
+ * {@code target/tracing-overhead.json}. Exits 1 if an echo came back wrong or a qlog file is missing.
  *
  * <pre>mvn -q -B install -DskipTests && mvn -q -B -pl quic-migration-examples exec:java \
  *     -Dexec.mainClass=org.quicmigration.examples.TracingOverhead -Dexec.args="64 3"</pre>
@@ -53,6 +53,7 @@ public final class TracingOverhead {
                 "alloc KiB/MiB", "packets traced");
         run(Mode.OFF, 4, 1); // warm-up: JIT, class loading, certificate generation
         boolean ok = true;
+        StringBuilder json = new StringBuilder("[\n");
         for (Mode mode : modes) {
             List<Sample> samples = new ArrayList<>();
             for (int i = 0; i < runs; i++) {
@@ -62,6 +63,10 @@ public final class TracingOverhead {
                     break;
                 }
                 samples.add(sample);
+                json.append(String.format(Locale.ROOT, "  {\"tracing\": \"%s\", \"run\": %d, \"mebibytes\": %d, "
+                                + "\"millis\": %.1f, \"cpuMillis\": %.1f, \"allocatedBytes\": %.0f, \"packetsTraced\": %d},%n",
+                        mode.name().toLowerCase(Locale.ROOT), i, mebibytes, sample.millis(), sample.cpuMillis(),
+                        sample.allocatedBytes(), sample.packets()));
             }
             if (samples.isEmpty()) {
                 continue;
@@ -69,6 +74,9 @@ public final class TracingOverhead {
             System.out.printf(Locale.ROOT, "%-10s %5d %10.2f %10.2f %14.0f %16d%n", mode.name().toLowerCase(Locale.ROOT),
                     samples.size(), median(samples, Sample::millis) / mebibytes, median(samples, Sample::cpuMillis) / mebibytes,
                     median(samples, Sample::allocatedBytes) / mebibytes / 1024, samples.get(0).packets());
+        }
+        if (json.length() > 2) {
+            Examples.writeResults(json, "tracing-overhead.json");
         }
         System.exit(ok ? 0 : 1);
     }
