@@ -594,8 +594,10 @@ final class ServerMigrationDriver {
             // The interop runner's rule, and the spirit of RFC 9000 9.3: the first packet on a new path is the
             // challenge; what Kwik sends meanwhile waits. The flags are written before the address: the sender's
             // lock-free fast path reads the address first, so if it sees the new address it also sees the flags.
+            // A path the client probed before moving there had its challenge already (the manager keeps that
+            // validation rather than start another): nothing else would clear the flag then.
             activeValidated = validated;
-            challengePendingOnActive = !validated;
+            challengePendingOnActive = !validated && !manager.challengeLeftOn(tuple);
             holding = !validated || !held.isEmpty();
             activeTuple = tuple;
             activePath = tuple;

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * {@code full} (the default) uses the arguments behind the README's tables and takes about an hour on 2 cores;
- * {@code quick} runs each benchmark small, in about ten minutes, to check that all of them work. The optional list
+ * {@code quick} runs each benchmark small, in about two minutes, to check that all of them work. The optional list
  * picks some of them by name ({@code migration}, {@code handover}, {@code goodput}, {@code overhead}, {@code scale},
  * {@code tracing}).
  *

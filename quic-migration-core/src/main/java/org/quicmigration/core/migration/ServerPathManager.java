@@ -310,6 +310,15 @@ public final class ServerPathManager {
         return path != null && path.validation != null;
     }
 
+    /**
+     * Whether a challenge of a validation underway on {@code tuple} has left already (reported with
+     * {@link #challengeLeft}); false if none is underway.
+     */
+    public boolean challengeLeftOn(Tuple tuple) {
+        PathState path = paths.get(tuple);
+        return path != null && path.validation != null && path.validation.challengeHasLeft();
+    }
+
     public boolean isValidated(Tuple tuple) {
         PathState path = paths.get(tuple);
         return path != null && path.budget.isValidated();

@@ -33,6 +33,7 @@ public final class PathValidation {
     private long nextSendNanos;
     private Status status = Status.PENDING;
     private long roundTripNanos = -1;
+    private boolean anyLeft;
 
     /**
      * @param tuple                    the path being validated
@@ -88,10 +89,16 @@ public final class PathValidation {
         for (int i = 0; i < Math.min(sentCount, REMEMBERED); i++) {
             if (Arrays.equals(sentData[i], data)) {
                 sentAtNanos[i] = Math.max(sentAtNanos[i], nowNanos);
+                anyLeft = true;
                 return true;
             }
         }
         return false;
+    }
+
+    /** Whether one of this validation's challenges has left (see {@link #challengeLeft}). */
+    public boolean challengeHasLeft() {
+        return anyLeft;
     }
 
     /**

@@ -191,6 +191,9 @@ class ServerPathManagerTest {
         // A switching-first client sends its challenge and its first non-probing packet back to back.
         paths.onDatagram(0, CELLULAR, 1200, false, true, false, PTO);
         List<ServerPathAction> probed = paths.onPathChallenge(0, CELLULAR, PTO);
+        assertThat(paths.challengeLeftOn(CELLULAR)).as("decided, not sent").isFalse();
+        paths.challengeLeft(0, challengeFor(probed, CELLULAR));
+        assertThat(paths.challengeLeftOn(CELLULAR)).as("the binding need not wait for another challenge").isTrue();
         List<ServerPathAction> moved = paths.onDatagram(1 * MS, CELLULAR, 1200, true, true, false, PTO);
 
         assertThat(moved).contains(new ServerPathAction.SendOn(CELLULAR));

@@ -48,9 +48,12 @@ class PathValidationTest {
     @Test
     void theRoundTripCountsFromWhenTheChallengeLeftNotFromWhenItWasDecided() {
         byte[] data = validation.challengeToSend(0);
+        assertThat(validation.challengeHasLeft()).as("decided, not sent").isFalse();
+        assertThat(validation.challengeLeft(new byte[8], 11 * MS)).as("unknown data").isFalse();
+        assertThat(validation.challengeHasLeft()).isFalse();
 
         assertThat(validation.challengeLeft(data, 12 * MS)).isTrue();
-        assertThat(validation.challengeLeft(new byte[8], 13 * MS)).as("unknown data").isFalse();
+        assertThat(validation.challengeHasLeft()).isTrue();
         assertThat(validation.onResponse(data, 17 * MS)).isTrue();
 
         assertThat(validation.roundTripNanos()).isEqualTo(5 * MS);
