@@ -78,6 +78,7 @@ public final class KwikClients {
         }
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
             KwikInternals.keepRttAboveZero(connection);
+            KwikInternals.shareIdleTimer(connection); // a thread less per connection (see SharedIdleTimers)
             result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
                     new java.security.SecureRandom(), settings.followPreferredAddress()));
             return result;

@@ -87,6 +87,10 @@ final class KwikInternals {
     private static final Field LOSS_DETECTOR_ACK_ELICITING_IN_FLIGHT;
     private static final Field LOSS_DETECTOR_CONGESTION_CONTROLLER;
     private static final Method PACKET_STATUS_SET_LOST;
+    private static final Field IDLE_TIMER_EXECUTOR;
+    private static final Method IDLE_TIMER_ENABLED;
+    private static final Method IDLE_TIMER_GET_TIMEOUT;
+    private static final Method IDLE_TIMER_SET_TIMEOUT;
 
     static {
         List<Object> members = new ArrayList<>();
@@ -152,6 +156,10 @@ final class KwikInternals {
             members.add(field(tech.kwik.core.recovery.LossDetector.class, "ackElicitingInFlight"));
             members.add(field(tech.kwik.core.recovery.LossDetector.class, "congestionController"));
             members.add(method(Class.forName("tech.kwik.core.recovery.PacketStatus"), "setLost"));
+            members.add(field(tech.kwik.core.impl.IdleTimer.class, "timer"));
+            members.add(method(tech.kwik.core.impl.IdleTimer.class, "isEnabled"));
+            members.add(method(tech.kwik.core.impl.IdleTimer.class, "getIdleTimeout"));
+            members.add(method(tech.kwik.core.impl.IdleTimer.class, "setIdleTimeout", long.class));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -215,7 +223,11 @@ final class KwikInternals {
         CONNECTION_SECRETS = ok ? (Field) members.get(i++) : null;
         LOSS_DETECTOR_ACK_ELICITING_IN_FLIGHT = ok ? (Field) members.get(i++) : null;
         LOSS_DETECTOR_CONGESTION_CONTROLLER = ok ? (Field) members.get(i++) : null;
-        PACKET_STATUS_SET_LOST = ok ? (Method) members.get(i) : null;
+        PACKET_STATUS_SET_LOST = ok ? (Method) members.get(i++) : null;
+        IDLE_TIMER_EXECUTOR = ok ? (Field) members.get(i++) : null;
+        IDLE_TIMER_ENABLED = ok ? (Method) members.get(i++) : null;
+        IDLE_TIMER_GET_TIMEOUT = ok ? (Method) members.get(i++) : null;
+        IDLE_TIMER_SET_TIMEOUT = ok ? (Method) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -231,6 +243,33 @@ final class KwikInternals {
             throw new IllegalStateException("quic-migration needs Kwik " + TESTED_KWIK_VERSION + " but found Kwik "
                     + KwikVersion.getVersion() + ", which lacks an internal member it uses: " + FAILURE, FAILURE);
         }
+    }
+
+    /**
+     * Moves the connection's idle timer from the thread Kwik started for it to the shared idle-timer thread
+     * ({@link SharedIdleTimers}), and ends Kwik's thread. Call once the handshake is complete: Kwik sets the idle
+     * timeout, and starts that thread, when the peer's transport parameters arrive. The timeout and what happens when
+     * it expires stay Kwik's. Nothing to do if the connection has no idle timeout.
+     *
+     * @return the scheduler the idle timer runs on now (for tests)
+     */
+    static java.util.concurrent.ScheduledExecutorService shareIdleTimer(QuicConnectionImpl connection) {
+        tech.kwik.core.impl.IdleTimer idleTimer = connection.getIdleTimer();
+        java.util.concurrent.ScheduledExecutorService own =
+                (java.util.concurrent.ScheduledExecutorService) get(IDLE_TIMER_EXECUTOR, idleTimer);
+        if (own instanceof SharedIdleTimers || !(Boolean) invoke(IDLE_TIMER_ENABLED, idleTimer)) {
+            return own;
+        }
+        SharedIdleTimers shared = new SharedIdleTimers();
+        try {
+            IDLE_TIMER_EXECUTOR.set(idleTimer, shared); // a final field; Kwik's class is not a record, so this is allowed
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot replace Kwik's idle timer thread", e);
+        }
+        // Setting the same timeout again cancels the task on Kwik's scheduler and schedules it on the shared one.
+        invoke(IDLE_TIMER_SET_TIMEOUT, idleTimer, (Long) invoke(IDLE_TIMER_GET_TIMEOUT, idleTimer));
+        own.shutdownNow();
+        return shared;
     }
 
     /** The connection's streams, by id; a live concurrent map owned by Kwik. */

@@ -200,6 +200,7 @@ public final class KwikServer implements AutoCloseable {
         @Override
         public ApplicationProtocolConnection createConnection(String protocol, QuicConnection quicConnection) {
             ServerConnectionImpl server = (ServerConnectionImpl) quicConnection;
+            KwikInternals.shareIdleTimer(server); // a thread less per connection (see SharedIdleTimers)
             KwikConnection connection = new KwikConnection(server, localAddress,
                     server.getInitialRemoteAddress(), StallGuard.start(server));
             ServerMigrationDriver driver = null;

@@ -34,10 +34,16 @@ import org.quicmigration.MigrationServer;
  * Reports the time until the server validated all of them, the process CPU time per migration, the heap per
  * connection, and how many connections failed; writes {@code target/server-scale.json}.
  *
- * <p>Client and server share this JVM, so CPU and heap include both sides of every connection.
+ * <p>Client and server share this JVM, so CPU and heap include both sides of every connection. The clients are ours
+ * ({@link MigratingClient}, the default) or, with a second argument {@code netty}, Netty QUIC's (quiche inside,
+ * {@link NettyEchoClients}): a Kwik client runs about three threads, and the machine's task limit
+ * ({@code kernel.pid_max}) then ends the run near 5,000 connections before the server is the limit; Netty's clients
+ * share two threads. Their native (quiche) memory is not in the heap figure.
  *
  * <pre>mvn -q -B install -DskipTests && mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.ServerScaleBenchmark -Dexec.args=1000</pre>
+ *     -Dexec.mainClass=org.quicmigration.examples.ServerScaleBenchmark -Dexec.args="1000"</pre>
+ *
+ * Arguments: connections (default 200), clients ({@code ours} or {@code netty}, default {@code ours}).
  */
 public final class ServerScaleBenchmark {
 
@@ -46,8 +52,21 @@ public final class ServerScaleBenchmark {
     private ServerScaleBenchmark() {
     }
 
+    /** One client connection of the benchmark, whichever stack it runs on. */
+    private interface EchoClient {
+        /** Echoes 1 KiB made from {@code seed} on a new stream; true if it came back intact. */
+        boolean echo(long seed) throws Exception;
+
+        void close();
+    }
+
     public static void main(String[] args) throws Exception {
         int count = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+        boolean nettyClients = args.length > 1 && args[1].equals("netty");
+        if (args.length > 1 && !nettyClients && !args[1].equals("ours")) {
+            System.err.println("usage: ServerScaleBenchmark [connections] [ours|netty]");
+            System.exit(2);
+        }
         List<MigrationEvent> completed = java.util.Collections.synchronizedList(new ArrayList<>());
         try (MigrationServer server = MigrationServer.builder()
                 .bindAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
@@ -59,24 +78,26 @@ public final class ServerScaleBenchmark {
                         completed.add(event);
                     }
                 })
-                .onConnection(Examples::echoEveryStream)
+                .onConnection(ServerScaleBenchmark::echoEveryStream)
                 .start();
-             NatEmulator nat = new NatEmulator(server.localAddress(), InetAddress.getLoopbackAddress())) {
+             NatEmulator nat = new NatEmulator(server.localAddress(), InetAddress.getLoopbackAddress());
+             NettyEchoClients netty = nettyClients ? new NettyEchoClients(server.certificate().certificate(), PROTOCOL,
+                     nat.address()) : null) {
             MigratingClient client = MigratingClient.builder()
                     .server(nat.address())
                     .serverName("localhost")
                     .applicationProtocol(PROTOCOL)
                     .pinnedCertificate(server.certificate().certificate())
-                    .idleTimeout(Duration.ofMinutes(5))
+                    .idleTimeout(Duration.ofMinutes(10))
                     .connectTimeout(Duration.ofSeconds(30))
                     .build();
             long heapBefore = usedHeapAfterGc();
-            List<MigratingConnection> connections = new ArrayList<>(count);
+            List<EchoClient> connections = new ArrayList<>(count);
             ExecutorService pool = Executors.newFixedThreadPool(16);
             try {
                 long connectStart = System.nanoTime();
                 for (int i = 0; i < count; i++) {
-                    connections.add(client.connect());
+                    connections.add(netty != null ? nettyClient(netty.connect(30)) : ourClient(client.connect()));
                 }
                 double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
                 long baselineCpu = processCpuNanos();
@@ -85,8 +106,10 @@ public final class ServerScaleBenchmark {
                 double baselineWallMillis = (System.nanoTime() - baselineStart) / 1e6;
                 double baselineCpuMillis = (processCpuNanos() - baselineCpu) / 1e6 / count;
                 long heapPerConnection = (usedHeapAfterGc() - heapBefore) / count;
-                System.out.printf(Locale.ROOT, "%d connections open in %.1f s (%d failed their first echo), %d NAT bindings%n",
-                        count, connectSeconds, failedBefore, nat.bindings());
+                int threads = ManagementFactory.getThreadMXBean().getThreadCount();
+                System.out.printf(Locale.ROOT, "%d connections from %s clients open in %.1f s (%d failed their first echo),"
+                        + " %d NAT bindings, %d threads in this process%n", count, nettyClients ? "Netty (quiche)" : "our",
+                        connectSeconds, failedBefore, nat.bindings(), threads);
 
                 completed.clear();
                 long cpuBefore = processCpuNanos();
@@ -111,12 +134,13 @@ public final class ServerScaleBenchmark {
                         baselineWallMillis, baselineCpuMillis);
                 System.out.printf(Locale.ROOT, "CPU per migration (both sides, including the echo): %.2f ms;"
                         + " heap per connection (both sides): %d KiB%n", cpuMillisPerMigration, heapPerConnection / 1024);
-                String json = String.format(Locale.ROOT, "{\"connections\": %d, \"validated\": %d, \"failed\": %d,"
+                String json = String.format(Locale.ROOT, "{\"connections\": %d, \"clients\": \"%s\", \"validated\": %d, \"failed\": %d,"
                                 + " \"allValidatedMillis\": %.1f, \"cpuMillisPerMigration\": %.3f, \"heapBytesPerConnection\": %d,"
                                 + " \"connectSeconds\": %.1f, \"baselineEchoMillis\": %.1f, \"baselineCpuMillisPerConnection\": %.3f,"
-                                + " \"cores\": %d, \"java\": \"%s\"}%n", count, validated, failedAfter,
+                                + " \"threads\": %d, \"cores\": %d, \"java\": \"%s\"}%n", count, nettyClients ? "netty" : "ours", validated,
+                        failedAfter,
                         allValidatedMillis, cpuMillisPerMigration, heapPerConnection, connectSeconds, baselineWallMillis,
-                        baselineCpuMillis,
+                        baselineCpuMillis, threads,
                         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
                 Path out = Path.of("target", "server-scale.json");
                 Files.createDirectories(out.getParent());
@@ -128,18 +152,65 @@ public final class ServerScaleBenchmark {
                 }
             } finally {
                 pool.shutdownNow();
-                for (MigratingConnection connection : connections) {
+                for (EchoClient connection : connections) {
                     connection.close();
                 }
             }
         }
     }
 
+    /**
+     * The server side: echoes every stream. Connecting thousands of clients takes minutes, and a connection's first
+     * stream comes only once all are open, so the wait for it is long.
+     */
+    private static void echoEveryStream(MigratingConnection connection) {
+        try {
+            while (true) {
+                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(10));
+                try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
+                    in.transferTo(out);
+                }
+            }
+        } catch (Exception e) {
+            // the client closed the connection: this handler is done
+        }
+    }
+
+    private static EchoClient ourClient(MigratingConnection connection) {
+        return new EchoClient() {
+            @Override
+            public boolean echo(long seed) throws Exception {
+                return ServerScaleBenchmark.echo(connection, seed);
+            }
+
+            @Override
+            public void close() {
+                connection.close();
+            }
+        };
+    }
+
+    private static EchoClient nettyClient(NettyEchoClients.Client client) {
+        return new EchoClient() {
+            @Override
+            public boolean echo(long seed) throws Exception {
+                byte[] data = echoData(seed);
+                byte[] back = client.echo(data).get(60, TimeUnit.SECONDS);
+                return MessageDigest.isEqual(sha256(back), sha256(data));
+            }
+
+            @Override
+            public void close() {
+                client.close();
+            }
+        };
+    }
+
     /** Echoes 1 KiB on every connection (16 at a time), checking the digest; returns how many failed. */
-    private static int echoAll(ExecutorService pool, List<MigratingConnection> connections, long seed) throws Exception {
+    private static int echoAll(ExecutorService pool, List<EchoClient> connections, long seed) throws Exception {
         List<Future<Boolean>> results = new ArrayList<>();
-        for (MigratingConnection connection : connections) {
-            results.add(pool.submit(() -> echo(connection, seed)));
+        for (EchoClient connection : connections) {
+            results.add(pool.submit(() -> connection.echo(seed)));
         }
         int failed = 0;
         for (Future<Boolean> result : results) {
@@ -160,9 +231,14 @@ public final class ServerScaleBenchmark {
         return failed;
     }
 
-    private static boolean echo(MigratingConnection connection, long seed) throws Exception {
+    private static byte[] echoData(long seed) {
         byte[] data = new byte[1024];
         new Random(seed).nextBytes(data);
+        return data;
+    }
+
+    private static boolean echo(MigratingConnection connection, long seed) throws Exception {
+        byte[] data = echoData(seed);
         BidirectionalStream stream = connection.openStream();
         try (OutputStream out = stream.getOutputStream(); InputStream in = stream.getInputStream()) {
             out.write(data);
