@@ -79,6 +79,7 @@ public final class KwikClients {
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
             KwikInternals.keepRttAboveZero(connection);
             KwikInternals.shareIdleTimer(connection); // a thread less per connection (see SharedIdleTimers)
+            KwikInternals.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out
             result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
                     new java.security.SecureRandom(), settings.followPreferredAddress()));
             return result;

@@ -201,6 +201,7 @@ public final class KwikServer implements AutoCloseable {
         public ApplicationProtocolConnection createConnection(String protocol, QuicConnection quicConnection) {
             ServerConnectionImpl server = (ServerConnectionImpl) quicConnection;
             KwikInternals.shareIdleTimer(server); // a thread less per connection (see SharedIdleTimers)
+            KwikInternals.stopPingPongWhenIdle(server); // else an idle connection on a fast path never idles out
             KwikConnection connection = new KwikConnection(server, localAddress,
                     server.getInitialRemoteAddress(), StallGuard.start(server));
             ServerMigrationDriver driver = null;

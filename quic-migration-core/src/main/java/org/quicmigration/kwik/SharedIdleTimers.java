@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * connections open could no longer finish new handshakes within 30 s. An instance of this class stands in for one
  * connection's scheduler ({@link KwikInternals#shareIdleTimer}); all instances run their tasks on one shared daemon
  * thread. Idle checks are short and do not block (on expiry Kwik closes the connection silently: it clears queues and
- * hands the event to its callback thread).
+ * hands the event to its callback thread). Their periodic checks run on a common grid, so the thread wakes a few
+ * times a second, not once per connection and second.
  *
  * <p>Shutting an instance down cancels that connection's tasks only; the shared thread lives with the process.
  */
@@ -56,13 +57,34 @@ final class SharedIdleTimers extends java.util.concurrent.AbstractExecutorServic
     @Override
     public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period, TimeUnit unit) {
         checkOpen();
-        return track(SHARED.scheduleAtFixedRate(command, initialDelay, period, unit));
+        return track(SHARED.scheduleAtFixedRate(command, alignedDelayNanos(System.nanoTime(), unit.toNanos(initialDelay)),
+                roundedUpToGrid(unit.toNanos(period)), TimeUnit.NANOSECONDS));
     }
 
     @Override
     public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
         checkOpen();
-        return track(SHARED.scheduleWithFixedDelay(command, initialDelay, delay, unit));
+        return track(SHARED.scheduleWithFixedDelay(command, alignedDelayNanos(System.nanoTime(), unit.toNanos(initialDelay)),
+                unit.toNanos(delay), TimeUnit.NANOSECONDS));
+    }
+
+    /**
+     * Periodic checks start on a common grid of {@value #GRID_MILLIS} ms, so the shared thread wakes at most
+     * 1000 / {@value #GRID_MILLIS} times a second however many connections there are: it runs every check due at a
+     * grid point in one go. Each wake-up of a thread was what cost (see the class comment); this way a check costs
+     * little more than the check. Kwik's idle timer checks once a second, so the grid adds at most a tenth of its
+     * resolution.
+     */
+    static final long GRID_MILLIS = 100;
+    private static final long GRID_NANOS = TimeUnit.MILLISECONDS.toNanos(GRID_MILLIS);
+
+    /** The delay from {@code nowNanos} to the first grid point at least {@code delayNanos} away. */
+    static long alignedDelayNanos(long nowNanos, long delayNanos) {
+        return Math.floorDiv(nowNanos + Math.max(0, delayNanos) + GRID_NANOS - 1, GRID_NANOS) * GRID_NANOS - nowNanos;
+    }
+
+    static long roundedUpToGrid(long periodNanos) {
+        return Math.max(1, (periodNanos + GRID_NANOS - 1) / GRID_NANOS) * GRID_NANOS;
     }
 
     @Override

@@ -24,7 +24,7 @@ class SharedIdleTimersTest {
         closing.shutdownNow();
         int ticksAtShutdown = closingTicks.get();
         int stayingAtShutdown = stayingTicks.get();
-        awaitAtLeast(stayingTicks, stayingAtShutdown + 20);
+        awaitAtLeast(stayingTicks, stayingAtShutdown + 3);
 
         assertThat(closingTicks.get()).as("at most one tick was running at the shutdown").isLessThanOrEqualTo(ticksAtShutdown + 1);
         assertThat(closing.isShutdown()).isTrue();
@@ -47,6 +47,21 @@ class SharedIdleTimersTest {
         assertThat(timers.scheduledTasks()).isEqualTo(1);
         timers.shutdown();
         assertThat(timers.scheduledTasks()).isZero();
+    }
+
+    @Test
+    void periodicChecksStartOnTheCommonGridSoOneWakeUpServesManyConnections() {
+        long grid = TimeUnit.MILLISECONDS.toNanos(SharedIdleTimers.GRID_MILLIS);
+        for (long now : new long[]{-7_777_777_777L, 0, 123_456_789L, 5 * grid, 5 * grid + 1}) {
+            for (long delay : new long[]{0, 1, grid - 1, grid, TimeUnit.SECONDS.toNanos(1)}) {
+                long aligned = SharedIdleTimers.alignedDelayNanos(now, delay);
+                assertThat(Math.floorMod(now + aligned, grid)).as("now %d, delay %d", now, delay).isZero();
+                assertThat(aligned).as("never early").isGreaterThanOrEqualTo(delay).isLessThan(delay + grid);
+            }
+        }
+        assertThat(SharedIdleTimers.roundedUpToGrid(TimeUnit.SECONDS.toNanos(1))).as("Kwik's 1 s period stays")
+                .isEqualTo(TimeUnit.SECONDS.toNanos(1));
+        assertThat(SharedIdleTimers.roundedUpToGrid(1)).isEqualTo(grid);
     }
 
     private static void awaitAtLeast(AtomicInteger counter, int value) throws InterruptedException {
