@@ -581,8 +581,9 @@ final class KwikInternals {
     }
 
     /**
-     * After the handshake: makes Kwik's server deliver packets addressed to the preferred_address connection ID to
-     * this connection. (During the handshake the connection may not be registered under its first ID yet.)
+     * Once the handshake is complete: makes Kwik's server deliver packets addressed to the preferred_address
+     * connection ID to this connection. (Earlier in the handshake the connection may not be registered under its
+     * first ID yet.) See MigrationTlsEngineFactory for when exactly.
      */
     static void routePreferredAddressId(tech.kwik.core.server.impl.ServerConnectionImpl connection, byte[] id) {
         Object ids = invoke(SERVER_CID_MANAGER, connection);

@@ -210,8 +210,7 @@ public final class KwikServer implements AutoCloseable {
                         settings, random);
                 org.quicmigration.core.trace.PreferredAddress preferred = tls.takeReserved(server);
                 if (preferred != null) {
-                    connection.localPreferredAddress(preferred);
-                    KwikInternals.routePreferredAddressId(server, preferred.connectionId().bytes());
+                    connection.localPreferredAddress(preferred); // routable since the handshake completed
                     // Kwik issues its spare IDs right after this call returns; the limit lowered for them is restored
                     // when the first packet after the handshake arrives.
                     driver.restoreIssuedIdLimitOnFirstPacket();

@@ -54,7 +54,9 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
 
     @Override
     public TlsServerEngine createServerEngine(ServerMessageSender sender, TlsStatusEventHandler handler) {
-        TlsServerEngine engine = super.createServerEngine(sender, handler);
+        TlsStatusEventHandler events = (preferredIpv4 != null || preferredIpv6 != null)
+                && handler instanceof ServerConnectionImpl server ? new RoutesPreferredIdFirst(handler, server) : handler;
+        TlsServerEngine engine = super.createServerEngine(sender, events);
         InvocationHandler intercept = (proxy, method, arguments) -> {
             if (method.getName().equals("addServerExtensions")
                     && arguments[0] instanceof QuicTransportParametersExtension parameters) {
@@ -84,6 +86,60 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
                 org.quicmigration.core.ConnectionId.of(id), token.clone()));
         return new PreferredAddressExtension(parameters,
                 PreferredAddressExtension.value(preferredIpv4, preferredIpv6, id, token));
+    }
+
+    /**
+     * Makes the preferred_address connection ID routable when the handshake completes, before Kwik reacts to that.
+     * Kwik sends HANDSHAKE_DONE first thing in {@code handshakeFinished()} and starts the application protocol (where
+     * the rest of this library's set-up runs) only after it; a client that probes the preferred address as soon as
+     * the handshake is confirmed (ngtcp2's gtlsclient does, within a millisecond on loopback) reached the server
+     * before the ID was routed, and Kwik dropped the probes as addressed to no connection: gtlsclient then stayed on
+     * the first address (Ngtcp2ClientInteropTest, 2 of 3 full test runs in session 6). By now the connection is
+     * registered under its first ID, which the client's Finished arrived with.
+     */
+    private final class RoutesPreferredIdFirst implements TlsStatusEventHandler {
+        private final TlsStatusEventHandler connection;
+        private final ServerConnectionImpl server;
+
+        RoutesPreferredIdFirst(TlsStatusEventHandler connection, ServerConnectionImpl server) {
+            this.connection = connection;
+            this.server = server;
+        }
+
+        @Override
+        public void handshakeFinished() {
+            org.quicmigration.core.trace.PreferredAddress reserved = reservedIds.get(server);
+            if (reserved != null) {
+                KwikInternals.routePreferredAddressId(server, reserved.connectionId().bytes());
+            }
+            connection.handshakeFinished();
+        }
+
+        @Override
+        public void earlySecretsKnown() {
+            connection.earlySecretsKnown();
+        }
+
+        @Override
+        public void handshakeSecretsKnown() {
+            connection.handshakeSecretsKnown();
+        }
+
+        @Override
+        public void newSessionTicketReceived(tech.kwik.agent15.NewSessionTicket ticket) {
+            connection.newSessionTicketReceived(ticket);
+        }
+
+        @Override
+        public void extensionsReceived(java.util.List<tech.kwik.agent15.extension.Extension> extensions)
+                throws tech.kwik.agent15.TlsProtocolException {
+            connection.extensionsReceived(extensions);
+        }
+
+        @Override
+        public boolean isEarlyDataAccepted() {
+            return connection.isEarlyDataAccepted();
+        }
     }
 
     /** The preferred_address offered to {@code server} in its handshake, once; null if none. */
