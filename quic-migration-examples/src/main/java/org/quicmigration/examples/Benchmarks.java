@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * {@code full} (the default) uses the arguments behind the README's tables and takes about an hour on 2 cores;
  * {@code quick} runs each benchmark small, in about two minutes, to check that all of them work. The optional list
  * picks some of them by name ({@code migration}, {@code handover}, {@code goodput}, {@code overhead}, {@code scale},
- * {@code tracing}).
+ * {@code scale5000}, {@code tracing}). {@code scale} and {@code scale5000} write the same raw file, the later one
+ * last.
  *
  * <p>Each benchmark runs in a JVM of its own, so one cannot warm up, slow down or break the next, and within a
  * deadline (it is killed after it). Each prints its human table and writes its raw results under {@code target/};
@@ -48,6 +49,9 @@ public final class Benchmarks {
                     new String[]{"50", "5"}, new String[]{"10", "2"}, 20),
             new Benchmark("scale", ServerScaleBenchmark.class, "server-scale.json",
                     new String[]{"1000"}, new String[]{"200"}, 20),
+            // Netty's clients need no thread each, so 5,000 fit beside the server's (see ServerScaleBenchmark).
+            new Benchmark("scale5000", ServerScaleBenchmark.class, "server-scale.json",
+                    new String[]{"5000", "netty"}, new String[]{"200", "netty"}, 30),
             new Benchmark("tracing", TracingOverhead.class, "tracing-overhead.json",
                     new String[]{"64", "3"}, new String[]{"16", "1"}, 20));
 
