@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * Benchmarks [full|quick] [name,name,...]
  * </pre>
  *
- * {@code full} (the default) uses the arguments behind the README's tables and takes about an hour on 2 cores;
+ * {@code full} (the default) uses the arguments behind the README's tables and takes about 25 minutes on 2 cores;
  * {@code quick} runs each benchmark small, in about two minutes, to check that all of them work. The optional list
  * picks some of them by name ({@code migration}, {@code handover}, {@code goodput}, {@code overhead}, {@code scale},
  * {@code scale5000}, {@code tracing}). {@code scale} and {@code scale5000} write the same raw file, the later one
