@@ -20,9 +20,14 @@ final class Examples {
 
     /** A server connection handler: echoes every stream the client opens until the client is done. */
     static void echoEveryStream(MigratingConnection connection) {
+        echoEveryStream(connection, Duration.ofMinutes(1));
+    }
+
+    /** As {@link #echoEveryStream(MigratingConnection)}, ending when no stream came for {@code idle}. */
+    static void echoEveryStream(MigratingConnection connection, Duration idle) {
         try {
             while (true) {
-                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
+                BidirectionalStream stream = connection.acceptStream(idle);
                 try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
                     in.transferTo(out);
                 }

@@ -78,7 +78,9 @@ public final class ServerScaleBenchmark {
                         completed.add(event);
                     }
                 })
-                .onConnection(ServerScaleBenchmark::echoEveryStream)
+                // Connecting thousands of clients takes minutes, and a connection's first stream comes only once
+                // all are open: the server's handler waits long for it.
+                .onConnection(connection -> Examples.echoEveryStream(connection, Duration.ofMinutes(10)))
                 .start();
              NatEmulator nat = new NatEmulator(server.localAddress(), InetAddress.getLoopbackAddress());
              NettyEchoClients netty = nettyClients ? new NettyEchoClients(server.certificate().certificate(), PROTOCOL,
@@ -156,23 +158,6 @@ public final class ServerScaleBenchmark {
                     connection.close();
                 }
             }
-        }
-    }
-
-    /**
-     * The server side: echoes every stream. Connecting thousands of clients takes minutes, and a connection's first
-     * stream comes only once all are open, so the wait for it is long.
-     */
-    private static void echoEveryStream(MigratingConnection connection) {
-        try {
-            while (true) {
-                BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(10));
-                try (InputStream in = stream.getInputStream(); OutputStream out = stream.getOutputStream()) {
-                    in.transferTo(out);
-                }
-            }
-        } catch (Exception e) {
-            // the client closed the connection: this handler is done
         }
     }
 
