@@ -119,6 +119,8 @@ class Ngtcp2ClientInteropTest {
                     assertThat(moved).as("the client moved after the response started and before it was all written")
                             .isAfter(responseStarted).isBefore(responseWritten);
                 }
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "\n(whole gtlsclient log: " + keep(log) + ")", e);
             } finally {
                 client.destroy();
                 if (!client.waitFor(5, TimeUnit.SECONDS)) {
@@ -149,21 +151,30 @@ class Ngtcp2ClientInteropTest {
 
     /**
      * What a failure message needs from gtlsclient's log: its lines about paths, connection IDs and the preferred
-     * address (the first 60), then its last 20 lines. The whole log is kept in target/ngtcp2-client-logs as well.
+     * address (the first 60), then its last 20 lines.
      */
     private static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.ISO_8859_1);
-            Path kept = Path.of("target", "ngtcp2-client-logs", "gtlsclient-" + System.nanoTime() + ".log");
-            Files.createDirectories(kept.getParent());
-            Files.copy(log, kept);
             java.util.regex.Pattern pathLines = java.util.regex.Pattern.compile(
                     "(?i)path|preferred|migrat|NEW_CONNECTION_ID|RETIRE|local addr|rebind");
             List<String> aboutPaths = lines.stream().filter(line -> pathLines.matcher(line).find()).limit(60).toList();
-            return "(whole log: " + kept.toAbsolutePath() + ")\nlines about paths:\n" + String.join("\n", aboutPaths)
+            return "lines about paths:\n" + String.join("\n", aboutPaths)
                     + "\nlast lines:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
         } catch (IOException e) {
             return "(no log: " + e + ")";
+        }
+    }
+
+    /** Keeps a failed case's whole gtlsclient log in target/ngtcp2-client-logs (the test's directory is deleted). */
+    private static String keep(Path log) {
+        try {
+            Path kept = Path.of("target", "ngtcp2-client-logs", "gtlsclient-" + System.nanoTime() + ".log");
+            Files.createDirectories(kept.getParent());
+            Files.copy(log, kept);
+            return kept.toAbsolutePath().toString();
+        } catch (IOException e) {
+            return "(not kept: " + e + ")";
         }
     }
 

@@ -256,15 +256,13 @@ final class KwikInternals {
      * ({@link SharedIdleTimers}), and ends Kwik's thread. Call once the handshake is complete: Kwik sets the idle
      * timeout, and starts that thread, when the peer's transport parameters arrive. The timeout and what happens when
      * it expires stay Kwik's. Nothing to do if the connection has no idle timeout.
-     *
-     * @return the scheduler the idle timer runs on now (for tests)
      */
-    static java.util.concurrent.ScheduledExecutorService shareIdleTimer(QuicConnectionImpl connection) {
+    static void shareIdleTimer(QuicConnectionImpl connection) {
         tech.kwik.core.impl.IdleTimer idleTimer = connection.getIdleTimer();
         java.util.concurrent.ScheduledExecutorService own =
                 (java.util.concurrent.ScheduledExecutorService) get(IDLE_TIMER_EXECUTOR, idleTimer);
         if (own instanceof SharedIdleTimers || !(Boolean) invoke(IDLE_TIMER_ENABLED, idleTimer)) {
-            return own;
+            return;
         }
         SharedIdleTimers shared = new SharedIdleTimers();
         try {
@@ -275,7 +273,6 @@ final class KwikInternals {
         // Setting the same timeout again cancels the task on Kwik's scheduler and schedules it on the shared one.
         invoke(IDLE_TIMER_SET_TIMEOUT, idleTimer, (Long) invoke(IDLE_TIMER_GET_TIMEOUT, idleTimer));
         own.shutdownNow();
-        return shared;
     }
 
     /**
