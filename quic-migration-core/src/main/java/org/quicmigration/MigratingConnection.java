@@ -461,12 +461,12 @@ public final class MigratingConnection implements AutoCloseable {
         return connection.serverTrackedPaths();
     }
 
-    /** The engine's send-side state, for stall reports in tests. */
     /** The congestion window and the bytes in flight, in bytes; for tests. */
     long[] congestionWindowAndBytesInFlight() {
         return connection.congestionWindowAndBytesInFlight();
     }
 
+    /** The engine's send-side state, for stall reports in tests. */
     String describeSendSide() {
         return connection.describeSendSide();
     }

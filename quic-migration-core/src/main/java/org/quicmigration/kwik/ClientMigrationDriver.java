@@ -183,15 +183,16 @@ public final class ClientMigrationDriver {
         }, 5, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * For stall reports; any thread. The peer IDs come from the binding thread's last snapshot: {@link #peerIds}
+     * belongs to that thread (reading it from a test thread threw ConcurrentModificationException).
+     */
     String describeSocket() {
-        StringBuilder ids = new StringBuilder();
-        for (PeerConnectionIds.Entry entry : peerIds.active()) {
-            ids.append(entry.sequence()).append('=').append(entry.id()).append(' ');
-        }
         java.util.StringJoiner kwik = new java.util.StringJoiner(" ");
         connection.getDestinationConnectionIds().forEach((sequence, info) ->
                 kwik.add(sequence + "=" + ConnectionId.of(info.getConnectionId()) + "/" + info.getConnectionIdStatus()));
-        return socket.describe() + "; peer IDs " + ids + "(spare " + peerIds.spareCount() + "); Kwik's " + kwik;
+        return socket.describe() + "; peer IDs " + String.join(" ", activePeerIds) + " (spare " + spareCount
+                + "); Kwik's " + kwik;
     }
 
     void trace(WireTrace trace) {

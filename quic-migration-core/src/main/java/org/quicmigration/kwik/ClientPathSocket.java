@@ -70,6 +70,8 @@ final class ClientPathSocket extends DatagramSocket {
     private final DatagramChannel[] receivedOn = new DatagramChannel[RECEIVED_RING];
     private final long[] receivedNumber = new long[RECEIVED_RING];
     private long delivered;
+    /** The rest of a datagram after its Handshake packet, for the next {@link #receive}; receiving thread only. */
+    private final CoalescedRest<DatagramChannel> coalescedRest = new CoalescedRest<>();
     /** Seals validate-first challenges again for their new path; null until the connection exists. */
     private volatile ProbeResealer resealer;
     /** The last packet sealed again instead of Kwik's, for traces; sender thread only. */
@@ -335,11 +337,34 @@ final class ClientPathSocket extends DatagramSocket {
         return active;
     }
 
+    /** Kwik numbers the datagrams it receives; records which channel each arrived on (see {@link #receivedOn}). */
+    private void countDelivered(DatagramChannel channel) {
+        long number = ++delivered; // counted always: Kwik's numbering starts with the first datagram
+        if (recordPaths || channels.size() > 1) { // with several paths, a challenge is answered on its own
+            int slot = (int) (number % RECEIVED_RING);
+            synchronized (receivedOn) {
+                receivedOn[slot] = channel;
+                receivedNumber[slot] = number;
+            }
+        }
+    }
+
+    /**
+     * Hands Kwik the next datagram from any path; a datagram that starts with a Handshake packet comes as two, that
+     * packet and the rest ({@link CoalescedRest}: Kwik would drop the rest with the packet once its Handshake keys
+     * are discarded).
+     */
     @Override
     public void receive(DatagramPacket packet) throws IOException {
         while (true) {
             if (closed) {
                 throw new SocketException("socket closed");
+            }
+            DatagramChannel restOn = coalescedRest.takeInto(packet);
+            if (restOn != null) {
+                countDelivered(restOn);
+                packet.setSocketAddress(server);
+                return;
             }
             try {
                 if (ready == null || !ready.hasNext()) {
@@ -368,19 +393,13 @@ final class ClientPathSocket extends DatagramSocket {
                     continue;
                 }
                 counters.computeIfAbsent(channel, c -> new long[2])[1]++;
-                long number = ++delivered; // counted always: Kwik's numbering starts with the first datagram
-                if (recordPaths || channels.size() > 1) { // with several paths, a challenge is answered on its own
-                    int slot = (int) (number % RECEIVED_RING);
-                    synchronized (receivedOn) {
-                        receivedOn[slot] = channel;
-                        receivedNumber[slot] = number;
-                    }
-                }
                 receiveBuffer.flip();
                 int length = Math.min(receiveBuffer.remaining(), packet.getData().length - packet.getOffset());
                 receiveBuffer.get(packet.getData(), packet.getOffset(), length);
                 packet.setLength(length);
                 packet.setSocketAddress(server);
+                coalescedRest.splitOff(packet, channel);
+                countDelivered(channel);
                 // The key's iterator may hold more ready channels; they are served by the next calls.
                 return;
             } catch (ClosedSelectorException e) {

@@ -182,12 +182,12 @@ public final class KwikConnection {
         return stallGuard.creditReadvertised();
     }
 
-    /** What Kwik's send side holds right now, for stall reports in tests and logs. */
     /** The congestion window and the bytes in flight, in bytes; for tests. */
     public long[] congestionWindowAndBytesInFlight() {
         return KwikInternals.congestionWindowAndBytesInFlight(connection);
     }
 
+    /** What Kwik's send side holds right now, for stall reports in tests and logs; any thread. */
     public String describeSendSide() {
         ClientMigrationDriver driver = migrationDriver;
         ServerMigrationDriver server = serverDriver;

@@ -484,11 +484,6 @@ final class KwikInternals {
         throw new IllegalStateException("Kwik's packet chain has no duplicate filter");
     }
 
-    /**
-     * Queues {@code frame} as a probe: Kwik puts probe frames in a packet of their own (with at most an ACK), not
-     * limited by congestion control and not padded. That keeps a path probe small enough for an anti-amplification
-     * budget.
-     */
     /** The key this endpoint seals 1-RTT packets with now (for {@link ProbeResealer}); sender thread. */
     static tech.kwik.core.crypto.Aead ownApplicationAead(QuicConnectionImpl connection) {
         try {
@@ -499,6 +494,11 @@ final class KwikInternals {
         }
     }
 
+    /**
+     * Queues {@code frame} as a probe: Kwik puts probe frames in a packet of their own (with at most an ACK), not
+     * limited by congestion control and not padded. That keeps a path probe small enough for an anti-amplification
+     * budget.
+     */
     static void sendProbe(QuicConnectionImpl connection, QuicFrame frame) {
         ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection))
                 .sendProbe(List.of(frame), tech.kwik.core.common.EncryptionLevel.App);
@@ -548,12 +548,6 @@ final class KwikInternals {
     }
 
     /**
-     * Server side: retires a client connection ID no longer in use. Not right after switching away from it: Kwik
-     * 0.10.9 may put the RETIRE_CONNECTION_ID frame into a packet it built with that very ID, and the client then
-     * closes the connection with PROTOCOL_VIOLATION ("cannot retire current connection ID"; seen in 1 of 4 runs
-     * of a hundred migrations).
-     */
-    /**
      * Takes the server's connection ID with sequence number 1 for the preferred_address transport parameter, during
      * the handshake (when the server's parameters are built). RFC 9000 5.1.1: "the sequence number of the connection
      * ID supplied in the preferred_address transport parameter is 1". Kwik knows nothing of preferred_address: its
@@ -599,6 +593,12 @@ final class KwikInternals {
         return (tech.kwik.core.impl.Version) get(PARAMETERS_EXTENSION_VERSION, extension);
     }
 
+    /**
+     * Server side: retires a client connection ID no longer in use. Not right after switching away from it: Kwik
+     * 0.10.9 may put the RETIRE_CONNECTION_ID frame into a packet it built with that very ID, and the client then
+     * closes the connection with PROTOCOL_VIOLATION ("cannot retire current connection ID"; seen in 1 of 4 runs
+     * of a hundred migrations).
+     */
     static void serverRetirePeerId(tech.kwik.core.server.impl.ServerConnectionImpl connection, int sequence) {
         ((tech.kwik.core.cid.ConnectionIdManager) invoke(SERVER_CID_MANAGER, connection)).retireConnectionId(sequence);
     }
@@ -618,18 +618,6 @@ final class KwikInternals {
         return (int) get(RTT_SMOOTHED, get(SENDER_RTT_ESTIMATOR, invoke(GET_SENDER, connection)));
     }
 
-    /**
-     * RFC 9000 9.4: resets the congestion controller to its initial window (slow start, no recovery period) and the
-     * RTT estimator to its initial values, so the new path starts from Kwik's initial RTT, with nothing in flight.
-     * The old path's packets are still acknowledged or declared lost as usual.
-     *
-     * <p>The RTT estimator gets explicit initial values (smoothed_rtt = initial RTT, rttvar = initial RTT / 2, as
-     * RFC 9002 5.3 and 6.2.2 prescribe before the first sample) rather than Kwik's "no sample yet" marker. With the
-     * marker, Kwik takes the next sample as smoothed_rtt verbatim; on a sub-millisecond path that sample is 0 ms,
-     * and Kwik's loss detector then computes a loss delay of 0: with assertions on it throws AssertionError on its
-     * thread, without them every packet is deemed lost at once. Measured: 3 to 4 of 6 migrations during a 20 MB
-     * echo froze both ends that way; with explicit values, 0 of 6 (and 0 in the suites since).
-     */
     /**
      * The server's transport parameters that matter to migration, as its client saw them; null before the
      * handshake gave them, and on the server side (Kwik 0.10.9 keeps a client's parameters to itself).
@@ -684,6 +672,13 @@ final class KwikInternals {
      *
      * <p>Then the window goes back to its initial size, out of slow-start threshold and recovery (the losses just
      * declared must not count as congestion), and the RTT estimator to its initial values.
+     *
+     * <p>The RTT estimator gets explicit initial values (smoothed_rtt = initial RTT, rttvar = initial RTT / 2, as
+     * RFC 9002 5.3 and 6.2.2 prescribe before the first sample) rather than Kwik's "no sample yet" marker. With the
+     * marker, Kwik takes the next sample as smoothed_rtt verbatim; on a sub-millisecond path that sample is 0 ms,
+     * and Kwik's loss detector then computes a loss delay of 0: with assertions on it throws AssertionError on its
+     * thread, without them every packet is deemed lost at once. Measured: 3 to 4 of 6 migrations during a 20 MB
+     * echo froze both ends that way; with explicit values, 0 of 6 (and 0 in the suites since).
      */
     static void resetRecovery(QuicConnectionImpl connection) {
         Object sender = invoke(GET_SENDER, connection);
@@ -847,7 +842,6 @@ final class KwikInternals {
         }
     }
 
-    /** A one-paragraph description of the connection's send side, for stall reports. */
     /** The congestion window and the bytes in flight, in bytes. */
     static long[] congestionWindowAndBytesInFlight(QuicConnectionImpl connection) {
         tech.kwik.core.cc.CongestionController cc = (tech.kwik.core.cc.CongestionController)
@@ -855,6 +849,7 @@ final class KwikInternals {
         return new long[]{cc.getWindowSize(), cc.getBytesInFlight()};
     }
 
+    /** A one-paragraph description of the connection's send side, for stall reports. */
     static String describeSendSide(QuicConnectionImpl connection) {
         StringBuilder text = new StringBuilder();
         try {

@@ -67,6 +67,8 @@ final class ServerPathSocket extends DatagramSocket {
             });
     private final Map<InetSocketAddress, ServerMigrationDriver> driverByFirstAddress = new ConcurrentHashMap<>();
     private volatile Predicate<InetSocketAddress> dropFrom = address -> false;
+    /** The rest of a datagram after its Handshake packet, for the next {@link #receive}; see there. */
+    private final CoalescedRest<InetSocketAddress> coalescedRest = new CoalescedRest<>();
     /**
      * Traced connections without a migration driver (a server that does not follow migration), by client address;
      * the sender thread of such a connection names it in {@link #TRACED_SENDER} so the logger hook can trace
@@ -284,21 +286,29 @@ final class ServerPathSocket extends DatagramSocket {
         driverById.values().removeIf(d -> d == driver);
     }
 
+    /**
+     * Hands Kwik the next datagram; a datagram that starts with a Handshake packet comes as two, that packet and the
+     * rest ({@link CoalescedRest}: Kwik would drop the rest with the packet once its Handshake keys are discarded).
+     */
     @Override
     public void receive(DatagramPacket packet) throws IOException {
         int capacity = packet.getData().length - packet.getOffset();
         while (true) {
-            InetSocketAddress local = primaryLocal;
-            if (arrivals == null) {
-                super.receive(packet);
-            } else {
-                local = takeArrival(packet, capacity);
+            InetSocketAddress local = coalescedRest.takeInto(packet);
+            if (local == null) {
+                if (arrivals == null) {
+                    local = primaryLocal;
+                    super.receive(packet);
+                } else {
+                    local = takeArrival(packet, capacity);
+                }
             }
             InetSocketAddress source = (InetSocketAddress) packet.getSocketAddress();
             if (dropFrom.test(source)) {
                 packet.setLength(capacity);
                 continue;
             }
+            coalescedRest.splitOff(packet, local);
             if (followMigration && !present(packet, source, local)) {
                 packet.setLength(capacity);
                 continue;
