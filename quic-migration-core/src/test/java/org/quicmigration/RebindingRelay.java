@@ -29,6 +29,7 @@ final class RebindingRelay implements AutoCloseable {
     private volatile RuntimeException failure;
     private final Map<InetSocketAddress, AtomicLong> bytesToServer = new ConcurrentHashMap<>();
     private final Map<InetSocketAddress, AtomicLong> bytesFromServer = new ConcurrentHashMap<>();
+    private volatile java.util.function.Function<byte[], byte[]> prefixFor;
 
     RebindingRelay(InetSocketAddress server, InetAddress outsideAddress) throws SocketException {
         this.server = server;
@@ -70,6 +71,29 @@ final class RebindingRelay implements AutoCloseable {
      */
     void divertNextDatagramTo(DatagramSocket attacker) {
         this.divertNextTo = attacker;
+    }
+
+    /**
+     * From now on, each datagram in either direction that starts with a short-header (1-RTT) packet gets what
+     * {@code prefixFor} makes of its bytes put in front of it, coalesced into the same datagram.
+     */
+    void prefixShortHeaderDatagrams(java.util.function.Function<byte[], byte[]> prefixFor) {
+        this.prefixFor = prefixFor;
+    }
+
+    /** {@code packet} as it should travel on: with a prefix if {@link #prefixShortHeaderDatagrams} asks for one. */
+    private DatagramPacket withPrefix(DatagramPacket packet) {
+        java.util.function.Function<byte[], byte[]> prefixing = prefixFor;
+        if (prefixing == null || packet.getLength() == 0 || (packet.getData()[packet.getOffset()] & 0x80) != 0) {
+            return packet;
+        }
+        byte[] original = java.util.Arrays.copyOfRange(packet.getData(), packet.getOffset(),
+                packet.getOffset() + packet.getLength());
+        byte[] prefix = prefixing.apply(original);
+        byte[] both = new byte[prefix.length + original.length];
+        System.arraycopy(prefix, 0, both, 0, prefix.length);
+        System.arraycopy(original, 0, both, prefix.length, original.length);
+        return new DatagramPacket(both, both.length, packet.getSocketAddress());
     }
 
     long bytesToServerFrom(InetSocketAddress outside) {
@@ -140,9 +164,10 @@ final class RebindingRelay implements AutoCloseable {
                 }
                 InetSocketAddress viaAddress = (InetSocketAddress) via.getLocalSocketAddress();
                 try {
-                    via.send(packet);
+                    DatagramPacket sent = withPrefix(packet);
+                    via.send(sent);
                     if (viaAddress != null) {
-                        count(bytesToServer, viaAddress, packet.getLength());
+                        count(bytesToServer, viaAddress, sent.getLength());
                     }
                 } catch (IOException e) {
                     // the binding was just replaced: the datagram is lost, as in a real NAT rebinding
@@ -164,7 +189,7 @@ final class RebindingRelay implements AutoCloseable {
                 InetSocketAddress target = client;
                 if (target != null) {
                     packet.setSocketAddress(target);
-                    front.send(packet);
+                    front.send(withPrefix(packet));
                 }
             }
         } catch (IOException e) {
