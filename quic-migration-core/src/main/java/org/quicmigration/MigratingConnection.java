@@ -433,12 +433,12 @@ public final class MigratingConnection implements AutoCloseable {
     }
 
     /**
-     * Work-arounds the engine needed so far (lost send requests restored, credit frames re-sent, and of the
-     * restored requests those for streams Kwik had forgotten); for tests.
+     * Work-arounds the engine needed so far (lost send requests restored, credit frames re-sent, of the restored
+     * requests those for streams Kwik had forgotten, and cancelled loss-detection timers set again); for tests.
      */
     long[] stallGuardCounters() {
         return new long[]{connection.sendRequestsRestored(), connection.creditReadvertised(),
-                connection.finalFramesRestored()};
+                connection.finalFramesRestored(), connection.lossTimersRearmed()};
     }
 
     /** Server side, test hook: starts remembering what the first datagram to each client address carried. */
@@ -459,6 +459,11 @@ public final class MigratingConnection implements AutoCloseable {
     /** Server side: how many client paths the connection tracks now (0 without migration support); for tests. */
     int trackedPaths() {
         return connection.serverTrackedPaths();
+    }
+
+    /** Test hook: cancels the engine's loss-detection timer, as a race in Kwik can. */
+    void cancelLossTimerAsKwiksRaceDoes() {
+        connection.cancelLossTimerAsKwiksRaceDoes();
     }
 
     /** The congestion window and the bytes in flight, in bytes; for tests. */

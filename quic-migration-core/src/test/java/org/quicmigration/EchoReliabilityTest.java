@@ -53,6 +53,7 @@ class EchoReliabilityTest {
         long restored = 0;
         long readvertised = 0;
         long[] finalFrames = new long[2]; // client, server
+        long[] lossTimers = new long[2]; // client, server
         MigratingConnection connection = null;
         try {
             for (int i = 0; i < TRANSFERS; i++) {
@@ -60,7 +61,7 @@ class EchoReliabilityTest {
                     if (connection != null) {
                         restored += connection.stallGuardCounters()[0];
                         readvertised += connection.stallGuardCounters()[1];
-                        countFinalFrames(connection, finalFrames);
+                        countBothSides(connection, finalFrames, lossTimers);
                         connection.close();
                     }
                     connection = client.connect();
@@ -93,20 +94,24 @@ class EchoReliabilityTest {
             if (connection != null) {
                 restored += connection.stallGuardCounters()[0];
                 readvertised += connection.stallGuardCounters()[1];
-                countFinalFrames(connection, finalFrames);
+                countBothSides(connection, finalFrames, lossTimers);
                 connection.close();
             }
         }
         System.out.printf("client stall guard: %d send requests restored, %d credit frames re-sent%n", restored, readvertised);
         System.out.printf("final frames of forgotten streams restored: client %d, server %d%n", finalFrames[0], finalFrames[1]);
+        System.out.printf("cancelled loss timers set again: client %d, server %d%n", lossTimers[0], lossTimers[1]);
         return worst;
     }
 
-    private static void countFinalFrames(MigratingConnection client, long[] counts) {
-        counts[0] += client.stallGuardCounters()[2];
+    /** Adds both sides' counts of restored final frames and of loss timers set again (client first). */
+    private static void countBothSides(MigratingConnection client, long[] finalFrames, long[] lossTimers) {
+        finalFrames[0] += client.stallGuardCounters()[2];
+        lossTimers[0] += client.stallGuardCounters()[3];
         MigratingConnection server = Echo.lastServerConnection();
         if (server != null) {
-            counts[1] += server.stallGuardCounters()[2];
+            finalFrames[1] += server.stallGuardCounters()[2];
+            lossTimers[1] += server.stallGuardCounters()[3];
         }
     }
 }

@@ -168,18 +168,29 @@ public final class KwikConnection {
         connection.close(applicationErrorCode, reason);
     }
 
-    /** How many times the stall guard had to restore a send request Kwik lost (see {@link StallGuard}). */
+    /** How many of the restored send requests were for streams Kwik had already forgotten. */
     public long finalFramesRestored() {
         return stallGuard.finalFramesRestored();
     }
 
+    /** How many times the stall guard had to restore a send request Kwik lost (see {@link StallGuard}). */
     public long sendRequestsRestored() {
         return stallGuard.sendRequestsRestored();
+    }
+
+    /** How many times the stall guard found Kwik's loss-detection timer cancelled with packets in flight. */
+    public long lossTimersRearmed() {
+        return stallGuard.lossTimersRearmed();
     }
 
     /** How many flow-control credit frames the stall guard re-sent for a blocked peer. */
     public long creditReadvertised() {
         return stallGuard.creditReadvertised();
+    }
+
+    /** Test hook: cancels Kwik's loss-detection timer as a race in Kwik can (see {@link StallGuard}, item 6). */
+    public void cancelLossTimerAsKwiksRaceDoes() {
+        KwikInternals.cancelLossTimerAsKwiksRaceDoes(connection);
     }
 
     /** The congestion window and the bytes in flight, in bytes; for tests. */
@@ -194,7 +205,8 @@ public final class KwikConnection {
         return KwikInternals.describeSendSide(connection) + (driver == null ? "" : "; " + driver.describeSocket())
                 + (server == null ? "" : "; " + server.describe())
                 + "; guard restored " + sendRequestsRestored()
-                + " requests, re-sent " + creditReadvertised() + " credit frames";
+                + " requests, re-sent " + creditReadvertised() + " credit frames, re-armed " + lossTimersRearmed()
+                + " loss timers";
     }
 
     /** Sets (or clears, with null) the sink for what this client connection sends. */

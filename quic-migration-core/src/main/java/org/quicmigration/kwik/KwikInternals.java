@@ -85,6 +85,8 @@ final class KwikInternals {
     private static final Field RECOVERY_TIMER_EXPIRATION;
     private static final Field CONNECTION_SECRETS;
     private static final Field LOSS_DETECTOR_ACK_ELICITING_IN_FLIGHT;
+    private static final Method RECOVERY_SET_LOSS_TIMER;
+    private static final Field RECOVERY_STOPPED;
     private static final Field LOSS_DETECTOR_CONGESTION_CONTROLLER;
     private static final Method PACKET_STATUS_SET_LOST;
     private static final Field IDLE_TIMER_EXECUTOR;
@@ -164,6 +166,8 @@ final class KwikInternals {
             members.add(method(tech.kwik.core.impl.IdleTimer.class, "setIdleTimeout", long.class));
             members.add(field(tech.kwik.core.send.SenderImpl.class, "globalAckGenerator"));
             members.add(field(tech.kwik.core.ack.AckGenerator.class, "rttProvider"));
+            members.add(method(tech.kwik.core.recovery.RecoveryManager.class, "setLossDetectionTimer"));
+            members.add(field(tech.kwik.core.recovery.RecoveryManager.class, "hasBeenStopped"));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -233,7 +237,9 @@ final class KwikInternals {
         IDLE_TIMER_GET_TIMEOUT = ok ? (Method) members.get(i++) : null;
         IDLE_TIMER_SET_TIMEOUT = ok ? (Method) members.get(i++) : null;
         SENDER_ACK_GENERATOR = ok ? (Field) members.get(i++) : null;
-        ACK_GENERATOR_RTT = ok ? (Field) members.get(i) : null;
+        ACK_GENERATOR_RTT = ok ? (Field) members.get(i++) : null;
+        RECOVERY_SET_LOSS_TIMER = ok ? (Method) members.get(i++) : null;
+        RECOVERY_STOPPED = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -606,6 +612,49 @@ final class KwikInternals {
     /** Wakes Kwik's sender so queued frames leave now. */
     static void flush(QuicConnectionImpl connection) {
         ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection)).flush();
+    }
+
+    /**
+     * Whether Kwik's loss-detection timer is off while ack-eliciting packets are in flight, after the handshake is
+     * confirmed: a state Kwik's own code never means to leave. Kwik 0.10.9's {@code setLossDetectionTimer()} decides
+     * on one thread ("no ack-eliciting packet in flight") and acts later ({@code unschedule()}, which takes no lock);
+     * a packet sent on the sender thread in between arms the timer, and the late {@code unschedule()} cancels it.
+     * Then no PTO ever fires for those packets. If their acknowledgement was lost and they fill the congestion
+     * window, nothing is sent again and the connection hangs until the idle timeout: one echo in about 1,400
+     * through 2 % loss on a loaded 2-core machine (the stall report showed two packets in flight for 4.9 s, the
+     * window full, "loss timer not armed").
+     */
+    static boolean lossTimerMissing(QuicConnectionImpl connection) {
+        Object recovery = get(SENDER_RECOVERY_MANAGER, invoke(GET_SENDER, connection));
+        if (get(RECOVERY_TIMER_EXPIRATION, recovery) != null || (boolean) get(RECOVERY_STOPPED, recovery)
+                || !handshakeConfirmed(connection)) {
+            return false;
+        }
+        for (Object detector : (Object[]) get(RECOVERY_LOSS_DETECTORS, recovery)) {
+            if (detector != null && ((java.util.concurrent.atomic.AtomicInteger)
+                    get(LOSS_DETECTOR_ACK_ELICITING_IN_FLIGHT, detector)).get() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Test hook: cancels the loss-detection timer the way the race in {@link #lossTimerMissing} does, through Kwik's
+     * own {@code unschedule()}. Looked up when called, not at start-up: the library itself never needs it.
+     */
+    static void cancelLossTimerAsKwiksRaceDoes(QuicConnectionImpl connection) {
+        try {
+            invoke(method(tech.kwik.core.recovery.RecoveryManager.class, "unschedule"),
+                    get(SENDER_RECOVERY_MANAGER, invoke(GET_SENDER, connection)));
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("Kwik's RecoveryManager has no unschedule()", e);
+        }
+    }
+
+    /** Lets Kwik set its loss-detection timer again from its own state (see {@link #lossTimerMissing}). */
+    static void rearmLossTimer(QuicConnectionImpl connection) {
+        invoke(RECOVERY_SET_LOSS_TIMER, get(SENDER_RECOVERY_MANAGER, invoke(GET_SENDER, connection)));
     }
 
     /** The PTO of the path in use, in milliseconds, as Kwik computes it. */

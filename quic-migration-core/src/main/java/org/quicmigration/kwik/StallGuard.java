@@ -52,6 +52,10 @@ import tech.kwik.core.stream.QuicStreamImpl;
  *     and queues the missing request when lost frames wait with none queued on two ticks in a row.</li>
  * <li><b>Zero smoothed RTT.</b> See {@link KwikInternals#keepRttAboveZero(Object)}: checked before every received
  *     packet by {@link FrameObserver}, and here at every tick as a second line.</li>
+ * <li><b>A cancelled loss-detection timer.</b> A race in Kwik can leave ack-eliciting packets in flight with no
+ *     loss timer ({@link KwikInternals#lossTimerMissing}); if their acknowledgement was lost and they fill the
+ *     congestion window, nothing is ever sent again (the PING of item 3 waits behind the window too). When that
+ *     state lasts two ticks in a row, the guard lets Kwik set its timer again, and its PTO probe recovers.</li>
  * </ol>
  *
  * <p>All work runs on the binding's thread ({@link BindingThreads}), never on Kwik's threads; per connection it costs one check of
@@ -79,6 +83,8 @@ final class StallGuard {
     private final AtomicLong finalFramesRestored = new AtomicLong();
     private final AtomicLong creditReadvertised = new AtomicLong();
     private final AtomicLong silencePings = new AtomicLong();
+    private final AtomicLong lossTimersRearmed = new AtomicLong();
+    private boolean lossTimerMissingAtLastTick;
     private final boolean client;
     private volatile long lastReceivedNanos = System.nanoTime();
     private volatile int pingsSinceTheServerSpoke;
@@ -118,6 +124,11 @@ final class StallGuard {
     /** How many of those were for streams Kwik had already forgotten (item 4). */
     long finalFramesRestored() {
         return finalFramesRestored.get();
+    }
+
+    /** How many times Kwik's loss-detection timer was found cancelled with packets in flight and set again (item 6). */
+    long lossTimersRearmed() {
+        return lossTimersRearmed.get();
     }
 
     /** How many MAX_DATA / MAX_STREAM_DATA frames were re-sent for a blocked peer so far. */
@@ -218,6 +229,7 @@ final class StallGuard {
 
     private void tick() {
         KwikInternals.keepRttAboveZero(connection);
+        watchLossTimer();
         Map<Integer, QuicStreamImpl> streams = KwikInternals.streams(connection);
         if (client) {
             breakSilence(!streams.isEmpty());
@@ -246,6 +258,18 @@ final class StallGuard {
                 KwikInternals.queueSendRequest(connection, output);
             }
         }
+    }
+
+    /** Item 6: two ticks in a row without a loss timer while packets are in flight is Kwik's race, not a moment. */
+    private void watchLossTimer() {
+        boolean missing = KwikInternals.lossTimerMissing(connection);
+        if (missing && lossTimerMissingAtLastTick) {
+            lossTimersRearmed.incrementAndGet();
+            LOG.log(System.Logger.Level.DEBUG, "re-arming Kwik's cancelled loss-detection timer");
+            KwikInternals.rearmLossTimer(connection);
+            missing = false;
+        }
+        lossTimerMissingAtLastTick = missing;
     }
 
     /** Item 4: restores the send request of forgotten streams whose lost frames wait with none queued. */
