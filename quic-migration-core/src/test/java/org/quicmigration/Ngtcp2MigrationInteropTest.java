@@ -242,6 +242,15 @@ class Ngtcp2MigrationInteropTest {
 
     /** Connects, retrying while gtlsserver has not bound its port yet; fails with the server's log. */
     private MigratingConnection connect(MigratingClient.Builder builder) throws Exception {
+        // The client's side of a failed handshake: the packets it sent and could read (the last 80).
+        java.util.concurrent.ConcurrentLinkedDeque<String> clientPackets = new java.util.concurrent.ConcurrentLinkedDeque<>();
+        builder.packetListener(packet -> {
+            clientPackets.add(packet.time() + " " + packet.direction() + " " + packet.packetType() + " pn "
+                    + packet.packetNumber() + " " + packet.size() + " bytes " + packet.frameTypes());
+            while (clientPackets.size() > 80) {
+                clientPackets.poll();
+            }
+        });
         MigratingClient client = builder.build();
         java.util.concurrent.atomic.AtomicReference<MigratingConnection> connected = new java.util.concurrent.atomic.AtomicReference<>();
         Await.until(() -> {
@@ -252,7 +261,8 @@ class Ngtcp2MigrationInteropTest {
                 if (e.reason() == QuicConnectException.Reason.UNREACHABLE) {
                     return false; // the server process has not bound its port yet
                 }
-                throw new AssertionError("cannot connect to gtlsserver; its log:\n" + read(log), e);
+                throw new AssertionError("cannot connect to gtlsserver; our client's packets:\n"
+                        + String.join("\n", clientPackets) + "\ngtlsserver's log:\n" + read(log), e);
             } catch (InterruptedException e) {
                 throw new AssertionError(e);
             }
