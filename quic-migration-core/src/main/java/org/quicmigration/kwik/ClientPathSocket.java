@@ -53,7 +53,11 @@ final class ClientPathSocket extends DatagramSocket {
     private volatile Route[] routes = new Route[0];
     private volatile DatagramChannel active;
     private volatile InetSocketAddress activeLocal;
+    private static final System.Logger LOG = System.getLogger(ClientPathSocket.class.getName());
     private volatile boolean closed;
+    /** While set, received datagrams wait for it to say true ({@link #holdReceivedUntil}); then it is cleared. */
+    private volatile java.util.function.BooleanSupplier receiveGate;
+    private volatile long receiveGateDeadline;
     private volatile WireTrace trace;
     private Iterator<SelectionKey> ready;
     private final Map<DatagramChannel, long[]> counters = new ConcurrentHashMap<>();
@@ -350,12 +354,48 @@ final class ClientPathSocket extends DatagramSocket {
     }
 
     /**
+     * Until {@code ready} says so, {@link #receive} holds each datagram back from Kwik (polling every 50 µs), for at
+     * most {@code maxWaitMillis} ms. Kwik's TLS engine (agent15 3.1) hands the ClientHello to Kwik's sender and only
+     * then records that it waits for the ServerHello; a ServerHello processed in between is acknowledged and silently
+     * ignored, so the server never resends it and the handshake times out. A fast peer on loopback (ngtcp2) got its
+     * answer in that window when a busy CPU paused the connecting thread: 1 run of the ngtcp2 interop tests in 10
+     * with one core kept busy. Holding the first datagrams back until the engine waits for them closes the window.
+     */
+    void holdReceivedUntil(java.util.function.BooleanSupplier ready, long maxWaitMillis) {
+        receiveGateDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
+        receiveGate = ready;
+    }
+
+    /**
      * Hands Kwik the next datagram from any path; a datagram that starts with a Handshake packet comes as two, that
      * packet and the rest ({@link CoalescedRest}: Kwik would drop the rest with the packet once its Handshake keys
-     * are discarded).
+     * are discarded). During the handshake it may wait first: see {@link #holdReceivedUntil}.
      */
     @Override
     public void receive(DatagramPacket packet) throws IOException {
+        receiveNext(packet);
+        java.util.function.BooleanSupplier gate = receiveGate;
+        if (gate != null) {
+            awaitGate(gate);
+        }
+    }
+
+    private void awaitGate(java.util.function.BooleanSupplier gate) throws SocketException {
+        while (!gate.getAsBoolean()) {
+            if (closed) {
+                throw new SocketException("socket closed");
+            }
+            if (System.nanoTime() - receiveGateDeadline > 0) {
+                LOG.log(System.Logger.Level.WARNING, "the TLS engine did not start its handshake in time; "
+                        + "handing Kwik the datagrams that came first anyway");
+                break;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+        }
+        receiveGate = null;
+    }
+
+    private void receiveNext(DatagramPacket packet) throws IOException {
         while (true) {
             if (closed) {
                 throw new SocketException("socket closed");

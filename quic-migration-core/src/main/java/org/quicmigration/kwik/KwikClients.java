@@ -49,6 +49,10 @@ public final class KwikClients {
         connection.setPeerInitiatedStreamCallback(result::peerOpenedStream);
         beforeHandshake.accept(result);
 
+        // agent15 records that it waits for the ServerHello only after handing over the ClientHello; a ServerHello
+        // read before that would be ignored for good (see ClientPathSocket.holdReceivedUntil).
+        socket.get().holdReceivedUntil(() -> KwikInternals.clientHelloSent(connection),
+                settings.connectTimeout().toMillis());
         CompletableFuture<Void> handshake = new CompletableFuture<>();
         Thread connector = new Thread(() -> {
             try {

@@ -86,6 +86,8 @@ final class KwikInternals {
     private static final Field CONNECTION_SECRETS;
     private static final Field LOSS_DETECTOR_ACK_ELICITING_IN_FLIGHT;
     private static final Method RECOVERY_SET_LOSS_TIMER;
+    private static final Field CLIENT_TLS_ENGINE;
+    private static final Field TLS_CLIENT_ENGINE_STATUS;
     private static final Field RECOVERY_STOPPED;
     private static final Field LOSS_DETECTOR_CONGESTION_CONTROLLER;
     private static final Method PACKET_STATUS_SET_LOST;
@@ -168,6 +170,8 @@ final class KwikInternals {
             members.add(field(tech.kwik.core.ack.AckGenerator.class, "rttProvider"));
             members.add(method(tech.kwik.core.recovery.RecoveryManager.class, "setLossDetectionTimer"));
             members.add(field(tech.kwik.core.recovery.RecoveryManager.class, "hasBeenStopped"));
+            members.add(field(tech.kwik.core.impl.QuicClientConnectionImpl.class, "tlsEngine"));
+            members.add(field(tech.kwik.agent15.engine.impl.TlsClientEngineImpl.class, "status"));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -239,7 +243,9 @@ final class KwikInternals {
         SENDER_ACK_GENERATOR = ok ? (Field) members.get(i++) : null;
         ACK_GENERATOR_RTT = ok ? (Field) members.get(i++) : null;
         RECOVERY_SET_LOSS_TIMER = ok ? (Method) members.get(i++) : null;
-        RECOVERY_STOPPED = ok ? (Field) members.get(i) : null;
+        RECOVERY_STOPPED = ok ? (Field) members.get(i++) : null;
+        CLIENT_TLS_ENGINE = ok ? (Field) members.get(i++) : null;
+        TLS_CLIENT_ENGINE_STATUS = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -655,6 +661,20 @@ final class KwikInternals {
     /** Lets Kwik set its loss-detection timer again from its own state (see {@link #lossTimerMissing}). */
     static void rearmLossTimer(QuicConnectionImpl connection) {
         invoke(RECOVERY_SET_LOSS_TIMER, get(SENDER_RECOVERY_MANAGER, invoke(GET_SENDER, connection)));
+    }
+
+    /**
+     * Client side: whether the TLS engine has sent its ClientHello and waits for the ServerHello, or is further on
+     * (see {@link ClientPathSocket#holdReceivedUntil}). agent15's status field is not volatile; this reads it anew
+     * on each call, and the receiver thread that reads it here is the one that then hands the engine the ServerHello.
+     */
+    static boolean clientHelloSent(tech.kwik.core.impl.QuicClientConnectionImpl connection) {
+        Object engine = get(CLIENT_TLS_ENGINE, connection);
+        if (!TLS_CLIENT_ENGINE_STATUS.getDeclaringClass().isInstance(engine)) {
+            return true; // another engine: nothing known to wait for
+        }
+        Object status = get(TLS_CLIENT_ENGINE_STATUS, engine);
+        return status != null && !"Start".equals(((Enum<?>) status).name());
     }
 
     /** The PTO of the path in use, in milliseconds, as Kwik computes it. */
