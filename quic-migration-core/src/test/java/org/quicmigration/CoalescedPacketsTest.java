@@ -34,13 +34,7 @@ class CoalescedPacketsTest {
                 return handshakePacketFor(datagram);
             });
             byte[] data = Echo.randomBytes(300_000, 2);
-            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return Echo.exchange(connection, data);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<byte[]> echoed = Echo.exchangeAsync(connection, data);
 
             assertThat(echoed.get(20, TimeUnit.SECONDS)).as("SHA-256 of 300 KB echoed, every datagram of it behind "
                     + "a Handshake packet").isEqualTo(Echo.sha256(data));

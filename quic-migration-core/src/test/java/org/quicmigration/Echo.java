@@ -106,6 +106,20 @@ final class Echo {
         return exchange(connection, data, received -> { });
     }
 
+    /**
+     * {@link #exchange(MigratingConnection, byte[])} on another thread, so that a test can wait for it with a
+     * deadline; a failure completes the future with an {@link IllegalStateException} around it.
+     */
+    static java.util.concurrent.CompletableFuture<byte[]> exchangeAsync(MigratingConnection connection, byte[] data) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return exchange(connection, data);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     /** As {@link #exchange(MigratingConnection, byte[])}, reporting the bytes received so far after each read. */
     static byte[] exchange(MigratingConnection connection, byte[] data, java.util.function.LongConsumer progress)
             throws Exception {

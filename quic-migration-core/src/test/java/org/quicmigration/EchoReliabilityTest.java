@@ -69,13 +69,7 @@ class EchoReliabilityTest {
                 byte[] data = Echo.randomBytes(SIZE, i);
                 MigratingConnection current = connection;
                 long start = System.nanoTime();
-                CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return Echo.exchange(current, data);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                CompletableFuture<byte[]> echoed = Echo.exchangeAsync(current, data);
                 byte[] digest;
                 try {
                     digest = echoed.get(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);

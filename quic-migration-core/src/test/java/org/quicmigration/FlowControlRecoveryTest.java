@@ -24,13 +24,7 @@ class FlowControlRecoveryTest {
             long readvertised = 0;
             for (int i = 0; i < 5; i++) {
                 byte[] data = Echo.randomBytes(256 * 1024, i);
-                CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return Echo.exchange(connection, data);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
+                CompletableFuture<byte[]> echoed = Echo.exchangeAsync(connection, data);
                 assertThat(echoed.get(30, TimeUnit.SECONDS)).as("SHA-256 of echo %d", i).isEqualTo(Echo.sha256(data));
             }
             readvertised = Echo.lastServerConnection().stallGuardCounters()[1] + connection.stallGuardCounters()[1];

@@ -24,13 +24,7 @@ class LostLossTimerTest {
 
             server.dropDatagramsFrom(address -> true); // the client's packets, and so any acknowledgement, vanish
             byte[] data = Echo.randomBytes(400_000, 2);
-            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return Echo.exchange(connection, data);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<byte[]> echoed = Echo.exchangeAsync(connection, data);
             Await.until(() -> {
                 long[] window = connection.congestionWindowAndBytesInFlight();
                 return window[1] > 0 && window[0] - window[1] < 1_300;
