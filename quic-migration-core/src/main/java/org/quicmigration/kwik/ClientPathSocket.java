@@ -40,6 +40,7 @@ import org.quicmigration.core.ConnectionId;
  */
 final class ClientPathSocket extends DatagramSocket {
 
+    private static final System.Logger LOG = System.getLogger(ClientPathSocket.class.getName());
     private static final int BUFFER_SIZE = 65_536;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
 
@@ -53,7 +54,6 @@ final class ClientPathSocket extends DatagramSocket {
     private volatile Route[] routes = new Route[0];
     private volatile DatagramChannel active;
     private volatile InetSocketAddress activeLocal;
-    private static final System.Logger LOG = System.getLogger(ClientPathSocket.class.getName());
     private volatile boolean closed;
     /** While set, received datagrams wait for it to say true ({@link #holdReceivedUntil}); then it is cleared. */
     private volatile java.util.function.BooleanSupplier receiveGate;
@@ -357,9 +357,10 @@ final class ClientPathSocket extends DatagramSocket {
      * Until {@code ready} says so, {@link #receive} holds each datagram back from Kwik (polling every 50 µs), for at
      * most {@code maxWaitMillis} ms. Kwik's TLS engine (agent15 3.1) hands the ClientHello to Kwik's sender and only
      * then records that it waits for the ServerHello; a ServerHello processed in between is acknowledged and silently
-     * ignored, so the server never resends it and the handshake times out. A fast peer on loopback (ngtcp2) got its
-     * answer in that window when a busy CPU paused the connecting thread: 1 run of the ngtcp2 interop tests in 10
-     * with one core kept busy. Holding the first datagrams back until the engine waits for them closes the window.
+     * ignored, so the server never resends it and the handshake times out. A fast peer on loopback (ngtcp2's
+     * gtlsserver) got its answer in that window when a busy CPU paused the connecting thread: 9 of 300 handshakes
+     * timed out with one core kept busy. Holding the first datagrams back until the engine waits for them closes the
+     * window: 0 of 300.
      */
     void holdReceivedUntil(java.util.function.BooleanSupplier ready, long maxWaitMillis) {
         receiveGateDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
