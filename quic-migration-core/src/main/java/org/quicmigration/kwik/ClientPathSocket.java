@@ -85,6 +85,21 @@ final class ClientPathSocket extends DatagramSocket {
      * are several (a PATH_CHALLENGE is answered on the path it came on).
      */
     private volatile boolean recordPaths;
+    /** The paths whose last send or receive failed; reported once per failure, cleared by the next good send. */
+    private final java.util.Set<DatagramChannel> failedPaths = ConcurrentHashMap.newKeySet();
+    /** Told when a path's socket fails or works again; null until the connection exists. */
+    private volatile PathFailureListener failureListener;
+
+    /**
+     * Hears about the OS taking a path away: a send or receive on its socket failed (the local address was removed,
+     * the route or link went away, a firewall refused the datagram). Called on Kwik's sender or receiver thread,
+     * once per failure and once per recovery; implementations hand off and return at once.
+     */
+    interface PathFailureListener {
+        void pathFailed(InetSocketAddress local, IOException error);
+
+        void pathWorks(InetSocketAddress local);
+    }
 
     /** A destination connection ID and the path it belongs to. */
     private record Route(ConnectionId destination, DatagramChannel channel, InetSocketAddress local) {
@@ -173,6 +188,7 @@ final class ClientPathSocket extends DatagramSocket {
         }
         counters.remove(channel);
         tuples.remove(channel);
+        failedPaths.remove(channel);
         synchronized (this) {
             routes = java.util.Arrays.stream(routes).filter(route -> route.channel() != channel).toArray(Route[]::new);
         }
@@ -186,6 +202,10 @@ final class ClientPathSocket extends DatagramSocket {
 
     void trace(WireTrace trace) {
         this.trace = trace;
+    }
+
+    void onPathFailure(PathFailureListener listener) {
+        this.failureListener = listener;
     }
 
     /** Per path: datagrams sent and received, for diagnostics. */
@@ -285,13 +305,46 @@ final class ClientPathSocket extends DatagramSocket {
             try {
                 counters.computeIfAbsent(channel, c -> new long[2])[0]++;
                 channel.write(sendBuffer);
+                if (!failedPaths.isEmpty() && failedPaths.remove(channel)) {
+                    reportWorks(channel);
+                }
             } catch (PortUnreachableException e) {
                 onPortUnreachable.run();
             } catch (java.nio.channels.ClosedChannelException e) {
                 // The path was closed after Kwik built this packet for it; like a datagram lost on a dead path,
                 // it is declared lost and retransmitted on the active path.
+            } catch (IOException e) {
+                // The OS took the path away: its address was removed (EADDRNOTAVAIL), its route or link went
+                // (ENETUNREACH, EHOSTUNREACH) or a firewall refused the datagram (EPERM). Kwik's sender closes the
+                // whole connection on any exception, so the datagram counts as sent and lost instead: Kwik's loss
+                // recovery resends its frames, on whichever path the connection uses by then.
+                reportFailed(channel, e);
             }
         }
+    }
+
+    private void reportFailed(DatagramChannel channel, IOException error) {
+        if (failedPaths.add(channel)) {
+            InetSocketAddress local = localOf(channel);
+            LOG.log(System.Logger.Level.DEBUG, () -> "path on " + local + " failed: " + error);
+            PathFailureListener listener = failureListener;
+            if (listener != null && local != null) {
+                listener.pathFailed(local, error);
+            }
+        }
+    }
+
+    private void reportWorks(DatagramChannel channel) {
+        InetSocketAddress local = localOf(channel);
+        PathFailureListener listener = failureListener;
+        if (listener != null && local != null) {
+            listener.pathWorks(local);
+        }
+    }
+
+    private InetSocketAddress localOf(DatagramChannel channel) {
+        org.quicmigration.core.Tuple tuple = tuples.get(channel);
+        return tuple == null ? null : tuple.local();
     }
 
     private void traceSend(WireTrace tracing, DatagramChannel channel, byte[] data, int offset, int length) {
@@ -429,6 +482,11 @@ final class ClientPathSocket extends DatagramSocket {
                     continue;
                 } catch (java.nio.channels.ClosedChannelException e) {
                     continue; // a path closed while its key was ready
+                } catch (IOException e) {
+                    // An ICMP error the kernel queued on this path's socket (host or network unreachable) surfaces
+                    // here; it concerns that path only, never the connection, which Kwik's receiver would end.
+                    reportFailed(channel, e);
+                    continue;
                 }
                 if (from == null) {
                     continue;

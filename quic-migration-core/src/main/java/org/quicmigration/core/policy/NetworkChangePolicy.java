@@ -1,0 +1,299 @@
+package org.quicmigration.core.policy;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+import org.quicmigration.core.migration.MigrationMode;
+
+/**
+ * The client's network-change policy, sans-IO: decides when a connection moves by itself, where to, and how. The
+ * caller feeds in what it observes (the usable networks, a failed or working path, probe timeouts on the active
+ * path, migrations that started and ended, timer expiries), each with the current time, and performs the
+ * {@link PolicyAction}s it gets back.
+ *
+ * <ul>
+ * <li><b>Network lost</b>: the active path's address disappeared, or sending on it failed. The connection moves at
+ *     once to the most preferred other usable network, switching first (nothing waits on a dead network); with no
+ *     other network it waits for one.</li>
+ * <li><b>Path degrading</b>: {@link PolicyConfig#degradingPtoCount()} probe timeouts in a row without an
+ *     acknowledgement. Another network is probed and used only if it answers (validate first), so a path that is
+ *     just slow is not left for a worse one.</li>
+ * <li><b>Preferred network back</b>: a network ranked above the active one is usable. It is probed before use; a
+ *     failed return is retried after {@link PolicyConfig#returnFirstRetry()}, doubling up to
+ *     {@link PolicyConfig#returnMaxRetry()}, for at most {@link PolicyConfig#maxTimeAway()}.</li>
+ * </ul>
+ * At most {@link PolicyConfig#maxMigrationsPerCause()} migrations per cause; one migration at a time. A network the
+ * application moved to itself stays until the set of networks changes.
+ *
+ * <p>Not thread-safe: the caller serialises all calls.
+ */
+public final class NetworkChangePolicy {
+
+    private final PolicyConfig config;
+    /** The usable networks the policy may use, most preferred first. */
+    private List<LocalNetwork> ranked = List.of();
+    /** Every address the monitor reported now, and ever: an address that was never reported cannot be lost. */
+    private Set<InetAddress> present = Set.of();
+    private final Set<InetAddress> seen = new HashSet<>();
+    /** Addresses whose sends failed, until a send works again or the address reappears. */
+    private final Set<InetAddress> failed = new HashSet<>();
+    private final Map<MigrationCause, Integer> started = new EnumMap<>(MigrationCause.class);
+    private final Set<MigrationCause> limitReported = EnumSet.noneOf(MigrationCause.class);
+    private InetAddress active;
+    private MigrationCause migrating;
+    private boolean applicationChose;
+    private boolean waiting;
+    private int consecutivePtos;
+    private boolean degradingHandled;
+    private long lastNanos;
+    private long retryAtNanos = Long.MIN_VALUE;
+    private long returnAtNanos = Long.MAX_VALUE;
+    private long returnRetryNanos;
+    private long leftPreferredAtNanos = -1;
+
+    /**
+     * @param config            the knobs
+     * @param active            the local address the connection uses now
+     * @param applicationChose  true if the application picked that address itself (it is then not left for a
+     *                          preferred network until the networks change)
+     */
+    public NetworkChangePolicy(PolicyConfig config, InetAddress active, boolean applicationChose) {
+        this.config = config;
+        this.active = active;
+        this.applicationChose = applicationChose;
+        this.returnRetryNanos = config.returnFirstRetry().toNanos();
+    }
+
+    /** True while the active path is gone and no other network is usable. */
+    public boolean waitingForNetwork() {
+        return waiting;
+    }
+
+    /** The local address the policy believes the connection uses. */
+    public InetAddress active() {
+        return active;
+    }
+
+    /**
+     * The usable networks changed (or are reported for the first time).
+     *
+     * @param usable       every usable local network, in the monitor's order
+     * @param kernelChoice the source address the kernel would pick toward the server, or null if unknown
+     */
+    public List<PolicyAction> onNetworks(long nowNanos, List<LocalNetwork> usable, InetAddress kernelChoice) {
+        lastNanos = nowNanos;
+        Set<InetAddress> nowPresent = new HashSet<>();
+        usable.forEach(network -> nowPresent.add(network.address()));
+        boolean changed = !nowPresent.equals(present);
+        for (InetAddress address : nowPresent) {
+            if (!present.contains(address)) {
+                failed.remove(address); // it came back: worth trying again
+            }
+        }
+        List<LocalNetwork> previous = ranked;
+        present = nowPresent;
+        seen.addAll(nowPresent);
+        ranked = rank(usable, kernelChoice);
+        if (changed) {
+            applicationChose = false;
+            LocalNetwork top = ranked.isEmpty() ? null : ranked.get(0);
+            if (top != null && !previous.contains(top) && outranksActive(top)) {
+                // A preferred network appeared: probe it at once; failures back off from the first retry.
+                returnAtNanos = nowNanos;
+                returnRetryNanos = config.returnFirstRetry().toNanos();
+                leftPreferredAtNanos = leftPreferredAtNanos < 0 ? nowNanos : leftPreferredAtNanos;
+            }
+        }
+        return evaluate(nowNanos);
+    }
+
+    /** Sending (or receiving) on the path of {@code local} failed. */
+    public List<PolicyAction> onPathFailed(long nowNanos, InetAddress local) {
+        lastNanos = nowNanos;
+        failed.add(local);
+        return evaluate(nowNanos);
+    }
+
+    /** A send on the path of {@code local} worked again. */
+    public List<PolicyAction> onPathWorks(long nowNanos, InetAddress local) {
+        lastNanos = nowNanos;
+        failed.remove(local);
+        return evaluate(nowNanos);
+    }
+
+    /** The active path has had {@code count} probe timeouts in a row without an acknowledgement (0 after one). */
+    public List<PolicyAction> onProbeTimeouts(long nowNanos, int count) {
+        lastNanos = nowNanos;
+        consecutivePtos = count;
+        if (count == 0) {
+            degradingHandled = false;
+        }
+        return evaluate(nowNanos);
+    }
+
+    /** A migration the policy did not ask for started (by the application, or to the server's preferred address). */
+    public void onMigrationStarted(long nowNanos, MigrationCause cause) {
+        lastNanos = nowNanos;
+        migrating = cause;
+        if (cause == MigrationCause.APPLICATION) {
+            applicationChose = true;
+        }
+    }
+
+    /**
+     * The migration in progress ended.
+     *
+     * @param activeNow the local address the connection uses now
+     * @param validated true if the connection moved and its new path answered
+     */
+    public List<PolicyAction> onMigrationFinished(long nowNanos, InetAddress activeNow, boolean validated) {
+        lastNanos = nowNanos;
+        MigrationCause cause = migrating;
+        migrating = null;
+        InetAddress before = active;
+        active = activeNow;
+        consecutivePtos = 0;
+        degradingHandled = false;
+        boolean ours = cause != null && cause != MigrationCause.APPLICATION && cause != MigrationCause.SERVER_PREFERRED_ADDRESS;
+        if (!validated && ours) {
+            retryAtNanos = nowNanos + config.retryAfterFailure().toNanos();
+        }
+        if (cause == MigrationCause.PREFERRED_NETWORK_BACK) {
+            if (validated) {
+                returnRetryNanos = config.returnFirstRetry().toNanos();
+                returnAtNanos = Long.MAX_VALUE;
+                leftPreferredAtNanos = -1;
+            } else {
+                returnAtNanos = nowNanos + returnRetryNanos;
+                returnRetryNanos = Math.min(2 * returnRetryNanos, config.returnMaxRetry().toNanos());
+            }
+        } else if (validated && ours && !activeNow.equals(before) && !ranked.isEmpty() && outranksActive(ranked.get(0))) {
+            // Left for a network ranked lower: come back once it has had time to recover.
+            leftPreferredAtNanos = leftPreferredAtNanos < 0 ? nowNanos : leftPreferredAtNanos;
+            returnAtNanos = nowNanos + config.returnFirstRetry().toNanos();
+        }
+        return evaluate(nowNanos);
+    }
+
+    /** Time passed. */
+    public List<PolicyAction> onTimer(long nowNanos) {
+        lastNanos = nowNanos;
+        return evaluate(nowNanos);
+    }
+
+    /** When {@link #onTimer} next may have work, or Long.MAX_VALUE. */
+    public long nextTimerNanos() {
+        long next = returnAtNanos;
+        if (retryAtNanos > lastNanos && (failed.contains(active) || activeGone() || degrading())) {
+            next = Math.min(next, retryAtNanos);
+        }
+        return next;
+    }
+
+    private List<PolicyAction> evaluate(long nowNanos) {
+        List<PolicyAction> actions = new ArrayList<>(1);
+        if (!config.enabled() || migrating != null) {
+            return actions;
+        }
+        boolean gone = activeGone();
+        if (config.onNetworkLoss() && (gone || failed.contains(active))) {
+            LocalNetwork to = best(network -> !network.address().equals(active) && !failed.contains(network.address()));
+            if (to == null) {
+                if (!waiting) {
+                    waiting = true;
+                    actions.add(new PolicyAction.WaitForNetwork(active));
+                }
+            } else if (nowNanos >= retryAtNanos) {
+                start(to, MigrationMode.SWITCH_THEN_VALIDATE, gone ? MigrationCause.NETWORK_LOST : MigrationCause.WRITE_ERROR,
+                        actions);
+            }
+            return actions;
+        }
+        waiting = false;
+        if (config.onPathDegrading() && degrading() && nowNanos >= retryAtNanos) {
+            LocalNetwork to = best(network -> !network.address().equals(active) && !failed.contains(network.address()));
+            if (to != null) {
+                degradingHandled = true;
+                start(to, MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PATH_DEGRADING, actions);
+                return actions;
+            }
+        }
+        if (config.returnToPreferred() && nowNanos >= returnAtNanos) {
+            LocalNetwork top = best(network -> !failed.contains(network.address()));
+            boolean expired = leftPreferredAtNanos >= 0 && nowNanos - leftPreferredAtNanos > config.maxTimeAway().toNanos();
+            if (top == null || !outranksActive(top) || applicationChose || expired) {
+                returnAtNanos = Long.MAX_VALUE;
+            } else {
+                returnAtNanos = Long.MAX_VALUE; // set again when the attempt ends
+                start(top, MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PREFERRED_NETWORK_BACK, actions);
+            }
+        }
+        return actions;
+    }
+
+    private void start(LocalNetwork to, MigrationMode mode, MigrationCause cause, List<PolicyAction> actions) {
+        int count = started.getOrDefault(cause, 0);
+        if (count >= config.maxMigrationsPerCause()) {
+            if (limitReported.add(cause)) {
+                actions.add(new PolicyAction.LimitReached(cause, count));
+            }
+            return;
+        }
+        started.put(cause, count + 1);
+        migrating = cause;
+        actions.add(new PolicyAction.Migrate(to.address(), mode, cause));
+    }
+
+    private boolean activeGone() {
+        return seen.contains(active) && !present.contains(active);
+    }
+
+    private boolean degrading() {
+        return consecutivePtos >= config.degradingPtoCount() && !degradingHandled;
+    }
+
+    /** True if {@code network} ranks above the active address, which must itself be one the policy may use. */
+    private boolean outranksActive(LocalNetwork network) {
+        int activeRank = -1;
+        for (int i = 0; i < ranked.size(); i++) {
+            if (ranked.get(i).address().equals(active)) {
+                activeRank = i;
+            }
+        }
+        int rank = ranked.indexOf(network);
+        return activeRank > 0 && rank >= 0 && rank < activeRank;
+    }
+
+    private LocalNetwork best(Predicate<LocalNetwork> allowed) {
+        for (LocalNetwork network : ranked) {
+            if (allowed.test(network)) {
+                return network;
+            }
+        }
+        return null;
+    }
+
+    /** The networks the policy may use, most preferred first: by pattern if any, else the kernel's choice first. */
+    private List<LocalNetwork> rank(List<LocalNetwork> usable, InetAddress kernelChoice) {
+        List<LocalNetwork> result = new ArrayList<>();
+        for (LocalNetwork network : usable) {
+            if (config.interfacePatterns().isEmpty() || config.rankOf(network.interfaceName()) >= 0) {
+                result.add(network);
+            }
+        }
+        Comparator<LocalNetwork> order = config.interfacePatterns().isEmpty()
+                ? Comparator.comparing(network -> !network.address().equals(kernelChoice))
+                : Comparator.comparingInt((LocalNetwork network) -> config.rankOf(network.interfaceName()))
+                        .thenComparing(network -> !network.address().equals(kernelChoice));
+        result.sort(order); // stable: otherwise the monitor's order
+        return List.copyOf(result);
+    }
+}
