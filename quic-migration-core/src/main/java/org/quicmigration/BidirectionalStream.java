@@ -1,7 +1,6 @@
 package org.quicmigration;
 
 import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,7 +26,7 @@ public final class BidirectionalStream {
         this.stream = stream;
         this.connection = connection;
         this.input = new Input(stream.input());
-        this.output = new Output(stream.output());
+        this.output = connection.new TranslatingOutputStream(stream.output());
     }
 
     /** The QUIC stream id. */
@@ -61,8 +60,7 @@ public final class BidirectionalStream {
     }
 
     private IOException translate(IOException e) {
-        ConnectionClosedException closed = connection.closedExceptionBehind(e);
-        return closed != null ? closed : e;
+        return connection.publicException(e);
     }
 
     private final class Input extends FilterInputStream {
@@ -83,48 +81,6 @@ public final class BidirectionalStream {
         public int read(byte[] buffer, int offset, int length) throws IOException {
             try {
                 return in.read(buffer, offset, length);
-            } catch (IOException e) {
-                throw translate(e);
-            }
-        }
-    }
-
-    private final class Output extends FilterOutputStream {
-        Output(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            try {
-                out.write(b);
-            } catch (IOException e) {
-                throw translate(e);
-            }
-        }
-
-        @Override
-        public void write(byte[] buffer, int offset, int length) throws IOException {
-            try {
-                out.write(buffer, offset, length);
-            } catch (IOException e) {
-                throw translate(e);
-            }
-        }
-
-        @Override
-        public void flush() throws IOException {
-            try {
-                out.flush();
-            } catch (IOException e) {
-                throw translate(e);
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            try {
-                out.close();
             } catch (IOException e) {
                 throw translate(e);
             }

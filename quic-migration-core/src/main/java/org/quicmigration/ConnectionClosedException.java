@@ -23,7 +23,12 @@ public final class ConnectionClosedException extends IOException {
         /** The peer lost the connection's state and answered with a stateless reset. */
         STATELESS_RESET,
         /** The QUIC engine gave up on the connection. */
-        LOST
+        LOST,
+        /**
+         * The network under the connection went away (its address or link was removed, or sending failed) and no
+         * other network came up before the idle timeout.
+         */
+        NO_USABLE_NETWORK
     }
 
     private final Reason reason;

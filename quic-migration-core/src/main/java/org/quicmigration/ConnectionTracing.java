@@ -163,7 +163,8 @@ final class ConnectionTracing implements PacketObserver, MigrationObserver {
     }
 
     @Override
-    public void stateChanged(MigrationState from, MigrationState to, Tuple tuple) {
+    public void stateChanged(MigrationState from, MigrationState to, Tuple tuple,
+                             org.quicmigration.core.migration.MigrationCause cause) {
         QlogFile file = qlog;
         if (file != null) {
             file.migrationState(from, to, tuple);

@@ -48,6 +48,8 @@ public final class MigratingClient {
     private final boolean followPreferredAddress;
     private final java.nio.file.Path qlogDirectory;
     private final List<PacketListener> packetListeners;
+    private final MigrationPolicy migrationPolicy;
+    private final NetworkMonitor networkMonitor;
 
     private MigratingClient(Builder builder) {
         this.server = builder.server;
@@ -61,6 +63,8 @@ public final class MigratingClient {
         this.followPreferredAddress = builder.followPreferredAddress;
         this.qlogDirectory = builder.qlogDirectory;
         this.packetListeners = List.copyOf(builder.packetListeners);
+        this.migrationPolicy = builder.migrationPolicy;
+        this.networkMonitor = builder.networkMonitor != null ? builder.networkMonitor : NetworkMonitor.system();
     }
 
     /** A builder with the defaults: connect timeout 5 s, idle timeout 30 s, system trust store. */
@@ -77,7 +81,8 @@ public final class MigratingClient {
      */
     public MigratingConnection connect() throws QuicConnectException, InterruptedException {
         ClientSettings settings = new ClientSettings(server, serverName, applicationProtocol, trustManager,
-                localAddress, connectTimeout, idleTimeout, streamReceiveWindow, followPreferredAddress);
+                localAddress, connectTimeout, idleTimeout, streamReceiveWindow, followPreferredAddress,
+                migrationPolicy.config(), new MonitorFeed(networkMonitor));
         ConnectionTracing tracing = new ConnectionTracing(MigratingConnection.EVENTS, packetListeners);
         try {
             KwikConnection kwik = KwikClients.connect(settings, connection -> tracing.attach(connection, qlogDirectory, false));
@@ -120,6 +125,8 @@ public final class MigratingClient {
         private boolean followPreferredAddress = true;
         private java.nio.file.Path qlogDirectory;
         private final List<PacketListener> packetListeners = new java.util.ArrayList<>();
+        private MigrationPolicy migrationPolicy = MigrationPolicy.defaults();
+        private NetworkMonitor networkMonitor;
 
         private Builder() {
         }
@@ -226,6 +233,25 @@ public final class MigratingClient {
          */
         public Builder qlogDirectory(java.nio.file.Path directory) {
             this.qlogDirectory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /**
+         * When connections move by themselves: on a lost network, a degrading path, a preferred network coming back.
+         * Default {@link MigrationPolicy#defaults()}; {@link MigrationPolicy#disabled()} leaves every move to the
+         * application.
+         */
+        public Builder migrationPolicy(MigrationPolicy policy) {
+            this.migrationPolicy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /**
+         * Where the migration policy learns which networks are usable. Default {@link NetworkMonitor#system()};
+         * {@link NetworkMonitor#manual()} for the application's own signals.
+         */
+        public Builder networkMonitor(NetworkMonitor monitor) {
+            this.networkMonitor = Objects.requireNonNull(monitor, "monitor");
             return this;
         }
 

@@ -108,16 +108,19 @@ public final class MigratingConnection implements AutoCloseable {
             if (error != null) {
                 result.completeExceptionally(translate(error, newLocal));
             } else if (!outcome.validated()) {
+                boolean stayedOnNew = !outcome.fellBack() && localAddress().equals(outcome.newTuple().local());
                 result.completeExceptionally(new MigrationException(MigrationException.Reason.VALIDATION_TIMED_OUT,
                         "path " + outcome.newTuple() + " did not answer " + outcome.challengesSent()
                                 + " PATH_CHALLENGE(s) in " + outcome.totalNanos() / 1_000_000 + " ms; the connection "
-                                + (outcome.fellBack() ? "is back on " : "stayed on ") + outcome.oldTuple(), null,
+                                + (outcome.fellBack() ? "is back on " + outcome.oldTuple()
+                                : stayedOnNew ? "stays on it, because " + outcome.oldTuple() + " failed"
+                                : "stayed on " + outcome.oldTuple()), null,
                                 outcome.fellBack() ? path(outcome.oldTuple()) : null));
             } else {
                 result.complete(new MigrationResult(path(outcome.oldTuple()), path(outcome.newTuple()),
                         outcome.oldPeerId().toString(), outcome.newPeerId().toString(),
                         Duration.ofNanos(outcome.validationRttNanos()), Duration.ofNanos(System.nanoTime() - start),
-                        outcome.challengesSent()));
+                        outcome.challengesSent(), MigrationCause.of(outcome.cause())));
             }
         });
         return result;
@@ -237,6 +240,8 @@ public final class MigratingConnection implements AutoCloseable {
             return new BidirectionalStream(connection.openStream(), this);
         } catch (ConnectionEndedException e) {
             throw closedException(e.termination());
+        } catch (IOException e) {
+            throw publicException(e);
         }
     }
 
@@ -249,9 +254,11 @@ public final class MigratingConnection implements AutoCloseable {
      */
     public java.io.OutputStream openUnidirectionalStream() throws IOException {
         try {
-            return connection.openUnidirectionalStream();
+            return new TranslatingOutputStream(connection.openUnidirectionalStream());
         } catch (ConnectionEndedException e) {
             throw closedException(e.termination());
+        } catch (IOException e) {
+            throw publicException(e);
         }
     }
 
@@ -397,10 +404,12 @@ public final class MigratingConnection implements AutoCloseable {
     /** Turns the driver's reports into public events. */
     private final class EventTranslator implements MigrationObserver {
         @Override
-        public void stateChanged(MigrationState from, MigrationState to, Tuple tuple) {
+        public void stateChanged(MigrationState from, MigrationState to, Tuple tuple,
+                                 org.quicmigration.core.migration.MigrationCause cause) {
             Instant now = Instant.now();
             switch (to) {
-                case MIGRATION_STARTED -> publish(new MigrationEvent.MigrationStarted(now, path(tuple)));
+                case MIGRATION_STARTED -> publish(new MigrationEvent.MigrationStarted(now, path(tuple),
+                        MigrationCause.of(cause)));
                 case MIGRATION_COMPLETE -> {
                     recordPath(path(tuple));
                     publish(new MigrationEvent.MigrationCompleted(now, path(tuple)));
@@ -424,6 +433,16 @@ public final class MigratingConnection implements AutoCloseable {
         @Override
         public void validationFailed(Tuple tuple) {
             publish(new MigrationEvent.PathValidationFailed(Instant.now(), path(tuple)));
+        }
+
+        @Override
+        public void pathFailed(Tuple tuple, String reason) {
+            publish(new MigrationEvent.PathFailed(Instant.now(), path(tuple), reason));
+        }
+
+        @Override
+        public void noUsableNetwork(Tuple tuple) {
+            publish(new MigrationEvent.NoUsableNetwork(Instant.now(), path(tuple)));
         }
 
         @Override
@@ -476,6 +495,49 @@ public final class MigratingConnection implements AutoCloseable {
         return connection.describeSendSide();
     }
 
+    /** A stream's output whose failures are this library's exceptions, never the engine's. */
+    final class TranslatingOutputStream extends java.io.FilterOutputStream {
+        TranslatingOutputStream(java.io.OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw publicException(e);
+            }
+        }
+
+        @Override
+        public void write(byte[] buffer, int offset, int length) throws IOException {
+            try {
+                out.write(buffer, offset, length);
+            } catch (IOException e) {
+                throw publicException(e);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw publicException(e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw publicException(e);
+            }
+        }
+    }
+
     /** The exception to throw instead of a stream failure caused by the connection ending, or null. */
     ConnectionClosedException closedExceptionBehind(IOException streamFailure) {
         Termination ended = connection.terminationBehind(streamFailure);
@@ -483,8 +545,23 @@ public final class MigratingConnection implements AutoCloseable {
             return null;
         }
         ConnectionClosedException closed = closedException(ended);
-        closed.initCause(streamFailure);
+        if (!EngineExceptions.fromEngine(streamFailure)) {
+            closed.initCause(streamFailure);
+        }
         return closed;
+    }
+
+    /**
+     * What a stream operation throws for {@code failure}: a {@link ConnectionClosedException} if the connection
+     * ended, else the failure itself, unless it is one of the engine's own types, which never reach the application
+     * (an {@link IOException} of ours with the same message takes its place).
+     */
+    IOException publicException(IOException failure) {
+        ConnectionClosedException closed = closedExceptionBehind(failure);
+        if (closed != null) {
+            return closed;
+        }
+        return EngineExceptions.fromEngine(failure) ? EngineExceptions.replace(failure) : failure;
     }
 
     private static ConnectionClosedException closedException(Termination ended) {
@@ -494,7 +571,8 @@ public final class MigratingConnection implements AutoCloseable {
             case IDLE_TIMEOUT -> ConnectionClosedException.Reason.IDLE_TIMEOUT;
             case STATELESS_RESET -> ConnectionClosedException.Reason.STATELESS_RESET;
             case LOST -> ConnectionClosedException.Reason.LOST;
+            case NO_USABLE_NETWORK -> ConnectionClosedException.Reason.NO_USABLE_NETWORK;
         };
-        return new ConnectionClosedException(reason, ended.errorCode(), "connection " + ended);
+        return new ConnectionClosedException(reason, ended.errorCode(), "connection ended: " + ended);
     }
 }

@@ -27,8 +27,28 @@ public sealed interface MigrationEvent {
     record PathValidationFailed(Instant time, NetworkPath path) implements MigrationEvent {
     }
 
-    /** The connection started moving to {@code path}. */
-    record MigrationStarted(Instant time, NetworkPath path) implements MigrationEvent {
+    /**
+     * The connection started moving to {@code path}, for {@code cause}: the application, the server's preferred
+     * address, or the {@link MigrationPolicy} (a lost network, a write error, a degrading path, a preferred network
+     * back). On a server the cause is {@link MigrationCause#PEER_MOVED}.
+     */
+    record MigrationStarted(Instant time, NetworkPath path, MigrationCause cause) implements MigrationEvent {
+    }
+
+    /**
+     * Sending or receiving on {@code path} failed because the operating system took the network away (the local
+     * address was removed, the route or link went down, a firewall refused the datagram); {@code reason} is the
+     * system's message. The datagram counts as lost; the connection lives on, and the {@link MigrationPolicy} moves it
+     * if that path was the active one.
+     */
+    record PathFailed(Instant time, NetworkPath path, String reason) implements MigrationEvent {
+    }
+
+    /**
+     * The active path {@code path} is gone and no other network is usable: the connection waits for one until its
+     * idle timeout, then ends with {@link ConnectionClosedException.Reason#NO_USABLE_NETWORK}.
+     */
+    record NoUsableNetwork(Instant time, NetworkPath path) implements MigrationEvent {
     }
 
     /** The connection now uses {@code path}, validated. */

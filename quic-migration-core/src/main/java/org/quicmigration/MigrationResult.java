@@ -12,8 +12,10 @@ import java.time.Duration;
  * @param validationRoundTrip     from the answered PATH_CHALLENGE to its PATH_RESPONSE
  * @param total                   from the {@code migrate} call to the validated path
  * @param challengesSent          PATH_CHALLENGE frames sent (more than one if some were lost)
+ * @param cause                   why the migration started: {@link MigrationCause#APPLICATION}, or the policy's
+ *                                cause when the application asked for a move the policy had already started
  */
 public record MigrationResult(NetworkPath oldPath, NetworkPath newPath, String oldDestinationId,
                               String newDestinationId, Duration validationRoundTrip, Duration total,
-                              int challengesSent) {
+                              int challengesSent, MigrationCause cause) {
 }

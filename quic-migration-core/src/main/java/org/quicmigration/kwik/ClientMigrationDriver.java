@@ -24,9 +24,14 @@ import org.quicmigration.core.Tuple;
 import org.quicmigration.core.cid.PeerConnectionIds;
 import org.quicmigration.core.migration.ClientMigrator;
 import org.quicmigration.core.migration.MigrationAction;
+import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationOutcome;
 import org.quicmigration.core.migration.MigrationRefusedException;
+import org.quicmigration.core.policy.LocalNetwork;
+import org.quicmigration.core.policy.NetworkChangePolicy;
+import org.quicmigration.core.policy.PolicyAction;
+import org.quicmigration.core.policy.PolicyConfig;
 
 /**
  * Internal: runs the sans-IO {@link ClientMigrator} against a live Kwik client connection. Every core call happens
@@ -58,9 +63,28 @@ public final class ClientMigrationDriver {
     private volatile List<String> activePeerIds = List.of();
     private volatile ConnectionId activePeerId;
     private volatile InetSocketAddress activeRemote;
+    /** The network-change policy; binding thread only. */
+    private final NetworkChangePolicy policy;
+    private final PolicyConfig policyConfig;
+    private final NetworkFeed networks;
+    private Runnable unsubscribe = () -> { };
+    private ScheduledFuture<?> policyTimer;
+    private ScheduledFuture<?> probeTimeoutWatch;
+    private int lastPtoCount;
+    /** Why the migration in progress started, and the local address it goes to; binding thread only. */
+    private MigrationCause pendingCause;
+    private java.net.InetAddress pendingTarget;
+    /** Application requests that joined the policy's migration to the same address; binding thread only. */
+    private final List<CompletableFuture<MigrationOutcome>> joined = new java.util.ArrayList<>();
+    private volatile boolean waitingForNetwork;
+    private volatile boolean activePathFailed;
+
+    /** How often Kwik's probe-timeout count is read for the policy's "path degrading" rule. */
+    private static final long PTO_WATCH_MILLIS = 50;
 
     private ClientMigrationDriver(QuicClientConnectionImpl connection, ClientPathSocket socket, InetSocketAddress server,
-                                  RandomGenerator random) {
+                                  RandomGenerator random, PolicyConfig policyConfig, NetworkFeed networks,
+                                  boolean localAddressChosen) {
         this.connection = connection;
         this.socket = socket;
         this.server = server;
@@ -88,11 +112,22 @@ public final class ClientMigrationDriver {
         long maxAckDelay = connection.getPeerTransportParameters() == null ? 25
                 : connection.getPeerTransportParameters().getMaxAckDelay();
         this.migrator = new ClientMigrator(peerIds, first, Duration.ofMillis(maxAckDelay), random);
+        this.policyConfig = policyConfig;
+        this.networks = networks;
+        this.policy = new NetworkChangePolicy(policyConfig, first.local().getAddress(), localAddressChosen);
     }
 
     /** Starts migration support for a connected client. Called once, after the handshake. */
     static ClientMigrationDriver start(QuicClientConnectionImpl connection, ClientPathSocket socket,
                                        InetSocketAddress server, RandomGenerator random, boolean followPreferredAddress) {
+        return start(connection, socket, server, random, followPreferredAddress, PolicyConfig.disabled(),
+                NetworkFeed.NONE, false);
+    }
+
+    /** Starts migration support and the network-change policy for a connected client. */
+    static ClientMigrationDriver start(QuicClientConnectionImpl connection, ClientPathSocket socket,
+                                       InetSocketAddress server, RandomGenerator random, boolean followPreferredAddress,
+                                       PolicyConfig policyConfig, NetworkFeed networks, boolean localAddressChosen) {
         registerPreferredAddressId(connection);
         InetSocketAddress preferred = followPreferredAddress ? preferredAddress(connection, server) : null;
         // Kwik bug 1: the client never issues spare connection IDs of its own after the handshake, so a server
@@ -103,11 +138,141 @@ public final class ClientMigrationDriver {
         if (spares > 0) {
             connection.newConnectionIds(spares, 0);
         }
-        ClientMigrationDriver driver = new ClientMigrationDriver(connection, socket, server, random);
+        ClientMigrationDriver driver = new ClientMigrationDriver(connection, socket, server, random, policyConfig,
+                networks, localAddressChosen);
+        driver.watchPaths();
         if (preferred != null) {
             driver.followPreferredAddressWhenConfirmed(preferred, System.nanoTime() + PREFERRED_ADDRESS_WAIT_NANOS);
         }
         return driver;
+    }
+
+    /**
+     * Feeds the policy: path failures from the socket layer (always, for events and the close reason), and, with the
+     * policy on, the network feed and Kwik's probe-timeout count.
+     */
+    private void watchPaths() {
+        socket.onPathFailure(new ClientPathSocket.PathFailureListener() {
+            @Override
+            public void pathFailed(InetSocketAddress local, java.io.IOException error) {
+                String reason = String.valueOf(error.getMessage());
+                THREAD.execute(() -> onPathFailed(local, reason));
+            }
+
+            @Override
+            public void pathWorks(InetSocketAddress local) {
+                THREAD.execute(() -> onPathWorks(local));
+            }
+        });
+        if (!policyConfig.enabled()) {
+            return;
+        }
+        THREAD.execute(() -> {
+            if (stopped) {
+                return;
+            }
+            unsubscribe = networks.subscribe(this::networksMayHaveChanged);
+            networksMayHaveChanged();
+            probeTimeoutWatch = THREAD.scheduleWithFixedDelay(this::watchProbeTimeouts, PTO_WATCH_MILLIS,
+                    PTO_WATCH_MILLIS, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    /** Any thread: reads the feed there (it may do a system call) and hands the snapshot to the policy. */
+    private void networksMayHaveChanged() {
+        boolean ipv4 = server.getAddress() instanceof java.net.Inet4Address;
+        List<LocalNetwork> usable = networks.networks().stream()
+                .filter(network -> (network.address() instanceof java.net.Inet4Address) == ipv4)
+                .toList();
+        java.net.InetAddress kernelChoice = networks.defaultSource(activeRemote);
+        THREAD.execute(() -> {
+            if (!stopped) {
+                applyPolicy(policy.onNetworks(now(), usable, kernelChoice));
+            }
+        });
+    }
+
+    private void watchProbeTimeouts() {
+        if (stopped) {
+            return;
+        }
+        int count = KwikInternals.ptoCount(connection);
+        if (count != lastPtoCount) {
+            lastPtoCount = count;
+            applyPolicy(policy.onProbeTimeouts(now(), count));
+        }
+    }
+
+    private void onPathFailed(InetSocketAddress local, String reason) {
+        if (stopped) {
+            return;
+        }
+        Tuple tuple = new Tuple(local, activeRemote);
+        migrator.onPathFailed(tuple);
+        boolean active = local.equals(socket.activeLocal());
+        if (active) {
+            activePathFailed = true;
+        }
+        observers.forEach(o -> o.pathFailed(tuple, reason));
+        if (active) {
+            applyPolicy(policy.onPathFailed(now(), local.getAddress()));
+        }
+    }
+
+    private void onPathWorks(InetSocketAddress local) {
+        if (stopped) {
+            return;
+        }
+        migrator.onPathWorks(new Tuple(local, activeRemote));
+        if (local.equals(socket.activeLocal())) {
+            activePathFailed = false;
+            applyPolicy(policy.onPathWorks(now(), local.getAddress()));
+        }
+    }
+
+    /** Performs the policy's decisions; binding thread. */
+    private void applyPolicy(List<PolicyAction> actions) {
+        for (PolicyAction action : actions) {
+            if (action instanceof PolicyAction.Migrate migrate) {
+                LOG.log(System.Logger.Level.INFO, () -> "moving to " + migrate.local() + " (" + migrate.cause() + ", "
+                        + migrate.mode() + ")");
+                startMigration(new InetSocketAddress(migrate.local(), 0), activeRemote, migrate.mode(), migrate.cause(),
+                        new CompletableFuture<>());
+            } else if (action instanceof PolicyAction.WaitForNetwork wait) {
+                LOG.log(System.Logger.Level.INFO, () -> "network of " + wait.lost() + " lost and no other usable; waiting");
+                Tuple active = new Tuple(socket.activeLocal(), activeRemote);
+                observers.forEach(o -> o.noUsableNetwork(active));
+            } else if (action instanceof PolicyAction.LimitReached limit) {
+                LOG.log(System.Logger.Level.WARNING, () -> "network-change policy: " + limit.migrations()
+                        + " migrations for " + limit.cause() + ", the most allowed; no more for that cause");
+            }
+        }
+        waitingForNetwork = policy.waitingForNetwork();
+        schedulePolicyTimer();
+    }
+
+    private void schedulePolicyTimer() {
+        if (policyTimer != null) {
+            policyTimer.cancel(false);
+            policyTimer = null;
+        }
+        long next = policy.nextTimerNanos();
+        if (next != Long.MAX_VALUE && !stopped) {
+            policyTimer = THREAD.schedule(() -> {
+                policyTimer = null;
+                if (!stopped) {
+                    applyPolicy(policy.onTimer(now()));
+                }
+            }, Math.max(0, next - now()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * True while the connection has no network to use: its active path failed and no other is usable. A connection
+     * that idles out in that state ended because its network went away.
+     */
+    public boolean noUsableNetwork() {
+        return waitingForNetwork || activePathFailed;
     }
 
     /** How long to wait for the handshake to be confirmed before giving up on the preferred address. */
@@ -172,7 +337,7 @@ public final class ClientMigrationDriver {
             // all future packets to the new server address ... If path validation fails, the client MUST continue
             // sending all future packets to the server's original IP address."
             startMigration(new InetSocketAddress(socket.activeLocal().getAddress(), 0), preferred,
-                    MigrationMode.VALIDATE_THEN_SWITCH, outcome);
+                    MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.SERVER_PREFERRED_ADDRESS, outcome);
             outcome.whenComplete((result, error) -> {
                 if (error != null) {
                     LOG.log(System.Logger.Level.WARNING, "cannot move to the server's preferred address " + preferred + ": " + error);
@@ -237,12 +402,23 @@ public final class ClientMigrationDriver {
      */
     public CompletableFuture<MigrationOutcome> migrate(InetSocketAddress newLocal, MigrationMode mode) {
         CompletableFuture<MigrationOutcome> result = new CompletableFuture<>();
-        THREAD.execute(() -> startMigration(newLocal, activeRemote, mode, result));
+        THREAD.execute(() -> startMigration(newLocal, activeRemote, mode, MigrationCause.APPLICATION, result));
         return result;
     }
 
     private void startMigration(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
-                                CompletableFuture<MigrationOutcome> result) {
+                                MigrationCause cause, CompletableFuture<MigrationOutcome> result) {
+        boolean policyOwn = isPolicyCause(cause);
+        if (stopped) {
+            result.completeExceptionally(new SocketException("the connection has ended"));
+            return;
+        }
+        if (!policyOwn && pending != null && requested.getPort() == 0 && requested.getAddress().equals(pendingTarget)) {
+            // The policy is already moving there (the application reacted to the same network change): one
+            // migration, both told how it ended.
+            joined.add(result);
+            return;
+        }
         try {
             boolean confirmed = KwikInternals.handshakeConfirmed(connection);
             boolean disabled = connection.getPeerTransportParameters() != null
@@ -254,16 +430,39 @@ public final class ClientMigrationDriver {
             InetSocketAddress bound = socket.addPath(requested, remote);
             List<MigrationAction> actions;
             try {
-                actions = migrator.migrate(now(), new Tuple(bound, remote), mode, confirmed, disabled, pto());
+                actions = migrator.migrate(now(), new Tuple(bound, remote), mode, cause, confirmed, disabled, pto());
             } catch (MigrationRefusedException | RuntimeException e) {
                 socket.removePath(bound);
                 throw e;
             }
             pending = result;
+            pendingCause = cause;
+            pendingTarget = bound.getAddress();
+            if (!policyOwn) {
+                policy.onMigrationStarted(now(), cause);
+            }
+            // Told on the next turn of the binding thread, after the actions that ended the migration are done.
+            result.whenComplete((outcome, error) -> THREAD.execute(() -> migrationEnded(outcome)));
             perform(actions);
         } catch (MigrationRefusedException | SocketException | RuntimeException e) {
             result.completeExceptionally(e);
+            if (policyOwn) {
+                LOG.log(System.Logger.Level.INFO, () -> "cannot move to " + requested + " (" + cause + "): " + e.getMessage());
+                THREAD.execute(() -> migrationEnded(null));
+            }
         }
+    }
+
+    private static boolean isPolicyCause(MigrationCause cause) {
+        return cause != MigrationCause.APPLICATION && cause != MigrationCause.SERVER_PREFERRED_ADDRESS;
+    }
+
+    private void migrationEnded(MigrationOutcome outcome) {
+        if (stopped) {
+            return;
+        }
+        boolean validated = outcome != null && outcome.validated();
+        applyPolicy(policy.onMigrationFinished(now(), socket.activeLocal().getAddress(), validated));
     }
 
     /** Kwik's receiver thread saw a PATH_RESPONSE. */
@@ -311,13 +510,19 @@ public final class ClientMigrationDriver {
     void stop() {
         stopped = true;
         THREAD.execute(() -> {
-            if (timer != null) {
-                timer.cancel(false);
+            unsubscribe.run();
+            for (ScheduledFuture<?> future : new ScheduledFuture<?>[]{timer, policyTimer, probeTimeoutWatch}) {
+                if (future != null) {
+                    future.cancel(false);
+                }
             }
+            SocketException closed = new SocketException("connection closed during migration");
             if (pending != null) {
-                pending.completeExceptionally(new SocketException("connection closed during migration"));
+                pending.completeExceptionally(closed);
                 pending = null;
             }
+            joined.forEach(future -> future.completeExceptionally(closed));
+            joined.clear();
         });
     }
 
@@ -396,7 +601,8 @@ public final class ClientMigrationDriver {
             long linger = Math.min(MAX_LINGER_NANOS, Math.max(MIN_LINGER_NANOS, 3 * pto().toNanos()));
             socket.closePathLater(close.tuple().local(), linger, THREAD);
         } else if (action instanceof MigrationAction.StateChanged changed) {
-            observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple()));
+            MigrationCause cause = pendingCause == null ? MigrationCause.APPLICATION : pendingCause;
+            observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple(), cause));
         } else if (action instanceof MigrationAction.Finished finished) {
             MigrationOutcome outcome = finished.outcome();
             if (!outcome.validated()) {
@@ -404,9 +610,18 @@ public final class ClientMigrationDriver {
             }
             CompletableFuture<MigrationOutcome> done = pending;
             pending = null;
+            pendingCause = null;
+            pendingTarget = null;
+            if (!outcome.validated() && !outcome.fellBack() && !outcome.oldTuple().equals(outcome.newTuple())
+                    && socket.activeLocal().equals(outcome.newTuple().local())) {
+                LOG.log(System.Logger.Level.INFO, () -> "path " + outcome.newTuple() + " did not answer, but the old path"
+                        + " failed: staying on it");
+            }
             if (done != null) {
                 done.complete(outcome);
             }
+            joined.forEach(future -> future.complete(outcome));
+            joined.clear();
         }
     }
 

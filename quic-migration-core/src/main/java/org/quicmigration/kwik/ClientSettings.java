@@ -17,9 +17,12 @@ import javax.net.ssl.X509TrustManager;
  * @param idleTimeout        the max_idle_timeout to advertise
  * @param streamReceiveWindow bytes a peer may send on one stream before we read them
  * @param followPreferredAddress move to the server's preferred_address once the handshake is confirmed
+ * @param policy             the network-change policy
+ * @param networks           where the policy learns the usable networks
  */
 public record ClientSettings(InetSocketAddress server, String serverName, String applicationProtocol,
                              X509TrustManager trustManager, InetSocketAddress localAddress,
                              Duration connectTimeout, Duration idleTimeout, long streamReceiveWindow,
-                             boolean followPreferredAddress) {
+                             boolean followPreferredAddress, org.quicmigration.core.policy.PolicyConfig policy,
+                             NetworkFeed networks) {
 }

@@ -84,8 +84,10 @@ public final class KwikClients {
             KwikInternals.keepRttAboveZero(connection);
             KwikInternals.shareIdleTimer(connection); // a thread less per connection (see SharedIdleTimers)
             KwikInternals.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out
+            boolean localAddressChosen = settings.localAddress() != null && !settings.localAddress().getAddress().isAnyLocalAddress();
             result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
-                    new java.security.SecureRandom(), settings.followPreferredAddress()));
+                    new java.security.SecureRandom(), settings.followPreferredAddress(), settings.policy(),
+                    settings.networks(), localAddressChosen));
             return result;
         }
         Termination ended = result.termination();

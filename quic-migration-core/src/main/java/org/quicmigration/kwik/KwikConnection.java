@@ -45,7 +45,16 @@ public final class KwikConnection {
         connection.setConnectionListener(new ConnectionListener() {
             @Override
             public void disconnected(ConnectionTerminatedEvent event) {
-                terminated(translate(event));
+                Termination how = translate(event);
+                ClientMigrationDriver driver = migrationDriver;
+                // Kwik reports its idle timeout as "connection lost" when it closes silently; either way, without a
+                // network the cause is the missing network.
+                boolean gaveUp = how.kind() == Termination.Kind.IDLE_TIMEOUT || how.kind() == Termination.Kind.LOST;
+                if (gaveUp && driver != null && driver.noUsableNetwork()) {
+                    how = new Termination(Termination.Kind.NO_USABLE_NETWORK, false, -1, false,
+                            "the active path failed (" + driver.localAddress() + ") and no other network came up");
+                }
+                terminated(how);
             }
         });
     }

@@ -682,6 +682,11 @@ final class KwikInternals {
         return ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection)).getPto();
     }
 
+    /** Kwik's probe timeouts in a row without an acknowledgement (RFC 9002 6.2's pto_count). */
+    static int ptoCount(QuicConnectionImpl connection) {
+        return (int) get(RECOVERY_PTO_COUNT, get(SENDER_RECOVERY_MANAGER, invoke(GET_SENDER, connection)));
+    }
+
     /** Kwik's smoothed RTT in ms (its initial RTT before the first sample). */
     static int smoothedRttMillis(QuicConnectionImpl connection) {
         return (int) get(RTT_SMOOTHED, get(SENDER_RTT_ESTIMATOR, invoke(GET_SENDER, connection)));

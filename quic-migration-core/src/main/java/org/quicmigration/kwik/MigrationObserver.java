@@ -2,6 +2,7 @@ package org.quicmigration.kwik;
 
 import org.quicmigration.core.ConnectionId;
 import org.quicmigration.core.Tuple;
+import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationState;
 
 /**
@@ -10,7 +11,7 @@ import org.quicmigration.core.migration.MigrationState;
  */
 public interface MigrationObserver {
 
-    void stateChanged(MigrationState from, MigrationState to, Tuple tuple);
+    void stateChanged(MigrationState from, MigrationState to, Tuple tuple, MigrationCause cause);
 
     void validationStarted(Tuple tuple, byte[] challengeData);
 
@@ -19,4 +20,12 @@ public interface MigrationObserver {
     void validationFailed(Tuple tuple);
 
     void peerIdChanged(ConnectionId from, ConnectionId to, Tuple tuple);
+
+    /** Sending or receiving on {@code tuple} failed: the OS took its address, route or link away. */
+    default void pathFailed(Tuple tuple, String reason) {
+    }
+
+    /** The active path is gone and no other network is usable; the connection waits for one. */
+    default void noUsableNetwork(Tuple tuple) {
+    }
 }

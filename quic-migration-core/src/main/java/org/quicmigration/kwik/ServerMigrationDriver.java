@@ -25,6 +25,7 @@ import tech.kwik.core.server.impl.ServerConnectionImpl;
 
 import org.quicmigration.core.ConnectionId;
 import org.quicmigration.core.Tuple;
+import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationState;
 import org.quicmigration.core.migration.ServerPathAction;
 import org.quicmigration.core.migration.ServerPathManager;
@@ -508,10 +509,10 @@ final class ServerMigrationDriver {
                     retireWaitingIdOnceLeftPathSettled();
                 }
                 observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,
-                        MigrationState.MIGRATION_COMPLETE, migrated.to()));
+                        MigrationState.MIGRATION_COMPLETE, migrated.to(), MigrationCause.PEER_MOVED));
             } else if (action instanceof ServerPathAction.FellBack fellBack) {
                 observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED,
-                        MigrationState.MIGRATION_ABANDONED, fellBack.failed()));
+                        MigrationState.MIGRATION_ABANDONED, fellBack.failed(), MigrationCause.PEER_MOVED));
             }
         }
     }
@@ -603,7 +604,7 @@ final class ServerMigrationDriver {
             activePath = tuple;
         }
         if (!previous.equals(tuple)) {
-            observers.forEach(o -> o.stateChanged(null, MigrationState.MIGRATION_STARTED, tuple));
+            observers.forEach(o -> o.stateChanged(null, MigrationState.MIGRATION_STARTED, tuple, MigrationCause.PEER_MOVED));
         }
     }
 

@@ -381,7 +381,45 @@ final class ServerPathSocket extends DatagramSocket {
                 TRACED_SENDER.set(traced);
             }
         }
-        super.send(packet);
+        sendOrDrop(null, packet);
+    }
+
+    /**
+     * Sends on {@code socket} (null: this one). A send error concerns the one client address it was for (its route
+     * went, a firewall refused it: EHOSTUNREACH, ENETUNREACH, EPERM), never the connection: Kwik's sender would close
+     * the connection on any exception, so the datagram counts as sent and lost, and loss recovery goes on.
+     */
+    private void sendOrDrop(DatagramSocket socket, DatagramPacket packet) throws IOException {
+        try {
+            if (socket == null) {
+                super.send(packet);
+            } else {
+                socket.send(packet);
+            }
+        } catch (IOException e) {
+            if (isClosed()) {
+                throw e;
+            }
+            sendFailures.record(packet.getSocketAddress(), e);
+        }
+    }
+
+    private final SendFailures sendFailures = new SendFailures();
+
+    /** Counts send errors, and logs at most one a second (a dead path fails every datagram sent there). */
+    private static final class SendFailures {
+        private final java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
+        private volatile long lastLogNanos = System.nanoTime() - 2_000_000_000L;
+
+        void record(SocketAddress to, IOException error) {
+            long total = count.incrementAndGet();
+            long now = System.nanoTime();
+            if (now - lastLogNanos > 1_000_000_000L) {
+                lastLogNanos = now;
+                LOG.log(System.Logger.Level.INFO, () -> "sending to " + to + " failed (" + error.getMessage()
+                        + "); counted as lost, " + total + " send errors so far");
+            }
+        }
     }
 
     /** A token bucket refilled continuously; used by the receive thread only. */
@@ -410,15 +448,15 @@ final class ServerPathSocket extends DatagramSocket {
     /** Sends without routing, from {@code local} (the main address or a preferred one): for the drivers. */
     void sendOut(DatagramPacket packet, InetSocketAddress local) throws IOException {
         if (local == primaryLocal || preferredSockets.isEmpty()) {
-            super.send(packet);
+            sendOrDrop(null, packet);
             return;
         }
         for (int i = 0; i < preferredSockets.size(); i++) {
             if (preferredLocals.get(i).equals(local)) {
-                preferredSockets.get(i).send(packet);
+                sendOrDrop(preferredSockets.get(i), packet);
                 return;
             }
         }
-        super.send(packet);
+        sendOrDrop(null, packet);
     }
 }

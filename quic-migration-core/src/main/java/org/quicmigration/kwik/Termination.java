@@ -20,7 +20,9 @@ public record Termination(Kind kind, boolean byPeer, long errorCode, boolean app
         /** The peer sent a stateless reset. */
         STATELESS_RESET,
         /** Kwik gave up on the connection (for example too many lost packets). */
-        LOST
+        LOST,
+        /** The connection idled out while its network was gone and no other was usable. */
+        NO_USABLE_NETWORK
     }
 
     static Termination localClose() {
@@ -34,12 +36,14 @@ public record Termination(Kind kind, boolean byPeer, long errorCode, boolean app
             case CLOSED -> text.append(byPeer ? "closed by peer" : "closed locally");
             case IDLE_TIMEOUT -> text.append("idle timeout");
             case STATELESS_RESET -> text.append("stateless reset by peer");
-            case LOST -> text.append("connection lost");
+            case LOST -> text.append("lost by the QUIC engine");
+            case NO_USABLE_NETWORK -> text.append("no usable network until the idle timeout");
         }
         if (errorCode > 0) {
             text.append(application ? ", application error " : ", transport error ").append(errorCode);
         }
-        if (!description.isEmpty()) {
+        // Kwik describes a close without an error as "No error": nothing worth repeating.
+        if (!description.isEmpty() && !description.equalsIgnoreCase("no error")) {
             text.append(": ").append(description);
         }
         return text.toString();

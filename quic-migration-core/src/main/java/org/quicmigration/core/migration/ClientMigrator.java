@@ -28,10 +28,13 @@ public final class ClientMigrator {
     private final Duration maxAckDelay;
     private Tuple activeTuple;
     private Attempt attempt;
+    /** Paths whose sockets failed (the OS took the network away): never a path to fall back to. */
+    private final java.util.Set<Tuple> failedPaths = new java.util.HashSet<>();
 
     /** One migration in progress. */
     private static final class Attempt {
         final MigrationMode mode;
+        final MigrationCause cause;
         final Tuple oldTuple;
         final Tuple newTuple;
         final PeerConnectionIds.Entry oldId;
@@ -40,9 +43,10 @@ public final class ClientMigrator {
         final long startNanos;
         MigrationState state;
 
-        Attempt(MigrationMode mode, Tuple oldTuple, Tuple newTuple, PeerConnectionIds.Entry oldId,
+        Attempt(MigrationMode mode, MigrationCause cause, Tuple oldTuple, Tuple newTuple, PeerConnectionIds.Entry oldId,
                 PeerConnectionIds.Entry newId, PathValidation validation, long startNanos) {
             this.mode = mode;
+            this.cause = cause;
             this.oldTuple = oldTuple;
             this.newTuple = newTuple;
             this.oldId = oldId;
@@ -89,6 +93,18 @@ public final class ClientMigrator {
     public List<MigrationAction> migrate(long nowNanos, Tuple newTuple, MigrationMode mode, boolean handshakeConfirmed,
                                          boolean peerDisabledMigration, Duration currentPathPto)
             throws MigrationRefusedException {
+        return migrate(nowNanos, newTuple, mode, MigrationCause.APPLICATION, handshakeConfirmed, peerDisabledMigration,
+                currentPathPto);
+    }
+
+    /**
+     * Starts moving the connection to {@code newTuple} for {@code cause}, which the outcome repeats.
+     *
+     * @throws MigrationRefusedException if the migration must not or cannot start; nothing changed
+     */
+    public List<MigrationAction> migrate(long nowNanos, Tuple newTuple, MigrationMode mode, MigrationCause cause,
+                                         boolean handshakeConfirmed, boolean peerDisabledMigration,
+                                         Duration currentPathPto) throws MigrationRefusedException {
         checkMigrationAllowed(handshakeConfirmed, peerDisabledMigration, newTuple.remote());
         if (newTuple.equals(activeTuple)) {
             throw new IllegalArgumentException("the connection already uses " + newTuple);
@@ -102,7 +118,7 @@ public final class ClientMigrator {
         Duration newPathPto = Pto.initial(maxAckDelay);
         PathValidation validation = new PathValidation(newTuple, nowNanos, newPathPto.toNanos(),
                 Pto.validationTimeout(currentPathPto, maxAckDelay).toNanos(), random);
-        attempt = new Attempt(mode, activeTuple, newTuple, oldId, newId, validation, nowNanos);
+        attempt = new Attempt(mode, cause, activeTuple, newTuple, oldId, newId, validation, nowNanos);
 
         List<MigrationAction> actions = new ArrayList<>();
         if (mode == MigrationMode.SWITCH_THEN_VALIDATE) {
@@ -179,6 +195,14 @@ public final class ClientMigrator {
         List<MigrationAction> actions = new ArrayList<>();
         Attempt failing = attempt;
         if (failing.validation.onTimer(nowNanos)) {
+            if (failing.mode == MigrationMode.SWITCH_THEN_VALIDATE && failedPaths.contains(failing.oldTuple)) {
+                // The old path's network is gone: going back would leave the connection on a path that cannot
+                // carry anything. It stays on the new path, unvalidated, and the old path is left for good.
+                peerIds.release(failing.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
+                actions.add(new MigrationAction.ClosePath(failing.oldTuple));
+                finish(failing, false, false, nowNanos, actions);
+                return actions;
+            }
             peerIds.release(failing.newTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
             if (failing.mode == MigrationMode.SWITCH_THEN_VALIDATE) {
                 // RFC 9000 9.3.2 (the client's mirror of it): when validation of the new path fails, go back to the
@@ -196,6 +220,21 @@ public final class ClientMigrator {
         }
         sendDueChallenge(nowNanos, actions);
         return actions;
+    }
+
+    /** The socket of {@code tuple} failed: the OS took its address, route or link away. */
+    public void onPathFailed(Tuple tuple) {
+        failedPaths.add(tuple);
+    }
+
+    /** The socket of {@code tuple} works again. */
+    public void onPathWorks(Tuple tuple) {
+        failedPaths.remove(tuple);
+    }
+
+    /** The cause of the migration in progress, or null if there is none. */
+    public MigrationCause currentCause() {
+        return attempt == null ? null : attempt.cause;
     }
 
     /** When {@link #onTimer} next has work, or Long.MAX_VALUE. */
@@ -254,7 +293,7 @@ public final class ClientMigrator {
     private void finish(Attempt done, boolean validated, boolean fellBack, long nowNanos, List<MigrationAction> actions) {
         actions.add(new MigrationAction.Finished(new MigrationOutcome(done.oldTuple, done.newTuple, done.oldId.id(),
                 done.newId.id(), validated, fellBack, done.validation.roundTripNanos(), nowNanos - done.startNanos,
-                done.validation.challengesSent())));
+                done.validation.challengesSent(), done.cause)));
         attempt = null;
     }
 }

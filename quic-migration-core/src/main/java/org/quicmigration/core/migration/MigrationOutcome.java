@@ -15,8 +15,9 @@ import org.quicmigration.core.Tuple;
  * @param validationRttNanos round trip of the answered PATH_CHALLENGE, or -1
  * @param totalNanos        from the migration request to this outcome
  * @param challengesSent    PATH_CHALLENGE frames sent
+ * @param cause             why the migration started
  */
 public record MigrationOutcome(Tuple oldTuple, Tuple newTuple, ConnectionId oldPeerId, ConnectionId newPeerId,
                                boolean validated, boolean fellBack, long validationRttNanos, long totalNanos,
-                               int challengesSent) {
+                               int challengesSent, MigrationCause cause) {
 }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
+import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 
 /**
@@ -52,6 +53,8 @@ public final class NetworkChangePolicy {
     private boolean applicationChose;
     private boolean waiting;
     private int consecutivePtos;
+    /** The probe timeouts counted before the last migration ended; only those after it count toward degrading. */
+    private int ptoBaseline;
     private boolean degradingHandled;
     private long lastNanos;
     private long retryAtNanos = Long.MIN_VALUE;
@@ -133,6 +136,7 @@ public final class NetworkChangePolicy {
     public List<PolicyAction> onProbeTimeouts(long nowNanos, int count) {
         lastNanos = nowNanos;
         consecutivePtos = count;
+        ptoBaseline = Math.min(ptoBaseline, count);
         if (count == 0) {
             degradingHandled = false;
         }
@@ -160,7 +164,7 @@ public final class NetworkChangePolicy {
         migrating = null;
         InetAddress before = active;
         active = activeNow;
-        consecutivePtos = 0;
+        ptoBaseline = consecutivePtos;
         degradingHandled = false;
         boolean ours = cause != null && cause != MigrationCause.APPLICATION && cause != MigrationCause.SERVER_PREFERRED_ADDRESS;
         if (!validated && ours) {
@@ -257,7 +261,7 @@ public final class NetworkChangePolicy {
     }
 
     private boolean degrading() {
-        return consecutivePtos >= config.degradingPtoCount() && !degradingHandled;
+        return consecutivePtos - ptoBaseline >= config.degradingPtoCount() && !degradingHandled;
     }
 
     /** True if {@code network} ranks above the active address, which must itself be one the policy may use. */

@@ -2,6 +2,7 @@ package org.quicmigration.core.policy;
 
 import java.net.InetAddress;
 
+import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 
 /** What the network-change policy asks its caller to do. */

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.policy.PolicyAction.LimitReached;
 import org.quicmigration.core.policy.PolicyAction.Migrate;

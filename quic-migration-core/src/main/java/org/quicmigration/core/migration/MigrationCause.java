@@ -1,4 +1,4 @@
-package org.quicmigration.core.policy;
+package org.quicmigration.core.migration;
 
 /** Why a migration started. */
 public enum MigrationCause {
@@ -13,5 +13,7 @@ public enum MigrationCause {
     /** A network the policy prefers to the active one is usable again. */
     PREFERRED_NETWORK_BACK,
     /** The server offered a preferred_address (RFC 9000 9.6). */
-    SERVER_PREFERRED_ADDRESS
+    SERVER_PREFERRED_ADDRESS,
+    /** On a server: the client appeared at a new address (it moved, or a NAT rebound it). */
+    PEER_MOVED
 }

@@ -1,0 +1,29 @@
+package org.quicmigration;
+
+import java.io.IOException;
+
+/** Keeps the engine's exception types out of what the application can catch. */
+final class EngineExceptions {
+
+    private static final String ENGINE_PACKAGE = "tech.kwik.";
+
+    private EngineExceptions() {
+    }
+
+    /** True if {@code failure} or anything in its cause chain is one of the engine's types. */
+    static boolean fromEngine(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getClass().getName().startsWith(ENGINE_PACKAGE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An {@link IOException} of ours with {@code failure}'s message, and no cause from the engine. */
+    static IOException replace(IOException failure) {
+        IOException replacement = new IOException(String.valueOf(failure.getMessage()));
+        replacement.setStackTrace(failure.getStackTrace());
+        return replacement;
+    }
+}

@@ -1,0 +1,205 @@
+package org.quicmigration;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+import org.quicmigration.core.policy.PolicyConfig;
+
+/**
+ * When a client connection moves by itself: the network-change policy, set with
+ * {@link MigratingClient.Builder#migrationPolicy}. Immutable. The defaults ({@link #defaults()}) heal a lost network
+ * without application code:
+ * <ul>
+ * <li><b>Network lost</b> (on): when the active path's local address disappears, its interface goes down, or a
+ *     send on it fails (no route, address gone, refused), the connection moves at once to the most preferred other
+ *     usable network, switching first ({@link MigrationStrategy#SWITCH_THEN_VALIDATE}): nothing waits on a dead
+ *     network. With no other network the connection waits for one until its idle timeout; it then ends with
+ *     {@link ConnectionClosedException.Reason#NO_USABLE_NETWORK}.</li>
+ * <li><b>Path degrading</b> (on, after 4 probe timeouts in a row without an acknowledgement): another network is
+ *     probed and used only if it answers ({@link MigrationStrategy#VALIDATE_THEN_SWITCH}), so a path that is merely
+ *     slow is never left for a dead one. On by default because a silent black hole (a Wi-Fi that still has an
+ *     address but delivers nothing) is otherwise never left before the idle timeout, and the probe costs nothing
+ *     when it fails.</li>
+ * <li><b>Preferred network back</b> (on): when a network ranked above the active one is usable again (Wi-Fi came
+ *     back), it is probed and used if it answers. A failed return is retried after 1 s, doubling up to 128 s, for
+ *     at most 10 minutes after the connection left that network.</li>
+ * <li><b>Bounds</b>: at most 5 migrations per cause in a connection's life; one at a time. A network the
+ *     application chose itself (a {@code localAddress} on the builder, or {@code migrate()}) is kept until the set
+ *     of networks changes.</li>
+ * <li><b>Preference</b>: the operating system's route choice toward the server first, then the other interfaces;
+ *     or the order of {@link Builder#preferInterfaces} patterns, which also limit the policy to those interfaces.</li>
+ * </ul>
+ * Every move the policy makes is reported as {@link MigrationEvent.MigrationStarted} with its
+ * {@link MigrationCause}. Loopback addresses are never reported by {@link NetworkMonitor#system()}, so a connection
+ * on loopback is only moved by its application.
+ */
+public final class MigrationPolicy {
+
+    private static final MigrationPolicy DEFAULTS = builder().build();
+    private static final MigrationPolicy DISABLED = new MigrationPolicy(PolicyConfig.disabled());
+
+    private final PolicyConfig config;
+
+    private MigrationPolicy(PolicyConfig config) {
+        this.config = config;
+    }
+
+    /** Every rule on, with the defaults above. */
+    public static MigrationPolicy defaults() {
+        return DEFAULTS;
+    }
+
+    /** A policy that never moves a connection: only the application's {@code migrate()} calls do. */
+    public static MigrationPolicy disabled() {
+        return DISABLED;
+    }
+
+    /** A builder that starts from {@link #defaults()}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** True unless this is {@link #disabled()}. */
+    public boolean enabled() {
+        return config.enabled();
+    }
+
+    public boolean migratesOnNetworkLoss() {
+        return config.onNetworkLoss();
+    }
+
+    public boolean migratesOnPathDegrading() {
+        return config.onPathDegrading();
+    }
+
+    /** Probe timeouts in a row without an acknowledgement that count as "degrading". */
+    public int degradingProbeTimeouts() {
+        return config.degradingPtoCount();
+    }
+
+    public boolean returnsToPreferredNetwork() {
+        return config.returnToPreferred();
+    }
+
+    public int maxMigrationsPerCause() {
+        return config.maxMigrationsPerCause();
+    }
+
+    /** The interface-name patterns, most preferred first; empty for "the system's route choice first". */
+    public List<String> preferredInterfaces() {
+        return config.interfacePatterns();
+    }
+
+    PolicyConfig config() {
+        return config;
+    }
+
+    @Override
+    public String toString() {
+        return "MigrationPolicy" + config.toString().substring(config.getClass().getSimpleName().length());
+    }
+
+    /** Builds a {@link MigrationPolicy}; starts from the defaults. Not thread-safe. */
+    public static final class Builder {
+        private boolean onNetworkLoss = true;
+        private boolean onPathDegrading = true;
+        private int degradingPtoCount = 4;
+        private boolean returnToPreferred = true;
+        private Duration returnFirstRetry = Duration.ofSeconds(1);
+        private Duration returnMaxRetry = Duration.ofSeconds(128);
+        private int maxMigrationsPerCause = 5;
+        private Duration maxTimeAway = Duration.ofMinutes(10);
+        private List<String> patterns = List.of();
+
+        private Builder() {
+        }
+
+        /** Move, switching first, when the active network goes away or its sends fail. Default on. */
+        public Builder migrateOnNetworkLoss(boolean migrate) {
+            this.onNetworkLoss = migrate;
+            return this;
+        }
+
+        /** Probe another network, and move if it answers, when the active path stops delivering. Default on. */
+        public Builder migrateOnPathDegrading(boolean migrate) {
+            this.onPathDegrading = migrate;
+            return this;
+        }
+
+        /** Probe timeouts in a row without an acknowledgement that count as degrading, at least 1. Default 4. */
+        public Builder degradingProbeTimeouts(int count) {
+            if (count < 1) {
+                throw new IllegalArgumentException("degradingProbeTimeouts must be at least 1: " + count);
+            }
+            this.degradingPtoCount = count;
+            return this;
+        }
+
+        /** Move back to a preferred network when it is usable again, validating first. Default on. */
+        public Builder returnToPreferredNetwork(boolean returnToIt) {
+            this.returnToPreferred = returnToIt;
+            return this;
+        }
+
+        /**
+         * The wait before retrying a failed return ({@code first}, doubling on every failure up to {@code max}).
+         * Default 1 s and 128 s.
+         */
+        public Builder returnRetry(Duration first, Duration max) {
+            requirePositive(first, "first");
+            requirePositive(max, "max");
+            if (max.compareTo(first) < 0) {
+                throw new IllegalArgumentException("max " + max + " is shorter than first " + first);
+            }
+            this.returnFirstRetry = first;
+            this.returnMaxRetry = max;
+            return this;
+        }
+
+        /** How long after leaving a preferred network the policy still tries to return to it. Default 10 minutes. */
+        public Builder maxTimeAwayFromPreferred(Duration duration) {
+            this.maxTimeAway = requirePositive(duration, "duration");
+            return this;
+        }
+
+        /** Migrations the policy starts for one cause in a connection's life, at least 0. Default 5. */
+        public Builder maxMigrationsPerCause(int count) {
+            if (count < 0) {
+                throw new IllegalArgumentException("maxMigrationsPerCause must not be negative: " + count);
+            }
+            this.maxMigrationsPerCause = count;
+            return this;
+        }
+
+        /**
+         * The interfaces the policy may use, most preferred first, as name patterns in which {@code *} matches any
+         * characters: {@code preferInterfaces("wlan*", "rmnet*")} prefers Wi-Fi to cellular and never uses
+         * anything else. No patterns (the default): every interface the monitor reports, the system's route choice
+         * toward the server first.
+         */
+        public Builder preferInterfaces(String... patterns) {
+            for (String pattern : patterns) {
+                if (Objects.requireNonNull(pattern, "pattern").isEmpty()) {
+                    throw new IllegalArgumentException("an interface pattern must not be empty");
+                }
+            }
+            this.patterns = List.of(patterns);
+            return this;
+        }
+
+        public MigrationPolicy build() {
+            return new MigrationPolicy(new PolicyConfig(true, onNetworkLoss, onPathDegrading, degradingPtoCount,
+                    returnToPreferred, returnFirstRetry, returnMaxRetry, maxMigrationsPerCause, maxTimeAway,
+                    PolicyConfig.defaults().retryAfterFailure(), patterns));
+        }
+
+        private static Duration requirePositive(Duration duration, String name) {
+            Objects.requireNonNull(duration, name);
+            if (duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive: " + duration);
+            }
+            return duration;
+        }
+    }
+}
