@@ -173,8 +173,6 @@ public final class ClientMigrationDriver {
             }
             unsubscribe = networks.subscribe(this::networksMayHaveChanged);
             networksMayHaveChanged();
-            probeTimeoutWatch = THREAD.scheduleWithFixedDelay(this::watchProbeTimeouts, PTO_WATCH_MILLIS,
-                    PTO_WATCH_MILLIS, TimeUnit.MILLISECONDS);
         });
     }
 
@@ -249,6 +247,20 @@ public final class ClientMigrationDriver {
         }
         waitingForNetwork = policy.waitingForNetwork();
         schedulePolicyTimer();
+        watchProbeTimeoutsWhileWanted();
+    }
+
+    /** Reads Kwik's probe-timeout count only while the policy has another network to go to: it costs a read a tick. */
+    private void watchProbeTimeoutsWhileWanted() {
+        boolean wanted = policy.wantsProbeTimeouts() && !stopped;
+        if (wanted && probeTimeoutWatch == null) {
+            lastPtoCount = KwikInternals.ptoCount(connection);
+            probeTimeoutWatch = THREAD.scheduleWithFixedDelay(this::watchProbeTimeouts, PTO_WATCH_MILLIS,
+                    PTO_WATCH_MILLIS, TimeUnit.MILLISECONDS);
+        } else if (!wanted && probeTimeoutWatch != null) {
+            probeTimeoutWatch.cancel(false);
+            probeTimeoutWatch = null;
+        }
     }
 
     private void schedulePolicyTimer() {
@@ -413,7 +425,8 @@ public final class ClientMigrationDriver {
             result.completeExceptionally(new SocketException("the connection has ended"));
             return;
         }
-        if (!policyOwn && pending != null && requested.getPort() == 0 && requested.getAddress().equals(pendingTarget)) {
+        if (!policyOwn && pending != null && pendingCause != null && isPolicyCause(pendingCause)
+                && requested.getPort() == 0 && requested.getAddress().equals(pendingTarget)) {
             // The policy is already moving there (the application reacted to the same network change): one
             // migration, both told how it ended.
             joined.add(result);

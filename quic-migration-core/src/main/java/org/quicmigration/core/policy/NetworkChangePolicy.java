@@ -193,6 +193,22 @@ public final class NetworkChangePolicy {
         return evaluate(nowNanos);
     }
 
+    /**
+     * True if probe timeouts on the active path could lead to a decision now: the rule is on and another usable
+     * network exists. The caller needs to report them only then.
+     */
+    public boolean wantsProbeTimeouts() {
+        if (!config.enabled() || !config.onPathDegrading()) {
+            return false;
+        }
+        for (LocalNetwork network : ranked) {
+            if (!network.address().equals(active)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** When {@link #onTimer} next may have work, or Long.MAX_VALUE. */
     public long nextTimerNanos() {
         long next = returnAtNanos;

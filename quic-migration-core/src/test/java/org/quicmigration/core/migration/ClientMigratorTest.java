@@ -184,6 +184,43 @@ class ClientMigratorTest {
     }
 
     @Test
+    void anUnansweredPathIsKeptWhenTheOldPathFailedThereIsNothingToFallBackTo() throws Exception {
+        migrator = migrator();
+        migrator.onPathFailed(WIFI);
+        migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, MigrationCause.WRITE_ERROR, true, false, PTO);
+
+        List<MigrationAction> last = List.of();
+        while (migrator.inProgress()) {
+            last = migrator.onTimer(migrator.nextTimerNanos());
+        }
+
+        assertThat(last).noneMatch(action -> action instanceof UsePath);
+        assertThat(last).containsSubsequence(new RetirePeerId(0), new ClosePath(WIFI));
+        MigrationOutcome outcome = ((Finished) last.get(last.size() - 1)).outcome();
+        assertThat(outcome.validated()).isFalse();
+        assertThat(outcome.fellBack()).isFalse();
+        assertThat(outcome.cause()).isEqualTo(MigrationCause.WRITE_ERROR);
+        assertThat(migrator.activeTuple()).isEqualTo(CELLULAR);
+        assertThat(peerIds.current(CELLULAR)).as("the new path keeps its ID").isPresent();
+    }
+
+    @Test
+    void aPathThatWorksAgainIsAFallbackAgain() throws Exception {
+        migrator = migrator();
+        migrator.onPathFailed(WIFI);
+        migrator.onPathWorks(WIFI);
+        migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, true, false, PTO);
+
+        List<MigrationAction> last = List.of();
+        while (migrator.inProgress()) {
+            last = migrator.onTimer(migrator.nextTimerNanos());
+        }
+
+        assertThat(((Finished) last.get(last.size() - 1)).outcome().fellBack()).isTrue();
+        assertThat(migrator.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
     void validateThenSwitchKeepsDataOnTheOldPathUntilTheNewOneAnswers() throws Exception {
         migrator = migrator();
 

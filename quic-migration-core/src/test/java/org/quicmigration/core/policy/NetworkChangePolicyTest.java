@@ -109,6 +109,17 @@ class NetworkChangePolicyTest {
     }
 
     @Test
+    void probeTimeoutsCountedBeforeAMoveDoNotCountAgainstTheNewPath() {
+        NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
+        policy.onProbeTimeouts(300 * MS, 4);
+        policy.onMigrationFinished(400 * MS, CELL.address(), true);
+
+        assertThat(policy.onProbeTimeouts(450 * MS, 5)).as("one more than before the move").isEmpty();
+        assertThat(policy.onProbeTimeouts(900 * MS, 8)).as("four on the new path").containsExactly(
+                new Migrate(WIFI.address(), MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PATH_DEGRADING));
+    }
+
+    @Test
     void preferredNetworkBackIsProbedAtOnceAndFailedReturnsBackOffFromOneToAHundredTwentyEightSeconds() {
         NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
         policy.onNetworks(10 * MS, List.of(CELL), CELL.address());
