@@ -85,6 +85,9 @@ final class ClientPathSocket extends DatagramSocket {
      * are several (a PATH_CHALLENGE is answered on the path it came on).
      */
     private volatile boolean recordPaths;
+    /** When the last datagram arrived on the active path (System.nanoTime()); receiving thread writes it. */
+    private volatile long lastReceivedOnActiveNanos = System.nanoTime();
+
     /** The paths whose last send or receive failed; reported once per failure, cleared by the next good send. */
     private final java.util.Set<DatagramChannel> failedPaths = ConcurrentHashMap.newKeySet();
     /** Told when a path's socket fails or works again; null until the connection exists. */
@@ -247,6 +250,11 @@ final class ClientPathSocket extends DatagramSocket {
     private org.quicmigration.core.Tuple activePath() {
         org.quicmigration.core.Tuple tuple = tuples.get(active);
         return tuple != null ? tuple : new org.quicmigration.core.Tuple(activeLocal, server);
+    }
+
+    /** When the last datagram arrived on the active path, in System.nanoTime() terms; any thread. */
+    long lastReceivedOnActiveNanos() {
+        return lastReceivedOnActiveNanos;
     }
 
     /** The local address of the active path. */
@@ -492,6 +500,9 @@ final class ClientPathSocket extends DatagramSocket {
                     continue;
                 }
                 counters.computeIfAbsent(channel, c -> new long[2])[1]++;
+                if (channel == active) {
+                    lastReceivedOnActiveNanos = System.nanoTime();
+                }
                 receiveBuffer.flip();
                 int length = Math.min(receiveBuffer.remaining(), packet.getData().length - packet.getOffset());
                 receiveBuffer.get(packet.getData(), packet.getOffset(), length);

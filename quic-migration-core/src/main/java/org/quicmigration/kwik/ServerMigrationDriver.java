@@ -484,6 +484,13 @@ final class ServerMigrationDriver {
                             ConnectionId.of((byte[]) ids[1]), fresh.tuple()));
                 }
             } else if (action instanceof ServerPathAction.PathValidated validated) {
+                boolean active;
+                synchronized (this) {
+                    active = validated.tuple().equals(activeTuple);
+                }
+                if (active) {
+                    KwikInternals.seedRttFromValidation(connection, validated.roundTripNanos());
+                }
                 observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
             } else if (action instanceof ServerPathAction.ValidationFailed failed) {
                 observers.forEach(o -> o.validationFailed(failed.tuple()));

@@ -225,12 +225,34 @@ public final class NetworkLab implements AutoCloseable {
      */
     public Process startInServer(Class<?> mainClass, String... arguments) throws IOException {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace,
-                ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"),
-                "-cp", System.getProperty("java.class.path"), mainClass.getName()));
+                System.getProperty("java.home") + "/bin/java", "-cp", classPath(mainClass), mainClass.getName()));
         command.addAll(List.of(arguments));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         processes.add(process);
         return process;
+    }
+
+    /**
+     * The class path {@code mainClass} was loaded from: its class loader's URLs where it has them (Maven's exec:java
+     * runs a program in a class loader of its own), else this JVM's class path.
+     */
+    private static String classPath(Class<?> mainClass) {
+        List<String> entries = new ArrayList<>();
+        for (ClassLoader loader = mainClass.getClassLoader(); loader != null; loader = loader.getParent()) {
+            if (loader instanceof java.net.URLClassLoader urls) {
+                for (java.net.URL url : urls.getURLs()) {
+                    if ("file".equals(url.getProtocol())) {
+                        try {
+                            entries.add(java.nio.file.Path.of(url.toURI()).toString());
+                        } catch (java.net.URISyntaxException e) {
+                            // not a path: skip it
+                        }
+                    }
+                }
+            }
+        }
+        entries.add(System.getProperty("java.class.path"));
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     private void addWifiAddress() throws IOException {

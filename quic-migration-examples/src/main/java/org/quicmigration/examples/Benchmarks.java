@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * {@code full} (the default) uses the arguments behind the README's tables and takes about 25 minutes on 2 cores;
  * {@code quick} runs each benchmark small, in about two minutes, to check that all of them work. The optional list
  * picks some of them by name ({@code migration}, {@code handover}, {@code goodput}, {@code overhead}, {@code scale},
- * {@code scale5000}, {@code tracing}). {@code scale} and {@code scale5000} write the same raw file, the later one
+ * {@code scale5000}, {@code tracing}, {@code network-change}). {@code scale} and {@code scale5000} write the same raw file, the later one
  * last.
  *
  * <p>Each benchmark runs in a JVM of its own, so one cannot warm up, slow down or break the next, and within a
@@ -53,7 +53,10 @@ public final class Benchmarks {
             new Benchmark("scale5000", ServerScaleBenchmark.class, "server-scale.json",
                     new String[]{"5000", "netty"}, new String[]{"200", "netty"}, 30),
             new Benchmark("tracing", TracingOverhead.class, "tracing-overhead.json",
-                    new String[]{"64", "3"}, new String[]{"16", "1"}, 20));
+                    new String[]{"64", "3"}, new String[]{"16", "1"}, 20),
+            // Needs root (network namespaces); elsewhere it says so and is skipped.
+            new Benchmark("network-change", NetworkChangeBenchmark.class, "network-change-benchmark.json",
+                    new String[]{"7", "25"}, new String[]{"2", "25"}, 20));
 
     /** What one benchmark run did: its arguments, its exit code (-1: out of time), how long it took. */
     private record Outcome(String[] args, int exitCode, double seconds) {

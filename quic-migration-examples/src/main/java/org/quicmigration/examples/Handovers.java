@@ -66,7 +66,7 @@ final class Handovers {
                     .applicationProtocol(PROTOCOL)
                     .onConnection(Handovers::serveQuic)
                     .start();
-            this.clientTls = clientContext(certificate);
+            this.clientTls = clientContext(certificate.certificate());
         }
 
         @Override
@@ -97,6 +97,15 @@ final class Handovers {
             lastDataNanos = now;
             digest.update(buffer, 0, n);
             received += n;
+        }
+
+        long received() {
+            return received;
+        }
+
+        /** True once the change has happened. */
+        boolean hasChanged() {
+            return changeNanos >= 0;
         }
 
         boolean changeDue() {
@@ -155,10 +164,10 @@ final class Handovers {
         return watch.result();
     }
 
-    private static SSLContext clientContext(ServerCertificate certificate) throws Exception {
+    static SSLContext clientContext(java.security.cert.X509Certificate certificate) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
-        trust.setCertificateEntry("server", certificate.certificate());
+        trust.setCertificateEntry("server", certificate);
         TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         factory.init(trust);
         SSLContext context = SSLContext.getInstance("TLSv1.3");
@@ -306,7 +315,7 @@ final class Handovers {
     }
 
     /** Each stream: the client sends an 8-byte offset; the server sends the download from there. */
-    private static void serveQuic(MigratingConnection connection) {
+    static void serveQuic(MigratingConnection connection) {
         try {
             while (true) {
                 BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));

@@ -54,6 +54,8 @@ public final class NetworkEmulator implements AutoCloseable {
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
     private volatile java.util.function.Consumer<byte[]> tap;
+    private final boolean backAddressPerClientAddress;
+    private final Map<InetAddress, InetAddress> backAddresses = new ConcurrentHashMap<>();
 
     /** Settings of a {@link NetworkEmulator}: all zero (a perfect link) unless set. */
     public static final class Builder {
@@ -63,6 +65,8 @@ public final class NetworkEmulator implements AutoCloseable {
         private double loss;
         private long bytesPerSecond;
         private long seed = 1;
+        private InetAddress listenOn;
+        private boolean backAddressPerClientAddress;
 
         private Builder(InetSocketAddress server) {
             this.server = Objects.requireNonNull(server, "server");
@@ -104,6 +108,24 @@ public final class NetworkEmulator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The address clients send to: loopback (the default: the server's address), or an address of the
+         * benchmarking range 198.18.0.0/15, for a server in a network namespace of its own.
+         */
+        public Builder listenOn(InetAddress address) {
+            this.listenOn = requireLoopbackOrBenchmarking(address);
+            return this;
+        }
+
+        /**
+         * Gives each client address its own loopback address towards the server (127.0.1.1, 127.0.1.2, ... in the
+         * order they appear), so the server sees a client that changes address change address, not only port.
+         */
+        public Builder backAddressPerClientAddress(boolean distinct) {
+            this.backAddressPerClientAddress = distinct;
+            return this;
+        }
+
         /** Opens the emulator's sockets and starts forwarding. */
         public NetworkEmulator start() throws SocketException {
             return new NetworkEmulator(this);
@@ -127,10 +149,12 @@ public final class NetworkEmulator implements AutoCloseable {
 
     private NetworkEmulator(Builder builder) throws SocketException {
         this.server = builder.server;
+        this.backAddressPerClientAddress = builder.backAddressPerClientAddress;
         Random random = new Random(builder.seed);
         this.up = new Link(builder, random);
         this.down = new Link(builder, random);
-        this.front = new DatagramSocket(new InetSocketAddress(server.getAddress(), 0));
+        this.front = new DatagramSocket(new InetSocketAddress(
+                builder.listenOn != null ? builder.listenOn : server.getAddress(), 0));
         front.setReceiveBufferSize(4 << 20);
         start("network-emulator-in", this::pumpFromClients);
     }
@@ -213,7 +237,9 @@ public final class NetworkEmulator implements AutoCloseable {
 
     private DatagramSocket openBack(InetSocketAddress client) {
         try {
-            DatagramSocket back = new DatagramSocket(new InetSocketAddress(server.getAddress(), 0));
+            InetAddress backAddress = !backAddressPerClientAddress ? server.getAddress()
+                    : backAddresses.computeIfAbsent(client.getAddress(), c -> loopback(backAddresses.size() + 1));
+            DatagramSocket back = new DatagramSocket(new InetSocketAddress(backAddress, 0));
             back.setReceiveBufferSize(4 << 20);
             start("network-emulator-out", () -> {
                 byte[] buffer = new byte[65_536];
@@ -230,6 +256,24 @@ public final class NetworkEmulator implements AutoCloseable {
             });
             return back;
         } catch (SocketException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code address} if it is loopback or in 198.18.0.0/15 (where test network namespaces live), else throws. */
+    static InetAddress requireLoopbackOrBenchmarking(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        boolean benchmarking = bytes.length == 4 && (bytes[0] & 0xff) == 198 && ((bytes[1] & 0xff) & 0xfe) == 18;
+        if (!address.isLoopbackAddress() && !benchmarking) {
+            throw new IllegalArgumentException("only loopback or 198.18.0.0/15 addresses, not " + address);
+        }
+        return address;
+    }
+
+    private static InetAddress loopback(int index) {
+        try {
+            return InetAddress.getByAddress(new byte[]{127, 0, (byte) (1 + index / 250), (byte) (1 + index % 250)});
+        } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }
     }

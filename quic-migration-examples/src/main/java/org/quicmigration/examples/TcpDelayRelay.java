@@ -28,12 +28,21 @@ public final class TcpDelayRelay implements AutoCloseable {
     private volatile boolean closed;
 
     public TcpDelayRelay(InetSocketAddress server, long oneWayMillis) throws IOException {
+        this(server, oneWayMillis, server.getAddress());
+    }
+
+    /**
+     * A relay that clients reach at {@code listenOn}: the server's loopback address, or an address a test network
+     * namespace gave this process (the emulator's rules: loopback or 198.18.0.0/15).
+     */
+    public TcpDelayRelay(InetSocketAddress server, long oneWayMillis, InetAddress listenOn) throws IOException {
         if (!server.getAddress().isLoopbackAddress()) {
             throw new IllegalArgumentException("the relay only forwards to loopback, not " + server);
         }
+        NetworkEmulator.requireLoopbackOrBenchmarking(listenOn);
         this.server = server;
         this.delayNanos = TimeUnit.MILLISECONDS.toNanos(oneWayMillis);
-        this.front = new ServerSocket(0, 50, server.getAddress());
+        this.front = new ServerSocket(0, 50, listenOn);
         start("tcp-delay-relay-accept", this::accept);
     }
 
