@@ -195,8 +195,8 @@ public final class ClientMigrationDriver {
     /**
      * Reports the active path's probe timeouts without progress to the policy, counted as Chromium's path-degrading
      * detection counts them: how many PTOs (the path's PTO, without Kwik's exponential backoff) have passed since
-     * the last datagram arrived while an ack-eliciting packet is in flight. Kwik's own count, with its backoff, took
-     * 4.2 s to reach four on a path with a 550 ms PTO (1 + 2 + 4 + 8 PTOs); this takes 2.2 s.
+     * the last datagram arrived while an ack-eliciting packet is in flight. Kwik's own count doubles the wait before
+     * each next probe, so it reaches four only after 1 + 2 + 4 + 8 PTOs; this one after four.
      */
     private void watchProbeTimeouts() {
         if (stopped) {

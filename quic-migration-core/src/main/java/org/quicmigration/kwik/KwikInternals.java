@@ -787,8 +787,8 @@ final class KwikInternals {
     /**
      * Takes the round trip of the new path's validation as its first RTT sample, if Kwik has taken none since
      * {@link #resetRecovery}. Without it the new path runs on Kwik's initial RTT (500 ms: a probe timeout of about
-     * 1.5 s) until an acknowledgement of a packet sent there arrives; after a move away from a dead network, the data
-     * stranded there waited for that timeout: pauses of 0.7 and 1.3 s in a row were measured at 25 ms each way.
+     * 1.5 s) until an acknowledgement of a packet sent there arrives, and data stranded on a dead network is resent
+     * only at that timeout. The PATH_CHALLENGE and its PATH_RESPONSE travelled the new path: a real sample of it.
      */
     static void seedRttFromValidation(QuicConnectionImpl connection, long roundTripNanos) {
         Object rtt = get(SENDER_RTT_ESTIMATOR, invoke(GET_SENDER, connection));
