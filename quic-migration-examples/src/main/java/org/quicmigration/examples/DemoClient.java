@@ -64,6 +64,9 @@ public final class DemoClient {
                 .localAddress(new InetSocketAddress(local, 0))
                 .build().connect()) {
             System.out.println("connected: " + connection.path() + "; commands: get <bytes>, migrate <address>, probe-migrate <address>, status, quit");
+            System.out.println("network-change policy on: the connection also moves by itself when this host loses its"
+                    + " network (loopback addresses excepted)");
+            connection.addMigrationListener(DemoClient::reportAutomaticMoves);
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             String line;
             while ((line = in.readLine()) != null) {
@@ -136,6 +139,18 @@ public final class DemoClient {
                 throw failure;
             }
             throw e;
+        }
+    }
+
+    /** The moves the policy makes without a command, and the path failures behind them. */
+    private static void reportAutomaticMoves(org.quicmigration.MigrationEvent event) {
+        if (event instanceof org.quicmigration.MigrationEvent.MigrationStarted started
+                && started.cause() != org.quicmigration.MigrationCause.APPLICATION) {
+            System.out.println("moving by itself to " + started.path() + " (" + started.cause() + ")");
+        } else if (event instanceof org.quicmigration.MigrationEvent.PathFailed failed) {
+            System.out.println("path failed: " + failed.path() + ": " + failed.reason());
+        } else if (event instanceof org.quicmigration.MigrationEvent.NoUsableNetwork none) {
+            System.out.println("no usable network; waiting for one (" + none.path() + ")");
         }
     }
 
