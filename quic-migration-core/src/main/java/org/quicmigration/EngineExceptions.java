@@ -20,6 +20,12 @@ final class EngineExceptions {
         return false;
     }
 
+    /** True if {@code failure} is the engine's report that the whole connection is closed. */
+    static boolean saysConnectionClosed(IOException failure) {
+        String message = String.valueOf(failure.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        return fromEngine(failure) && (message.contains("connection closed") || message.contains("connection is closed"));
+    }
+
     /** An {@link IOException} of ours with {@code failure}'s message, and no cause from the engine. */
     static IOException replace(IOException failure) {
         IOException replacement = new IOException(String.valueOf(failure.getMessage()));

@@ -561,6 +561,11 @@ public final class MigratingConnection implements AutoCloseable {
         if (closed != null) {
             return closed;
         }
+        if (EngineExceptions.saysConnectionClosed(failure)) {
+            // The engine ended the connection without telling how (Kwik aborts without a termination event).
+            return new ConnectionClosedException(ConnectionClosedException.Reason.LOST, -1,
+                    "connection ended: lost by the QUIC engine (" + failure.getMessage() + ")");
+        }
         return EngineExceptions.fromEngine(failure) ? EngineExceptions.replace(failure) : failure;
     }
 
