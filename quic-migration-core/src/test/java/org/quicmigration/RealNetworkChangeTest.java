@@ -148,8 +148,12 @@ class RealNetworkChangeTest {
 
         assertIntact(download, SIZE);
         assertThat(connection.localAddress().getAddress()).as("events %s", events).isEqualTo(lab.cellAddress());
-        assertThat(firstPolicyCause()).isIn(MigrationCause.NETWORK_LOST, MigrationCause.WRITE_ERROR);
-        assertThat(events).as("the failed path is reported").anyMatch(e -> e instanceof MigrationEvent.PathFailed);
+        MigrationCause cause = firstPolicyCause();
+        assertThat(cause).isIn(MigrationCause.NETWORK_LOST, MigrationCause.WRITE_ERROR);
+        if (cause == MigrationCause.WRITE_ERROR) {
+            // The monitor may see the address go before anything is sent there; a write error is reported.
+            assertThat(events).as("the failed path is reported").anyMatch(e -> e instanceof MigrationEvent.PathFailed);
+        }
     }
 
     @Test
