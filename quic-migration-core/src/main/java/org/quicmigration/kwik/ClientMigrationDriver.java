@@ -640,6 +640,7 @@ public final class ClientMigrationDriver {
             MigrationOutcome outcome = finished.outcome();
             if (outcome.validated() && !outcome.newTuple().onlyPortsDifferFrom(outcome.oldTuple())) {
                 KwikInternals.seedRttFromValidation(connection, outcome.validationRttNanos());
+                KwikInternals.startRecoveryPeriod(connection);
             }
             if (!outcome.validated()) {
                 observers.forEach(o -> o.validationFailed(outcome.newTuple()));

@@ -770,8 +770,11 @@ final class KwikInternals {
             synchronized (cc) {
                 set(CC_WINDOW, cc, (long) (int) get(CC_INITIAL_WINDOW, null));
                 set(CC_SLOW_START_THRESHOLD, cc, Long.MAX_VALUE);
-                // Instant.MIN, not null: Kwik compares send times with it (null ended a connection in our trials).
-                set(CC_RECOVERY_START, cc, java.time.Instant.MIN);
+                // The reset starts a recovery period (never null: Kwik compares send times with it). Kwik counts a
+                // lost packet as a congestion event only if it was sent after that start, so the packets left on the
+                // old path, declared lost during the next round trips, do not halve the new path's window and end
+                // its slow start: they are the old path's loss, not the new path's congestion.
+                set(CC_RECOVERY_START, cc, java.time.Instant.now());
             }
         }
         Object rtt = get(SENDER_RTT_ESTIMATOR, sender);
@@ -782,6 +785,22 @@ final class KwikInternals {
         set(RTT_LATEST, rtt, 0);
         // The probe-timeout backoff belongs to the path left behind: on the new path it starts again.
         set(RECOVERY_PTO_COUNT, get(SENDER_RECOVERY_MANAGER, sender), 0);
+    }
+
+    /**
+     * Starts a new recovery period now, for a path whose congestion state {@link #resetRecovery} reset: packets sent
+     * before now on the path left behind (built with its connection ID in the moment of the move, so they can only
+     * go there, RFC 9000 9.5) are lost for certain, and Kwik would take each such loss for congestion on the new
+     * path, halve its window and end its slow start. Kwik starts a congestion event only for a loss of a packet sent
+     * after the recovery period's start.
+     */
+    static void startRecoveryPeriod(QuicConnectionImpl connection) {
+        Object cc = get(SENDER_CONGESTION_CONTROLLER, invoke(GET_SENDER, connection));
+        if (CC_RECOVERY_START.getDeclaringClass().isInstance(cc)) {
+            synchronized (cc) {
+                set(CC_RECOVERY_START, cc, java.time.Instant.now());
+            }
+        }
     }
 
     /**

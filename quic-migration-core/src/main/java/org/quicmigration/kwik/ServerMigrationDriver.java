@@ -485,11 +485,14 @@ final class ServerMigrationDriver {
                 }
             } else if (action instanceof ServerPathAction.PathValidated validated) {
                 boolean active;
+                boolean reset;
                 synchronized (this) {
                     active = validated.tuple().equals(activeTuple);
+                    reset = reboundAt == null; // a NAT rebinding keeps its congestion state (see Migrated)
                 }
-                if (active) {
+                if (active && reset) {
                     KwikInternals.seedRttFromValidation(connection, validated.roundTripNanos());
+                    KwikInternals.startRecoveryPeriod(connection);
                 }
                 observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
             } else if (action instanceof ServerPathAction.ValidationFailed failed) {
