@@ -8,7 +8,7 @@ public enum MigrationCause {
     NETWORK_LOST,
     /** Sending on the active path failed: no route, address gone, refused by a firewall ({@link MigrationPolicy}). */
     WRITE_ERROR,
-    /** The active path stopped delivering: probe timeouts in a row without an acknowledgement ({@link MigrationPolicy}). */
+    /** The active path stopped delivering: nothing arrived for several probe timeouts while a packet was in flight ({@link MigrationPolicy}). */
     PATH_DEGRADING,
     /** A network the policy prefers to the active one is usable again ({@link MigrationPolicy}). */
     PREFERRED_NETWORK_BACK,

@@ -16,7 +16,7 @@ import org.quicmigration.core.policy.PolicyConfig;
  *     usable network, switching first ({@link MigrationStrategy#SWITCH_THEN_VALIDATE}): nothing waits on a dead
  *     network. With no other network the connection waits for one until its idle timeout; it then ends with
  *     {@link ConnectionClosedException.Reason#NO_USABLE_NETWORK}.</li>
- * <li><b>Path degrading</b> (on, after 4 probe timeouts in a row without an acknowledgement): another network is
+ * <li><b>Path degrading</b> (on, when nothing arrives for 4 probe timeouts of the path, without backoff, while a packet is in flight): another network is
  *     probed and used only if it answers ({@link MigrationStrategy#VALIDATE_THEN_SWITCH}), so a path that is merely
  *     slow is never left for a dead one. On by default because a silent black hole (a Wi-Fi that still has an
  *     address but delivers nothing) is otherwise never left before the idle timeout, and the probe costs nothing
@@ -73,7 +73,7 @@ public final class MigrationPolicy {
         return config.onPathDegrading();
     }
 
-    /** Probe timeouts in a row without an acknowledgement that count as "degrading". */
+    /** How many of the path's probe timeouts without anything received, while a packet is in flight, count as degrading. */
     public int degradingProbeTimeouts() {
         return config.degradingPtoCount();
     }
@@ -127,7 +127,10 @@ public final class MigrationPolicy {
             return this;
         }
 
-        /** Probe timeouts in a row without an acknowledgement that count as degrading, at least 1. Default 4. */
+        /**
+         * How many of the active path's probe timeouts (its PTO, without backoff) may pass with nothing received while
+         * a packet is in flight before the path counts as degrading; at least 1. Default 4.
+         */
         public Builder degradingProbeTimeouts(int count) {
             if (count < 1) {
                 throw new IllegalArgumentException("degradingProbeTimeouts must be at least 1: " + count);

@@ -24,7 +24,7 @@ import org.quicmigration.core.migration.MigrationMode;
  * <li><b>Network lost</b>: the active path's address disappeared, or sending on it failed. The connection moves at
  *     once to the most preferred other usable network, switching first (nothing waits on a dead network); with no
  *     other network it waits for one.</li>
- * <li><b>Path degrading</b>: {@link PolicyConfig#degradingPtoCount()} probe timeouts in a row without an
+ * <li><b>Path degrading</b>: {@link PolicyConfig#degradingPtoCount()} probe timeouts without an
  *     acknowledgement. Another network is probed and used only if it answers (validate first), so a path that is
  *     just slow is not left for a worse one.</li>
  * <li><b>Preferred network back</b>: a network ranked above the active one is usable. It is probed before use; a
@@ -132,7 +132,7 @@ public final class NetworkChangePolicy {
         return evaluate(nowNanos);
     }
 
-    /** The active path has had {@code count} probe timeouts in a row without an acknowledgement (0 after one). */
+    /** The active path has had {@code count} probe timeouts without an acknowledgement (0 after one). */
     public List<PolicyAction> onProbeTimeouts(long nowNanos, int count) {
         lastNanos = nowNanos;
         consecutivePtos = count;
