@@ -85,8 +85,9 @@ public final class KwikServer implements AutoCloseable {
                             preferredIpv6);
             ServerConnector connector = KwikInternals.newServerConnector(socket, tls, config,
                     new FrameObserver(KwikLogging.logger(), live::connectionFor));
-            connector.registerApplicationProtocol(settings.applicationProtocol(),
-                    new ConnectionFactory(onConnection, socket, settings, live, tls));
+            ConnectionFactory factory = new ConnectionFactory(onConnection, socket, settings, live, tls);
+            tls.setUpEarlyWith(factory::prepare);
+            connector.registerApplicationProtocol(settings.applicationProtocol(), factory);
             connector.start();
             return new KwikServer(connector, socket);
         } catch (GeneralSecurityException | RuntimeException e) {
@@ -197,9 +198,42 @@ public final class KwikServer implements AutoCloseable {
             this.tls = tls;
         }
 
+        /** Connections set up before Kwik started their application protocol (see {@link #prepare}). */
+        private final java.util.Map<ServerConnectionImpl, KwikConnection> prepared =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        /**
+         * Sets a connection up now rather than in {@link #createConnection}, for a connection offered a preferred
+         * address: Kwik sends HANDSHAKE_DONE before it starts the application protocol, and a client may probe the
+         * preferred address at once (see MigrationTlsEngineFactory). Runs on Kwik's receiver thread, as
+         * createConnection does, just before it.
+         */
+        void prepare(ServerConnectionImpl server) {
+            if (!prepared.containsKey(server)) {
+                // Not computeIfAbsent: setUp registers a callback that removes the entry, and it runs at once on a
+                // connection that has already ended.
+                KwikConnection connection = setUp(server);
+                if (connection.termination() == null) {
+                    prepared.put(server, connection);
+                }
+            }
+        }
+
         @Override
         public ApplicationProtocolConnection createConnection(String protocol, QuicConnection quicConnection) {
             ServerConnectionImpl server = (ServerConnectionImpl) quicConnection;
+            KwikConnection early = prepared.remove(server);
+            KwikConnection connection = early != null ? early : setUp(server);
+            onConnection.accept(connection);
+            return new ApplicationProtocolConnection() {
+                @Override
+                public void acceptPeerInitiatedStream(QuicStream stream) {
+                    connection.peerOpenedStream(stream);
+                }
+            };
+        }
+
+        private KwikConnection setUp(ServerConnectionImpl server) {
             KwikInternals.shareIdleTimer(server); // a thread less per connection (see SharedIdleTimers)
             KwikInternals.stopPingPongWhenIdle(server); // else an idle connection on a fast path never idles out
             KwikConnection connection = new KwikConnection(server, localAddress,
@@ -224,17 +258,12 @@ public final class KwikServer implements AutoCloseable {
             }
             ServerMigrationDriver registered = driver;
             live.add(server, connection, () -> {
+                prepared.remove(server);
                 if (registered != null) {
                     socket.forget(registered);
                 }
             });
-            onConnection.accept(connection);
-            return new ApplicationProtocolConnection() {
-                @Override
-                public void acceptPeerInitiatedStream(QuicStream stream) {
-                    connection.peerOpenedStream(stream);
-                }
-            };
+            return connection;
         }
     }
 }

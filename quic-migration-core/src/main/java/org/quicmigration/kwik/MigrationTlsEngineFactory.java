@@ -31,6 +31,8 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
     private final InetSocketAddress preferredIpv6;
     private final SecureRandom random = new SecureRandom();
     /** The preferred_address offered to each connection whose handshake is under way; weak, as handshakes may fail. */
+    /** Sets a connection up for migration; run before Kwik's handshakeFinished() for one with a preferred address. */
+    private volatile java.util.function.Consumer<ServerConnectionImpl> earlySetUp = server -> { };
     private final java.util.Map<ServerConnectionImpl, org.quicmigration.core.trace.PreferredAddress> reservedIds =
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
@@ -111,6 +113,10 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
             org.quicmigration.core.trace.PreferredAddress reserved = reservedIds.get(server);
             if (reserved != null) {
                 KwikInternals.routePreferredAddressId(server, reserved.connectionId().bytes());
+                // The ID is routable, but a datagram to the preferred address finds its connection only once the
+                // connection's migration state exists, which Kwik's application protocol start would create only
+                // after HANDSHAKE_DONE has left (a probe gtlsclient sent 1 ms after it went unanswered).
+                earlySetUp.accept(server);
             }
             connection.handshakeFinished();
         }
@@ -143,6 +149,11 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
     }
 
     /** The preferred_address offered to {@code server} in its handshake, once; null if none. */
+    /** What sets a connection up before Kwik's handshakeFinished() when it was offered a preferred address. */
+    void setUpEarlyWith(java.util.function.Consumer<ServerConnectionImpl> setUp) {
+        this.earlySetUp = setUp;
+    }
+
     org.quicmigration.core.trace.PreferredAddress takeReserved(ServerConnectionImpl server) {
         return reservedIds.remove(server);
     }
