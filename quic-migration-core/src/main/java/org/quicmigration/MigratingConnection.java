@@ -21,6 +21,7 @@ import org.quicmigration.core.migration.MigrationRefusedException;
 import org.quicmigration.core.migration.MigrationState;
 import org.quicmigration.kwik.ClientMigrationDriver;
 import org.quicmigration.kwik.ConnectionEndedException;
+import org.quicmigration.kwik.EngineExceptions;
 import org.quicmigration.kwik.MigrationObserver;
 import org.quicmigration.kwik.KwikConnection;
 import org.quicmigration.kwik.KwikStream;

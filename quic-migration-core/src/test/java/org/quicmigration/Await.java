@@ -3,11 +3,11 @@ package org.quicmigration;
 import java.util.function.BooleanSupplier;
 
 /** Test helper: waits for a condition with a deadline, failing with a message that says what did not happen. */
-final class Await {
+public final class Await {
     private Await() {
     }
 
-    static void until(BooleanSupplier condition, long timeoutMillis, String what) throws InterruptedException {
+    public static void until(BooleanSupplier condition, long timeoutMillis, String what) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -106,7 +106,7 @@ class RealNetworkChangeTest {
 
     private LabDownload downloadUntilChangePoint(long size) throws InterruptedException {
         LabDownload download = LabDownload.start(connection, size);
-        LabDownload.await(() -> download.received() >= CHANGE_AT || download.digest().isDone(), 20_000,
+        Await.until(() -> download.received() >= CHANGE_AT || download.digest().isDone(), 20_000,
                 "the first " + CHANGE_AT + " bytes on Wi-Fi");
         assertThat(download.digest()).as("download still running at the change").isNotDone();
         return download;
@@ -206,7 +206,7 @@ class RealNetworkChangeTest {
         assertThat(connection.localAddress().getAddress()).isEqualTo(lab.cellAddress());
 
         lab.restoreWifiAddress();
-        LabDownload.await(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted completed
+        Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted completed
                         && completed.path().local().getAddress().equals(lab.wifiAddress())), 10_000,
                 "the connection back on Wi-Fi; events " + events);
 
@@ -225,7 +225,7 @@ class RealNetworkChangeTest {
         download.mark();
         lab.removeWifiAddress();
         lab.removeCellAddress();
-        LabDownload.await(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.NoUsableNetwork), 5_000,
+        Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.NoUsableNetwork), 5_000,
                 "NoUsableNetwork; events " + events);
         long stalledAt = download.received();
         lab.restoreCellAddress();

@@ -7,9 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
 import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingConnection;
@@ -106,16 +104,5 @@ public final class LabDownload {
     /** The digest, once the download has ended; fails as the download failed. */
     public CompletableFuture<byte[]> digest() {
         return digest;
-    }
-
-    /** Waits until {@code condition} holds, failing with {@code what} after {@code timeoutMillis}. */
-    public static void await(BooleanSupplier condition, long timeoutMillis, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeoutMillis + " ms waiting for " + what);
-            }
-            Thread.sleep(5);
-        }
     }
 }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
+import org.quicmigration.Await;
 import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationEvent;
@@ -63,14 +64,14 @@ public final class NetworkChange {
                 connection.addMigrationListener(event -> print(start, describe(event)));
                 LabDownload download = LabDownload.start(connection, SIZE);
 
-                LabDownload.await(() -> download.received() >= SIZE / 4, 30_000, "a quarter of the download");
+                Await.until(() -> download.received() >= SIZE / 4, 30_000, "a quarter of the download");
                 print(start, "network change: the Wi-Fi address is removed (ip addr del), "
                         + download.received() / 1024 + " KiB in");
                 download.mark();
                 lab.removeWifiAddress();
-                LabDownload.await(() -> connection.localAddress().getAddress().equals(lab.cellAddress()), 10_000,
+                Await.until(() -> connection.localAddress().getAddress().equals(lab.cellAddress()), 10_000,
                         "the connection on cellular");
-                LabDownload.await(() -> download.received() >= SIZE / 2, 30_000, "half of the download");
+                Await.until(() -> download.received() >= SIZE / 2, 30_000, "half of the download");
                 print(start, "network change: Wi-Fi is back, " + download.received() / 1024 + " KiB in");
                 lab.restoreWifiAddress();
 

@@ -1,4 +1,4 @@
-package org.quicmigration;
+package org.quicmigration.kwik;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,9 +1,9 @@
-package org.quicmigration;
+package org.quicmigration.kwik;
 
 import java.io.IOException;
 
-/** Keeps the engine's exception types out of what the application can catch. */
-final class EngineExceptions {
+/** Internal: keeps the engine's exception types out of what the application can catch. */
+public final class EngineExceptions {
 
     private static final String ENGINE_PACKAGE = "tech.kwik.";
 
@@ -11,7 +11,7 @@ final class EngineExceptions {
     }
 
     /** True if {@code failure} or anything in its cause chain is one of the engine's types. */
-    static boolean fromEngine(Throwable failure) {
+    public static boolean fromEngine(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t.getClass().getName().startsWith(ENGINE_PACKAGE)) {
                 return true;
@@ -21,13 +21,13 @@ final class EngineExceptions {
     }
 
     /** True if {@code failure} is the engine's report that the whole connection is closed. */
-    static boolean saysConnectionClosed(IOException failure) {
+    public static boolean saysConnectionClosed(IOException failure) {
         String message = String.valueOf(failure.getMessage()).toLowerCase(java.util.Locale.ROOT);
         return fromEngine(failure) && (message.contains("connection closed") || message.contains("connection is closed"));
     }
 
     /** An {@link IOException} of ours with {@code failure}'s message, and no cause from the engine. */
-    static IOException replace(IOException failure) {
+    public static IOException replace(IOException failure) {
         IOException replacement = new IOException(String.valueOf(failure.getMessage()));
         replacement.setStackTrace(failure.getStackTrace());
         return replacement;
