@@ -28,9 +28,6 @@ import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationOutcome;
 import org.quicmigration.core.migration.MigrationRefusedException;
-import org.quicmigration.core.policy.LocalNetwork;
-import org.quicmigration.core.policy.NetworkChangePolicy;
-import org.quicmigration.core.policy.PolicyAction;
 import org.quicmigration.core.policy.PolicyConfig;
 
 /**
@@ -63,26 +60,13 @@ public final class ClientMigrationDriver {
     private volatile List<String> activePeerIds = List.of();
     private volatile ConnectionId activePeerId;
     private volatile InetSocketAddress activeRemote;
-    /** The network-change policy; binding thread only. */
-    private final NetworkChangePolicy policy;
-    private final PolicyConfig policyConfig;
-    private final NetworkFeed networks;
-    private Runnable unsubscribe = () -> { };
-    private ScheduledFuture<?> policyTimer;
-    private ScheduledFuture<?> probeTimeoutWatch;
-    private int lastPtoCount;
-    /** When the watch first saw an ack-eliciting packet in flight (0: none now); binding thread only. */
-    private long inFlightSinceNanos;
+    /** The network-change policy's runner; binding thread only, but for {@link #noUsableNetwork}. */
+    private final NetworkPolicyRunner policy;
     /** Why the migration in progress started, and the local address it goes to; binding thread only. */
     private MigrationCause pendingCause;
     private java.net.InetAddress pendingTarget;
     /** Application requests that joined the policy's migration to the same address; binding thread only. */
     private final List<CompletableFuture<MigrationOutcome>> joined = new java.util.ArrayList<>();
-    private volatile boolean waitingForNetwork;
-    private volatile boolean activePathFailed;
-
-    /** How often Kwik's probe-timeout count is read for the policy's "path degrading" rule. */
-    private static final long PTO_WATCH_MILLIS = 50;
 
     private ClientMigrationDriver(QuicClientConnectionImpl connection, ClientPathSocket socket, InetSocketAddress server,
                                   RandomGenerator random, PolicyConfig policyConfig, NetworkFeed networks,
@@ -114,9 +98,8 @@ public final class ClientMigrationDriver {
         long maxAckDelay = connection.getPeerTransportParameters() == null ? 25
                 : connection.getPeerTransportParameters().getMaxAckDelay();
         this.migrator = new ClientMigrator(peerIds, first, Duration.ofMillis(maxAckDelay), random);
-        this.policyConfig = policyConfig;
-        this.networks = networks;
-        this.policy = new NetworkChangePolicy(policyConfig, first.local().getAddress(), localAddressChosen);
+        this.policy = new NetworkPolicyRunner(connection, socket, server, networks, policyConfig, localAddressChosen,
+                new PolicyHost());
     }
 
     /** Starts migration support for a connected client. Called once, after the handshake. */
@@ -150,8 +133,8 @@ public final class ClientMigrationDriver {
     }
 
     /**
-     * Feeds the policy: path failures from the socket layer (always, for events and the close reason), and, with the
-     * policy on, the network feed and Kwik's probe-timeout count.
+     * Watches the paths' sockets: a failure is reported (events, the close reason) and, on the active path, fed to the
+     * policy, which also starts following the network feed.
      */
     private void watchPaths() {
         socket.onPathFailure(new ClientPathSocket.PathFailureListener() {
@@ -166,58 +149,7 @@ public final class ClientMigrationDriver {
                 THREAD.execute(() -> onPathWorks(local));
             }
         });
-        if (!policyConfig.enabled()) {
-            return;
-        }
-        THREAD.execute(() -> {
-            if (stopped) {
-                return;
-            }
-            unsubscribe = networks.subscribe(this::networksMayHaveChanged);
-            networksMayHaveChanged();
-        });
-    }
-
-    /** Any thread: reads the feed there (it may do a system call) and hands the snapshot to the policy. */
-    private void networksMayHaveChanged() {
-        boolean ipv4 = server.getAddress() instanceof java.net.Inet4Address;
-        List<LocalNetwork> usable = networks.networks().stream()
-                .filter(network -> (network.address() instanceof java.net.Inet4Address) == ipv4)
-                .toList();
-        java.net.InetAddress kernelChoice = networks.defaultSource(activeRemote);
-        THREAD.execute(() -> {
-            if (!stopped) {
-                applyPolicy(policy.onNetworks(now(), usable, kernelChoice));
-            }
-        });
-    }
-
-    /**
-     * Reports the active path's probe timeouts without progress to the policy, counted as Chromium's path-degrading
-     * detection counts them: how many PTOs (the path's PTO, without Kwik's exponential backoff) have passed since
-     * the last datagram arrived while an ack-eliciting packet is in flight. Kwik's own count doubles the wait before
-     * each next probe, so it reaches four only after 1 + 2 + 4 + 8 PTOs; this one after four.
-     */
-    private void watchProbeTimeouts() {
-        if (stopped) {
-            return;
-        }
-        long nowNanos = System.nanoTime();
-        int count = 0;
-        if (KwikInternals.ackElicitingInFlight(connection)) {
-            if (inFlightSinceNanos == 0) {
-                inFlightSinceNanos = nowNanos;
-            }
-            long silence = nowNanos - Math.max(socket.lastReceivedOnActiveNanos(), inFlightSinceNanos);
-            long pto = Math.max(1, TimeUnit.MILLISECONDS.toNanos(KwikInternals.ptoMillis(connection)));
-            count = (int) Math.min(Integer.MAX_VALUE, silence / pto);
-        } else {
-            inFlightSinceNanos = 0;
-        }
-        if (count != lastPtoCount) {
-            lastPtoCount = count;
-            applyPolicy(policy.onProbeTimeouts(now(), count));
-        }
+        policy.start();
     }
 
     private void onPathFailed(InetSocketAddress local, String reason) {
@@ -226,13 +158,9 @@ public final class ClientMigrationDriver {
         }
         Tuple tuple = new Tuple(local, activeRemote);
         migrator.onPathFailed(tuple);
-        boolean active = local.equals(socket.activeLocal());
-        if (active) {
-            activePathFailed = true;
-        }
         observers.forEach(o -> o.pathFailed(tuple, reason));
-        if (active) {
-            applyPolicy(policy.onPathFailed(now(), local.getAddress()));
+        if (local.equals(socket.activeLocal())) {
+            policy.activePathFailed(local);
         }
     }
 
@@ -242,69 +170,45 @@ public final class ClientMigrationDriver {
         }
         migrator.onPathWorks(new Tuple(local, activeRemote));
         if (local.equals(socket.activeLocal())) {
-            activePathFailed = false;
-            applyPolicy(policy.onPathWorks(now(), local.getAddress()));
+            policy.activePathWorks(local);
         }
     }
 
-    /** Performs the policy's decisions; binding thread. */
-    private void applyPolicy(List<PolicyAction> actions) {
-        for (PolicyAction action : actions) {
-            if (action instanceof PolicyAction.Migrate migrate) {
-                LOG.log(System.Logger.Level.INFO, () -> "moving to " + migrate.local() + " (" + migrate.cause() + ", "
-                        + migrate.mode() + ")");
-                startMigration(new InetSocketAddress(migrate.local(), 0), activeRemote, migrate.mode(), migrate.cause(),
-                        new CompletableFuture<>());
-            } else if (action instanceof PolicyAction.WaitForNetwork wait) {
-                LOG.log(System.Logger.Level.INFO, () -> "network of " + wait.lost() + " lost and no other usable; waiting");
-                Tuple active = new Tuple(socket.activeLocal(), activeRemote);
-                observers.forEach(o -> o.noUsableNetwork(active));
-            } else if (action instanceof PolicyAction.LimitReached limit) {
-                LOG.log(System.Logger.Level.WARNING, () -> "network-change policy: " + limit.migrations()
-                        + " migrations for " + limit.cause() + ", the most allowed; no more for that cause");
-            }
+    /** What the policy's runner asks of this driver; binding thread. */
+    private final class PolicyHost implements NetworkPolicyRunner.Host {
+        @Override
+        public boolean stopped() {
+            return stopped;
         }
-        waitingForNetwork = policy.waitingForNetwork();
-        schedulePolicyTimer();
-        watchProbeTimeoutsWhileWanted();
-    }
 
-    /** Reads Kwik's probe-timeout count only while the policy has another network to go to: it costs a read a tick. */
-    private void watchProbeTimeoutsWhileWanted() {
-        boolean wanted = policy.wantsProbeTimeouts() && !stopped;
-        if (wanted && probeTimeoutWatch == null) {
-            lastPtoCount = 0;
-            inFlightSinceNanos = 0;
-            probeTimeoutWatch = THREAD.scheduleWithFixedDelay(this::watchProbeTimeouts, PTO_WATCH_MILLIS,
-                    PTO_WATCH_MILLIS, TimeUnit.MILLISECONDS);
-        } else if (!wanted && probeTimeoutWatch != null) {
-            probeTimeoutWatch.cancel(false);
-            probeTimeoutWatch = null;
+        @Override
+        public long now() {
+            return ClientMigrationDriver.this.now();
         }
-    }
 
-    private void schedulePolicyTimer() {
-        if (policyTimer != null) {
-            policyTimer.cancel(false);
-            policyTimer = null;
+        @Override
+        public InetSocketAddress activeRemote() {
+            return activeRemote;
         }
-        long next = policy.nextTimerNanos();
-        if (next != Long.MAX_VALUE && !stopped) {
-            policyTimer = THREAD.schedule(() -> {
-                policyTimer = null;
-                if (!stopped) {
-                    applyPolicy(policy.onTimer(now()));
-                }
-            }, Math.max(0, next - now()), TimeUnit.NANOSECONDS);
+
+        @Override
+        public void migrate(InetSocketAddress local, MigrationMode mode, MigrationCause cause) {
+            startMigration(local, activeRemote, mode, cause, new CompletableFuture<>());
+        }
+
+        @Override
+        public void noUsableNetwork() {
+            Tuple active = new Tuple(socket.activeLocal(), activeRemote);
+            observers.forEach(o -> o.noUsableNetwork(active));
         }
     }
 
     /**
      * True while the connection has no network to use: its active path failed and no other is usable. A connection
-     * that idles out in that state ended because its network went away.
+     * that idles out in that state ended because its network went away. Any thread.
      */
     public boolean noUsableNetwork() {
-        return waitingForNetwork || activePathFailed;
+        return policy.noUsableNetwork();
     }
 
     /** How long to wait for the handshake to be confirmed before giving up on the preferred address. */
@@ -472,7 +376,7 @@ public final class ClientMigrationDriver {
             pendingCause = cause;
             pendingTarget = bound.getAddress();
             if (!policyOwn) {
-                policy.onMigrationStarted(now(), cause);
+                policy.migrationStarted(cause);
             }
             // Told on the next turn of the binding thread, after the actions that ended the migration are done.
             result.whenComplete((outcome, error) -> THREAD.execute(() -> migrationEnded(outcome)));
@@ -494,8 +398,7 @@ public final class ClientMigrationDriver {
         if (stopped) {
             return;
         }
-        boolean validated = outcome != null && outcome.validated();
-        applyPolicy(policy.onMigrationFinished(now(), socket.activeLocal().getAddress(), validated));
+        policy.migrationEnded(socket.activeLocal(), outcome != null && outcome.validated());
     }
 
     /** Kwik's receiver thread saw a PATH_RESPONSE. */
@@ -543,11 +446,9 @@ public final class ClientMigrationDriver {
     void stop() {
         stopped = true;
         THREAD.execute(() -> {
-            unsubscribe.run();
-            for (ScheduledFuture<?> future : new ScheduledFuture<?>[]{timer, policyTimer, probeTimeoutWatch}) {
-                if (future != null) {
-                    future.cancel(false);
-                }
+            policy.stop();
+            if (timer != null) {
+                timer.cancel(false);
             }
             SocketException closed = new SocketException("connection closed during migration");
             if (pending != null) {
