@@ -247,6 +247,24 @@ final class ClientPathSocket extends DatagramSocket {
         return tuple != null ? tuple : activePath();
     }
 
+    /**
+     * The destination ID the path on {@code local} was last routed with, if that path is open and not the active
+     * one (a path the connection left, still receiving until it closes); else null. Any thread.
+     */
+    byte[] leftPathId(InetSocketAddress local) {
+        DatagramChannel channel = channels.get(local);
+        if (channel == null || channel == active) {
+            return null;
+        }
+        byte[] id = null;
+        for (Route route : routes) {
+            if (route.channel() == channel) {
+                id = route.destination().bytes(); // the newest route of the path comes last
+            }
+        }
+        return id;
+    }
+
     private org.quicmigration.core.Tuple activePath() {
         org.quicmigration.core.Tuple tuple = tuples.get(active);
         return tuple != null ? tuple : new org.quicmigration.core.Tuple(activeLocal, server);

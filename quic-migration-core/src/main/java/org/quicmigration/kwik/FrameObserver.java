@@ -101,11 +101,20 @@ final class FrameObserver extends NullLogger {
                     RoutedProbeFrame response = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
                             challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null);
                     // 8.2.2: "A PATH_RESPONSE frame MUST be sent on the network path where the PATH_CHALLENGE frame
-                    // was received." On a path we are probing before use, that takes the path's own ID (9.5).
+                    // was received." The socket routes by destination ID, so the answer takes the ID of the path the
+                    // challenge came on: a path we are probing before use (its own ID, 9.5), or a path we left whose
+                    // socket still receives, which the server challenges after our move (9.3.3); an ID used on one
+                    // local address only, as 9.5 requires.
                     ClientMigrationDriver driver = connection.migrationDriver();
                     ClientPathSocket socket = connection.clientSocket();
-                    byte[] pathId = driver == null || socket == null ? null
-                            : driver.probingPathId(socket.receivedPath(datagram).local());
+                    byte[] pathId = null;
+                    if (driver != null && socket != null) {
+                        java.net.InetSocketAddress arrivedOn = socket.receivedPath(datagram).local();
+                        pathId = driver.probingPathId(arrivedOn);
+                        if (pathId == null) {
+                            pathId = socket.leftPathId(arrivedOn);
+                        }
+                    }
                     KwikInternals.sendProbe(connection.kwik(), pathId == null ? response : response.resealedWith(pathId));
                 }
             }

@@ -1,0 +1,67 @@
+package org.quicmigration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicmigration.ClientMigrationTest.CELLULAR;
+import static org.quicmigration.ClientMigrationTest.WIFI;
+import static org.quicmigration.ClientMigrationTest.awaitSpare;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * RFC 9000 8.2 on the wire, checked on the packet trace of real migrations on loopback: where path frames leave,
+ * how large their datagrams are, and how soon.
+ */
+class PathFrameConformanceTest {
+
+    /**
+     * RFC 9000 8.2.2: "A PATH_RESPONSE frame MUST be sent on the network path where the PATH_CHALLENGE frame was
+     * received." After a move the server also challenges the path the client left (9.3.3), which reaches the
+     * client's old socket while it is still open: the answer leaves from there, not from the new path.
+     */
+    @ParameterizedTest
+    @EnumSource(MigrationStrategy.class)
+    void everyChallengeIsAnsweredOnThePathItArrivedOn(MigrationStrategy strategy) throws Exception {
+        List<PacketEvent> packets = new CopyOnWriteArrayList<>();
+        try (MigrationServer server = ClientMigrationTest.startServer();
+             MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
+                     .packetListener(packets::add).build().connect()) {
+            awaitSpare(connection);
+            byte[] before = Echo.randomBytes(200_000, 7);
+            assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
+
+            connection.migrate(new InetSocketAddress(CELLULAR, 0), strategy).get(10, TimeUnit.SECONDS);
+            byte[] after = Echo.randomBytes(200_000, 8);
+            assertThat(Echo.exchange(connection, after)).as("SHA-256 after the move").isEqualTo(Echo.sha256(after));
+
+            Await.until(() -> !challengesReceived(packets, WIFI).isEmpty(), 5_000,
+                    "the server challenges the path the client left (RFC 9000 9.3.3)");
+            List<PacketEvent> challenges = challengesReceived(packets, null);
+            for (PacketEvent challenge : challenges) {
+                String data = challenge.frame("path_challenge").orElseThrow().field("data");
+                Await.until(() -> packets.stream().anyMatch(p -> isResponse(p, data)), 5_000,
+                        "a PATH_RESPONSE to " + data);
+                assertThat(packets).filteredOn(p -> isResponse(p, data)).as("PATH_RESPONSE to the challenge "
+                        + data + " received on " + challenge.path()).allSatisfy(response ->
+                        assertThat(response.path().local()).isEqualTo(challenge.path().local()));
+            }
+        }
+    }
+
+    private static List<PacketEvent> challengesReceived(List<PacketEvent> packets, java.net.InetAddress local) {
+        return packets.stream().filter(p -> p.direction() == PacketEvent.Direction.RECEIVED
+                        && p.frame("path_challenge").isPresent()
+                        && (local == null || p.path().local().getAddress().equals(local)))
+                .toList();
+    }
+
+    private static boolean isResponse(PacketEvent packet, String data) {
+        return packet.direction() == PacketEvent.Direction.SENT && packet.frame("path_response")
+                .map(frame -> frame.field("data").equals(data)).orElse(false);
+    }
+}
