@@ -53,6 +53,56 @@ class PathFrameConformanceTest {
         }
     }
 
+    /**
+     * RFC 9000 8.2.1: "An endpoint MUST expand datagrams that contain a PATH_CHALLENGE frame to at least the smallest
+     * allowed maximum datagram size of 1200 bytes, unless the anti-amplification limit for the path does not permit
+     * sending a datagram of this size", and 8.2.2 the same for PATH_RESPONSE. The server's budget on a path is three
+     * times what it received there (8, 9.3) minus what it sent; a smaller path datagram needs a smaller budget.
+     */
+    @ParameterizedTest
+    @EnumSource(MigrationStrategy.class)
+    void theServerPadsPathFramesToTwelveHundredBytesWheneverItsBudgetAllows(MigrationStrategy strategy)
+            throws Exception {
+        List<PacketEvent> serverPackets = new CopyOnWriteArrayList<>();
+        try (MigrationServer server = ClientMigrationTest.startServer();
+             MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
+                     .build().connect()) {
+            awaitSpare(connection);
+            Await.until(() -> Echo.lastServerConnection() != null, 5_000, "the server connection");
+            Echo.lastServerConnection().addPacketListener(serverPackets::add);
+            byte[] before = Echo.randomBytes(200_000, 9);
+            assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
+
+            connection.migrate(new InetSocketAddress(CELLULAR, 0), strategy).get(10, TimeUnit.SECONDS);
+            byte[] after = Echo.randomBytes(200_000, 10);
+            assertThat(Echo.exchange(connection, after)).as("SHA-256 after the move").isEqualTo(Echo.sha256(after));
+            Await.until(() -> serverPackets.stream().anyMatch(p -> p.direction() == PacketEvent.Direction.SENT
+                    && p.path().remote().getAddress().equals(CELLULAR) && isPathFrame(p)), 5_000,
+                    "the server sends a path frame to the new address");
+
+            java.util.Map<InetSocketAddress, long[]> received = new java.util.HashMap<>(); // per client address
+            java.util.Map<InetSocketAddress, long[]> sent = new java.util.HashMap<>();
+            for (PacketEvent packet : List.copyOf(serverPackets)) {
+                InetSocketAddress client = packet.path().remote();
+                if (packet.direction() == PacketEvent.Direction.RECEIVED) {
+                    received.computeIfAbsent(client, c -> new long[1])[0] += packet.size();
+                    continue;
+                }
+                long budget = 3 * received.getOrDefault(client, new long[1])[0]
+                        - sent.getOrDefault(client, new long[1])[0];
+                if (isPathFrame(packet) && budget >= 1200) {
+                    assertThat(packet.size()).as("size of " + packet.frameTypes() + " to " + client
+                            + " with a budget of " + budget + " bytes").isGreaterThanOrEqualTo(1200);
+                }
+                sent.computeIfAbsent(client, c -> new long[1])[0] += packet.size();
+            }
+        }
+    }
+
+    private static boolean isPathFrame(PacketEvent packet) {
+        return packet.frame("path_challenge").isPresent() || packet.frame("path_response").isPresent();
+    }
+
     private static List<PacketEvent> challengesReceived(List<PacketEvent> packets, java.net.InetAddress local) {
         return packets.stream().filter(p -> p.direction() == PacketEvent.Direction.RECEIVED
                         && p.frame("path_challenge").isPresent()
