@@ -99,6 +99,42 @@ class PathFrameConformanceTest {
         }
     }
 
+    /**
+     * RFC 9000 8.2.1: "When an endpoint is unable to expand the datagram size to 1200 bytes due to the
+     * anti-amplification limit, the path MTU will not be validated. To ensure that the path MTU is large enough, the
+     * endpoint MUST perform a second path validation by sending a PATH_CHALLENGE frame in a datagram of at least 1200
+     * bytes." A NAT rebinding of an idle client whose first datagram from the new port is a small one: the first
+     * challenge is small, so a full-size one must follow.
+     */
+    @org.junit.jupiter.api.Test
+    void aPathFirstChallengedInASmallDatagramIsChallengedAgainAtFullSize() throws Exception {
+        List<PacketEvent> serverPackets = new CopyOnWriteArrayList<>();
+        try (MigrationServer server = Echo.serverBuilder().start();
+             RebindingRelay nat = new RebindingRelay(server.localAddress(), Echo.LOOPBACK);
+             MigratingConnection connection = Echo.client(server).server(nat.address()).build().connect()) {
+            byte[] before = Echo.randomBytes(100_000, 11);
+            assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
+            Await.until(() -> Echo.lastServerConnection() != null, 5_000, "the server connection");
+            Echo.lastServerConnection().addPacketListener(serverPackets::add);
+
+            nat.rebind(Echo.LOOPBACK);
+            InetSocketAddress rebound = nat.outsideAddress();
+            byte[] small = Echo.randomBytes(10, 12);
+            assertThat(Echo.exchange(connection, small)).as("SHA-256 after the rebinding").isEqualTo(Echo.sha256(small));
+
+            Await.until(() -> challengesTo(serverPackets, rebound).stream().anyMatch(p -> p.size() >= 1200), 5_000,
+                    "a PATH_CHALLENGE of at least 1200 bytes to " + rebound + "; sent: "
+                            + challengesTo(serverPackets, rebound).stream().map(PacketEvent::size).toList());
+            assertThat(challengesTo(serverPackets, rebound).get(0).size())
+                    .as("the first challenge, limited by the budget of a small datagram").isLessThan(1200);
+        }
+    }
+
+    private static List<PacketEvent> challengesTo(List<PacketEvent> packets, InetSocketAddress client) {
+        return packets.stream().filter(p -> p.direction() == PacketEvent.Direction.SENT
+                && p.path().remote().equals(client) && p.frame("path_challenge").isPresent()).toList();
+    }
+
     private static boolean isPathFrame(PacketEvent packet) {
         return packet.frame("path_challenge").isPresent() || packet.frame("path_response").isPresent();
     }

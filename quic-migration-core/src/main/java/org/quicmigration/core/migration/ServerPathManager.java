@@ -44,6 +44,10 @@ public final class ServerPathManager {
         boolean keptIdForMove;
         /** The round trip its last successful validation measured. */
         long validatedRoundTripNanos;
+        /** A challenge of the validation underway left in a datagram the budget kept below 1200 bytes. */
+        boolean smallChallengeSent;
+        /** The validation underway only confirms, at full size, a path validated with small challenges (8.2.1). */
+        boolean confirming;
 
         PathState(Tuple tuple, int amplificationFactor) {
             this.tuple = tuple;
@@ -221,30 +225,52 @@ public final class ServerPathManager {
             if (path.validation != null && path.validation.onResponse(data, nowNanos)) {
                 path.budget.validated();
                 long rtt = path.validation.roundTripNanos();
-                path.validatedRoundTripNanos = rtt;
                 path.validation = null;
-                ServerPathAction validated = new ServerPathAction.PathValidated(path.tuple, rtt);
-                if (path.moveWhenValidated && !path.tuple.equals(active)) {
-                    // The path was validated before the move, so there is no apparent migration to guard against
-                    // (9.3.3): the old path is not challenged.
-                    List<ServerPathAction> actions = new ArrayList<>(List.of(validated));
-                    Tuple from = active;
-                    moveTo(path, nowNanos, path.keptIdForMove, Duration.ZERO, actions);
-                    path.moveWhenValidated = false;
-                    lastValidated = active;
-                    actions.add(new ServerPathAction.Migrated(from, active, rtt));
-                    return actions;
+                if (path.confirming) {
+                    path.confirming = false; // the path carries full-size datagrams too: nothing changes
+                    return List.of();
                 }
-                if (path.tuple.equals(active) && !active.equals(lastValidated)) {
-                    Tuple from = lastValidated;
-                    lastValidated = active;
-                    return List.of(validated, new ServerPathAction.Migrated(from, active, rtt));
+                path.validatedRoundTripNanos = rtt;
+                List<ServerPathAction> actions = onValidated(path, nowNanos, rtt);
+                if (path.smallChallengeSent) {
+                    // RFC 9000 8.2.1: "When an endpoint is unable to expand the datagram size to 1200 bytes due to
+                    // the anti-amplification limit, the path MTU will not be validated. To ensure that the path MTU
+                    // is large enough, the endpoint MUST perform a second path validation by sending a
+                    // PATH_CHALLENGE frame in a datagram of at least 1200 bytes. This additional validation can be
+                    // performed after a PATH_RESPONSE is successfully received". Validated now, the path has no
+                    // budget limit, so this challenge is full size.
+                    path.smallChallengeSent = false;
+                    path.confirming = true;
+                    actions = new ArrayList<>(actions);
+                    startValidation(path, nowNanos, Duration.ZERO, actions);
                 }
-                return List.of(validated);
+                return actions;
             }
         }
         // RFC 9000 8.2.3: a response matching no outstanding challenge is ignored.
         return List.of();
+    }
+
+    /** What a first successful validation of {@code path} brings: the events, and the move it waited for. */
+    private List<ServerPathAction> onValidated(PathState path, long nowNanos, long rtt) {
+        ServerPathAction validated = new ServerPathAction.PathValidated(path.tuple, rtt);
+        if (path.moveWhenValidated && !path.tuple.equals(active)) {
+            // The path was validated before the move, so there is no apparent migration to guard against
+            // (9.3.3): the old path is not challenged.
+            List<ServerPathAction> actions = new ArrayList<>(List.of(validated));
+            Tuple from = active;
+            moveTo(path, nowNanos, path.keptIdForMove, Duration.ZERO, actions);
+            path.moveWhenValidated = false;
+            lastValidated = active;
+            actions.add(new ServerPathAction.Migrated(from, active, rtt));
+            return actions;
+        }
+        if (path.tuple.equals(active) && !active.equals(lastValidated)) {
+            Tuple from = lastValidated;
+            lastValidated = active;
+            return List.of(validated, new ServerPathAction.Migrated(from, active, rtt));
+        }
+        return List.of(validated);
     }
 
     /** Time passed: resend challenges or give up on validations, as due. */
@@ -257,6 +283,12 @@ public final class ServerPathManager {
             if (path.validation.onTimer(nowNanos)) {
                 path.validation = null;
                 actions.add(new ServerPathAction.ValidationFailed(path.tuple));
+                if (path.confirming) {
+                    // Only the full-size confirmation failed: the path stays the one in use (its small datagrams
+                    // get through), and nothing older is known to be better.
+                    path.confirming = false;
+                    continue;
+                }
                 if (path.tuple.equals(active)) {
                     // RFC 9000 9.3.2: "If validation of the new path fails, the endpoint ... reverts to the last
                     // validated peer address".
@@ -272,7 +304,7 @@ public final class ServerPathManager {
             }
             byte[] data = path.validation.challengeToSend(nowNanos);
             if (data != null) {
-                actions.add(new ServerPathAction.SendPathChallenge(path.tuple, data));
+                challenge(path, data, actions);
             }
         }
         return actions;
@@ -334,7 +366,22 @@ public final class ServerPathManager {
         path.validation = new PathValidation(path.tuple, nowNanos, newPathPto.toNanos(),
                 (validationTimeout != null ? validationTimeout
                         : Pto.validationTimeout(currentPathPto, maxAckDelay)).toNanos(), random);
-        actions.add(new ServerPathAction.SendPathChallenge(path.tuple, path.validation.challengeToSend(nowNanos)));
+        path.smallChallengeSent = false;
+        challenge(path, path.validation.challengeToSend(nowNanos), actions);
+    }
+
+    /**
+     * The budget a path needs for a challenge in a datagram of 1200 bytes: the datagram plus room for the largest
+     * header and an ACK frame sent with it. At least what the sending side needs, so a challenge counted full size
+     * here never leaves smaller.
+     */
+    static final int FULL_SIZE_CHALLENGE_BUDGET = 1200 + 64;
+
+    private void challenge(PathState path, byte[] data, List<ServerPathAction> actions) {
+        if (path.budget.remaining() < FULL_SIZE_CHALLENGE_BUDGET) {
+            path.smallChallengeSent = true;
+        }
+        actions.add(new ServerPathAction.SendPathChallenge(path.tuple, data));
     }
 
     private PathState track(Tuple tuple) {

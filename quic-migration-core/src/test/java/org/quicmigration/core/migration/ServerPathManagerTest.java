@@ -43,6 +43,53 @@ class ServerPathManagerTest {
     }
 
     @Test
+    void aPathValidatedWithASmallChallengeIsValidatedAgainAtFullSize() {
+        // A NAT rebinding whose first datagram is a 50-byte ACK: three times that is 150 bytes, so the first
+        // challenge leaves in a datagram below 1200 bytes (RFC 9000 8.2.1).
+        List<ServerPathAction> actions = paths.onDatagram(0, REBOUND, 50, true, true, true, PTO);
+        assertThat(paths.remainingBudget(REBOUND)).isLessThan(ServerPathManager.FULL_SIZE_CHALLENGE_BUDGET);
+
+        List<ServerPathAction> done = paths.onPathResponse(20 * MS, challengeFor(actions, REBOUND));
+
+        assertThat(done).startsWith(new ServerPathAction.PathValidated(REBOUND, 20 * MS),
+                new ServerPathAction.Migrated(WIFI, REBOUND, 20 * MS));
+        assertThat(challengedTuples(done)).as("a second validation of the path, now without a budget limit")
+                .containsExactly(REBOUND);
+        assertThat(paths.remainingBudget(REBOUND)).isEqualTo(Long.MAX_VALUE);
+        byte[] second = challengeFor(done, REBOUND);
+        assertThat(second).isNotEqualTo(challengeFor(actions, REBOUND));
+
+        assertThat(paths.onPathResponse(40 * MS, second)).as("the confirmation changes nothing").isEmpty();
+        assertThat(paths.activeTuple()).isEqualTo(REBOUND);
+        assertThat(paths.isValidating(REBOUND)).isFalse();
+    }
+
+    @Test
+    void aFailedFullSizeConfirmationIsReportedAndKeepsThePath() {
+        List<ServerPathAction> actions = paths.onDatagram(0, REBOUND, 50, true, true, true, PTO);
+        paths.onPathResponse(20 * MS, challengeFor(actions, REBOUND));
+        paths.onPathResponse(20 * MS, challengeFor(actions, WIFI));
+
+        List<ServerPathAction> failed = new ArrayList<>();
+        for (long t = 20 * MS; t < 5_000 * MS && paths.isValidating(REBOUND); t += MS) {
+            failed.addAll(paths.onTimer(t));
+        }
+
+        assertThat(failed).contains(new ServerPathAction.ValidationFailed(REBOUND));
+        assertThat(failed).noneMatch(a -> a instanceof ServerPathAction.FellBack || a instanceof ServerPathAction.SendOn);
+        assertThat(paths.activeTuple()).isEqualTo(REBOUND);
+    }
+
+    @Test
+    void aPathValidatedWithAFullSizeChallengeIsNotValidatedTwice() {
+        List<ServerPathAction> actions = paths.onDatagram(0, REBOUND, 1200, true, true, true, PTO);
+
+        List<ServerPathAction> done = paths.onPathResponse(20 * MS, challengeFor(actions, REBOUND));
+
+        assertThat(challengedTuples(done)).isEmpty();
+    }
+
+    @Test
     void anActiveMigrationResetsRecoveryAndRotatesTheClientId() {
         List<ServerPathAction> actions = paths.onDatagram(0, CELLULAR, 1200, true, true, false, PTO);
 
