@@ -14,6 +14,7 @@ import javax.net.ssl.X509TrustManager;
 
 import org.quicmigration.kwik.ClientSettings;
 import org.quicmigration.kwik.ConnectFailure;
+import org.quicmigration.kwik.KeyLog;
 import org.quicmigration.kwik.KwikClients;
 import org.quicmigration.kwik.KwikConnection;
 
@@ -50,6 +51,8 @@ public final class MigratingClient {
     private final List<PacketListener> packetListeners;
     private final MigrationPolicy migrationPolicy;
     private final NetworkMonitor networkMonitor;
+    /** Shared by all connections of this client, so their appends are serialised; null for none. */
+    private final KeyLog keyLog;
 
     private MigratingClient(Builder builder) {
         this.server = builder.server;
@@ -65,6 +68,8 @@ public final class MigratingClient {
         this.packetListeners = List.copyOf(builder.packetListeners);
         this.migrationPolicy = builder.migrationPolicy;
         this.networkMonitor = builder.networkMonitor != null ? builder.networkMonitor : NetworkMonitor.system();
+        java.nio.file.Path keyLogFile = keyLogFile(builder.keyLogFile, System::getenv);
+        this.keyLog = keyLogFile != null ? new KeyLog(keyLogFile) : null;
     }
 
     /** A builder with the defaults: connect timeout 5 s, idle timeout 30 s, system trust store. */
@@ -82,7 +87,7 @@ public final class MigratingClient {
     public MigratingConnection connect() throws QuicConnectException, InterruptedException {
         ClientSettings settings = new ClientSettings(server, serverName, applicationProtocol, trustManager,
                 localAddress, connectTimeout, idleTimeout, streamReceiveWindow, followPreferredAddress,
-                migrationPolicy.config(), new MonitorFeed(networkMonitor));
+                migrationPolicy.config(), new MonitorFeed(networkMonitor), keyLog);
         ConnectionTracing tracing = new ConnectionTracing(MigratingConnection.EVENTS, packetListeners);
         try {
             KwikConnection kwik = KwikClients.connect(settings, connection -> tracing.attach(connection, qlogDirectory, false));
@@ -127,6 +132,7 @@ public final class MigratingClient {
         private final List<PacketListener> packetListeners = new java.util.ArrayList<>();
         private MigrationPolicy migrationPolicy = MigrationPolicy.defaults();
         private NetworkMonitor networkMonitor;
+        private java.nio.file.Path keyLogFile;
 
         private Builder() {
         }
@@ -237,6 +243,26 @@ public final class MigratingClient {
         }
 
         /**
+         * Appends the TLS secrets of every connection to {@code file} (created if missing), in the NSS key log format
+         * that Wireshark and tshark read to decrypt QUIC: one line per traffic secret,
+         * {@code CLIENT_HANDSHAKE_TRAFFIC_SECRET}, {@code SERVER_HANDSHAKE_TRAFFIC_SECRET},
+         * {@code CLIENT_TRAFFIC_SECRET_0} and {@code SERVER_TRAFFIC_SECRET_0}, each followed by the ClientHello
+         * random and the secret in hex. The secrets stay valid across migrations, so a capture of the whole
+         * connection, every path included, can be decrypted. Lines are written during the handshake only.
+         *
+         * <p>Without this setting, the file named by the {@code SSLKEYLOGFILE} environment variable is used if the
+         * variable is set and not empty (read when {@link #build()} runs); otherwise no secrets are written. Several
+         * connections, clients, servers and processes may share one file: each appends whole lines. A file that
+         * cannot be written is logged once, and connections go on without it.
+         *
+         * <p>Anyone who can read the file can decrypt the connections: use it for debugging only.
+         */
+        public Builder keyLogFile(java.nio.file.Path file) {
+            this.keyLogFile = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
+        /**
          * When connections move by themselves: on a lost network, a degrading path, a preferred network coming back.
          * Default {@link MigrationPolicy#defaults()}; {@link MigrationPolicy#disabled()} leaves every move to the
          * application.
@@ -300,6 +326,36 @@ public final class MigratingClient {
                 }
             }
             throw new GeneralSecurityException("no X.509 trust manager available");
+        }
+    }
+
+    private static final System.Logger LOG = System.getLogger(MigratingClient.class.getName());
+
+    /** The environment variable that names a key log file when the builder was given none. */
+    static final String KEY_LOG_VARIABLE = "SSLKEYLOGFILE";
+
+    /**
+     * The key log file to use: the configured one, else the file that {@value #KEY_LOG_VARIABLE} names if it is set
+     * and not empty, else none (null). An unusable value is logged and ignored: a debugging aid must not stop a
+     * client or server from starting.
+     */
+    static java.nio.file.Path keyLogFile(java.nio.file.Path configured,
+                                         java.util.function.UnaryOperator<String> environment) {
+        if (configured != null) {
+            return configured;
+        }
+        String value = environment.apply(KEY_LOG_VARIABLE);
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        try {
+            java.nio.file.Path file = java.nio.file.Path.of(value);
+            LOG.log(System.Logger.Level.INFO, () -> "writing TLS secrets to " + file + " (" + KEY_LOG_VARIABLE + ")");
+            return file;
+        } catch (java.nio.file.InvalidPathException e) {
+            LOG.log(System.Logger.Level.WARNING, KEY_LOG_VARIABLE + " is not a usable path (" + e.getMessage()
+                    + "); no TLS secrets are written");
+            return null;
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
+import org.quicmigration.kwik.KeyLog;
 import org.quicmigration.kwik.KwikConnection;
 import org.quicmigration.kwik.KwikServer;
 import org.quicmigration.kwik.ServerSettings;
@@ -105,6 +106,7 @@ public final class MigrationServer implements AutoCloseable {
         private MigrationListener migrationListener;
         private java.nio.file.Path qlogDirectory;
         private final List<PacketListener> packetListeners = new java.util.ArrayList<>();
+        private java.nio.file.Path keyLogFile;
 
         private Builder() {
         }
@@ -246,6 +248,18 @@ public final class MigrationServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Appends the TLS secrets of every connection to {@code file}, in the NSS key log format that Wireshark and
+         * tshark read; without this setting, the file named by a set, non-empty {@code SSLKEYLOGFILE} environment
+         * variable (read when {@link #start()} runs). See {@link MigratingClient.Builder#keyLogFile} for the format
+         * and the rules; client and server may write the same file. For debugging only: the file decrypts the
+         * connections.
+         */
+        public Builder keyLogFile(java.nio.file.Path file) {
+            this.keyLogFile = Objects.requireNonNull(file, "file");
+            return this;
+        }
+
         /** Adds a listener for every packet of every connection, from the end of its handshake on. */
         public Builder packetListener(PacketListener listener) {
             packetListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -320,7 +334,7 @@ public final class MigrationServer implements AutoCloseable {
             ServerSettings settings = new ServerSettings(bindAddress, certificate.chain(), certificate.privateKey(),
                     applicationProtocol, idleTimeout, streamReceiveWindow, maxStreamsPerConnection,
                     acceptClientMigration, amplificationFactor, maxPathsPerConnection, pathValidationTimeout,
-                    preferredIpv4, preferredIpv6);
+                    preferredIpv4, preferredIpv6, keyLog(keyLogFile));
             MigrationListener everyConnection = migrationListener;
             java.nio.file.Path qlogTo = qlogDirectory;
             List<PacketListener> listeners = List.copyOf(packetListeners);
@@ -342,6 +356,11 @@ public final class MigrationServer implements AutoCloseable {
                 throw e;
             }
         }
+    }
+
+    private static KeyLog keyLog(java.nio.file.Path configured) {
+        java.nio.file.Path file = MigratingClient.keyLogFile(configured, System::getenv);
+        return file != null ? new KeyLog(file) : null;
     }
 
     private static void runHandler(Consumer<MigratingConnection> handler, MigratingConnection connection) {

@@ -19,10 +19,11 @@ import javax.net.ssl.X509TrustManager;
  * @param followPreferredAddress move to the server's preferred_address once the handshake is confirmed
  * @param policy             the network-change policy
  * @param networks           where the policy learns the usable networks
+ * @param keyLog             where to write the connection's TLS secrets, or null
  */
 public record ClientSettings(InetSocketAddress server, String serverName, String applicationProtocol,
                              X509TrustManager trustManager, InetSocketAddress localAddress,
                              Duration connectTimeout, Duration idleTimeout, long streamReceiveWindow,
                              boolean followPreferredAddress, org.quicmigration.core.policy.PolicyConfig policy,
-                             NetworkFeed networks) {
+                             NetworkFeed networks, KeyLog keyLog) {
 }

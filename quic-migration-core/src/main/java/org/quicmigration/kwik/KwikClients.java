@@ -42,6 +42,9 @@ public final class KwikClients {
         AtomicReference<ClientPathSocket> socket = new AtomicReference<>();
         AtomicReference<KwikConnection> holder = new AtomicReference<>();
         QuicClientConnectionImpl connection = build(settings, portUnreachable, socket, holder);
+        if (settings.keyLog() != null) {
+            KwikInternals.logClientSecrets(connection, settings.keyLog()); // before the engine produces any secret
+        }
         KwikConnection result = new KwikConnection(connection,
                 (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), StallGuard.start(connection, true));
         result.clientSocket(socket.get());

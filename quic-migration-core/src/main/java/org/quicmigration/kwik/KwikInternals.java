@@ -88,6 +88,8 @@ final class KwikInternals {
     private static final Method RECOVERY_SET_LOSS_TIMER;
     private static final Field CLIENT_TLS_ENGINE;
     private static final Field TLS_CLIENT_ENGINE_STATUS;
+    private static final Field TLS_CLIENT_ENGINE_STATUS_HANDLER;
+    private static final Field TLS_CLIENT_ENGINE_CLIENT_HELLO;
     private static final Field RECOVERY_STOPPED;
     private static final Field LOSS_DETECTOR_CONGESTION_CONTROLLER;
     private static final Method PACKET_STATUS_SET_LOST;
@@ -172,6 +174,8 @@ final class KwikInternals {
             members.add(field(tech.kwik.core.recovery.RecoveryManager.class, "hasBeenStopped"));
             members.add(field(tech.kwik.core.impl.QuicClientConnectionImpl.class, "tlsEngine"));
             members.add(field(tech.kwik.agent15.engine.impl.TlsClientEngineImpl.class, "status"));
+            members.add(field(tech.kwik.agent15.engine.impl.TlsClientEngineImpl.class, "statusHandler"));
+            members.add(field(tech.kwik.agent15.engine.impl.TlsClientEngineImpl.class, "clientHello"));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -245,7 +249,9 @@ final class KwikInternals {
         RECOVERY_SET_LOSS_TIMER = ok ? (Method) members.get(i++) : null;
         RECOVERY_STOPPED = ok ? (Field) members.get(i++) : null;
         CLIENT_TLS_ENGINE = ok ? (Field) members.get(i++) : null;
-        TLS_CLIENT_ENGINE_STATUS = ok ? (Field) members.get(i) : null;
+        TLS_CLIENT_ENGINE_STATUS = ok ? (Field) members.get(i++) : null;
+        TLS_CLIENT_ENGINE_STATUS_HANDLER = ok ? (Field) members.get(i++) : null;
+        TLS_CLIENT_ENGINE_CLIENT_HELLO = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -683,6 +689,29 @@ final class KwikInternals {
         }
         Object status = get(TLS_CLIENT_ENGINE_STATUS, engine);
         return status != null && !"Start".equals(((Enum<?>) status).name());
+    }
+
+    /**
+     * Client side: makes the connection's TLS engine report its traffic secrets to {@code keyLog}. agent15's client
+     * engine is built inside Kwik's connection with the connection as its status handler (a final field, with no
+     * seam to wrap it); this puts a {@link KeyLoggingHandler} in between, which reads the client random from the
+     * engine's own ClientHello. Call before {@code connect()}. Logs once, and does nothing, for another engine.
+     */
+    static void logClientSecrets(tech.kwik.core.impl.QuicClientConnectionImpl connection, KeyLog keyLog) {
+        Object engine = get(CLIENT_TLS_ENGINE, connection);
+        if (!TLS_CLIENT_ENGINE_STATUS_HANDLER.getDeclaringClass().isInstance(engine)) {
+            keyLog.failed(new IllegalStateException("unknown TLS engine " + engine.getClass().getName()));
+            return;
+        }
+        tech.kwik.agent15.engine.TlsStatusEventHandler kwik =
+                (tech.kwik.agent15.engine.TlsStatusEventHandler) get(TLS_CLIENT_ENGINE_STATUS_HANDLER, engine);
+        if (kwik instanceof KeyLoggingHandler) {
+            return;
+        }
+        KeyLoggingHandler handler = new KeyLoggingHandler(kwik, keyLog,
+                () -> (tech.kwik.agent15.handshake.ClientHello) get(TLS_CLIENT_ENGINE_CLIENT_HELLO, engine));
+        handler.secretsOf((tech.kwik.agent15.engine.TrafficSecrets) engine);
+        set(TLS_CLIENT_ENGINE_STATUS_HANDLER, engine, handler); // a final field of a plain class: allowed once accessible
     }
 
     /** The PTO of the path in use, in milliseconds, as Kwik computes it. */

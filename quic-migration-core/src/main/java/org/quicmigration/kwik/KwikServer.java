@@ -80,9 +80,9 @@ public final class KwikServer implements AutoCloseable {
                     : socket.preferredLocals().get(socket.preferredLocals().size() - 1);
             MigrationTlsEngineFactory tls = settings.privateKey() instanceof ECKey ecKey
                     ? new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, curveName(ecKey), disableMigration,
-                            preferredIpv4, preferredIpv6)
+                            preferredIpv4, preferredIpv6, settings.keyLog())
                     : new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, disableMigration, preferredIpv4,
-                            preferredIpv6);
+                            preferredIpv6, settings.keyLog());
             ServerConnector connector = KwikInternals.newServerConnector(socket, tls, config,
                     new FrameObserver(KwikLogging.logger(), live::connectionFor));
             ConnectionFactory factory = new ConnectionFactory(onConnection, socket, settings, live, tls);

@@ -21,7 +21,8 @@ import tech.kwik.core.tls.QuicTransportParametersExtension;
  * serialised) transport parameters extension to the TLS engine's {@code addServerExtensions}; the engine this
  * factory makes intercepts that call, sets the value before the EncryptedExtensions message is built and, for a
  * preferred address, swaps in a {@link PreferredAddressExtension} over the same parameters. Verified on the wire
- * against Kwik and ngtcp2 clients.
+ * against Kwik and ngtcp2 clients. With a {@link KeyLog}, each engine also reports its traffic secrets there
+ * ({@link KeyLoggingHandler}), with the random of the ClientHello it receives.
  */
 final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
 
@@ -29,6 +30,8 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
     /** The bound preferred addresses (RFC 9000 9.6), or null for none. */
     private final InetSocketAddress preferredIpv4;
     private final InetSocketAddress preferredIpv6;
+    /** Where the TLS secrets go, or null. */
+    private final KeyLog keyLog;
     private final SecureRandom random = new SecureRandom();
     /** The preferred_address offered to each connection whose handshake is under way; weak, as handshakes may fail. */
     /** Sets a connection up for migration; run before Kwik's handshakeFinished() for one with a preferred address. */
@@ -38,28 +41,41 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
 
     MigrationTlsEngineFactory(KeyStore keyStore, String alias, char[] password, String ecCurve,
                               boolean disableActiveMigration, InetSocketAddress preferredIpv4,
-                              InetSocketAddress preferredIpv6) throws CertificateException {
+                              InetSocketAddress preferredIpv6, KeyLog keyLog) throws CertificateException {
         super(keyStore, alias, password, ecCurve);
         this.disableActiveMigration = disableActiveMigration;
         this.preferredIpv4 = preferredIpv4;
         this.preferredIpv6 = preferredIpv6;
+        this.keyLog = keyLog;
     }
 
     MigrationTlsEngineFactory(KeyStore keyStore, String alias, char[] password, boolean disableActiveMigration,
-                              InetSocketAddress preferredIpv4, InetSocketAddress preferredIpv6)
+                              InetSocketAddress preferredIpv4, InetSocketAddress preferredIpv6, KeyLog keyLog)
             throws CertificateException {
         super(keyStore, alias, password);
         this.disableActiveMigration = disableActiveMigration;
         this.preferredIpv4 = preferredIpv4;
         this.preferredIpv6 = preferredIpv6;
+        this.keyLog = keyLog;
     }
 
     @Override
     public TlsServerEngine createServerEngine(ServerMessageSender sender, TlsStatusEventHandler handler) {
         TlsStatusEventHandler events = (preferredIpv4 != null || preferredIpv6 != null)
                 && handler instanceof ServerConnectionImpl server ? new RoutesPreferredIdFirst(handler, server) : handler;
-        TlsServerEngine engine = super.createServerEngine(sender, events);
+        java.util.concurrent.atomic.AtomicReference<tech.kwik.agent15.handshake.ClientHello> clientHello =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        KeyLoggingHandler keyLogging = keyLog == null ? null : new KeyLoggingHandler(events, keyLog, clientHello::get);
+        TlsServerEngine engine = super.createServerEngine(sender, keyLogging != null ? keyLogging : events);
+        if (keyLogging != null) {
+            keyLogging.secretsOf(engine);
+        }
         InvocationHandler intercept = (proxy, method, arguments) -> {
+            if (keyLogging != null && method.getName().equals("received")
+                    && arguments[0] instanceof tech.kwik.agent15.handshake.ClientHello hello) {
+                // RFC 8446 4.1.2: a ClientHello sent again after a HelloRetryRequest keeps its random; the first counts.
+                clientHello.compareAndSet(null, hello);
+            }
             if (method.getName().equals("addServerExtensions")
                     && arguments[0] instanceof QuicTransportParametersExtension parameters) {
                 // RFC 9000 18.2: disable_active_migration is a zero-length flag; absent means migration is allowed.

@@ -22,13 +22,14 @@ import java.util.List;
  * @param pathValidationTimeout   how long a client address has to answer a challenge; null for three PTOs
  * @param preferredIpv4           the IPv4 preferred_address to offer and listen on (RFC 9000 9.6), or null
  * @param preferredIpv6           the IPv6 preferred_address to offer and listen on, or null
+ * @param keyLog                  where to write every connection's TLS secrets, or null
  */
 public record ServerSettings(InetSocketAddress bindAddress, List<X509Certificate> certificateChain,
                              PrivateKey privateKey, String applicationProtocol, Duration idleTimeout,
                              long streamReceiveWindow, int maxStreamsPerConnection,
                              boolean acceptClientMigration, int amplificationFactor, int maxPathsPerConnection,
                              Duration pathValidationTimeout, InetSocketAddress preferredIpv4,
-                             InetSocketAddress preferredIpv6) {
+                             InetSocketAddress preferredIpv6, KeyLog keyLog) {
 
     /** True if the server offers a preferred address. */
     public boolean hasPreferredAddress() {
