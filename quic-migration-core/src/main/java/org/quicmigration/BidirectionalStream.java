@@ -29,27 +29,35 @@ public final class BidirectionalStream {
         this.output = connection.new TranslatingOutputStream(stream.output());
     }
 
-    /** The QUIC stream id. */
+    /** {@return the QUIC stream id} */
     public long id() {
         return stream.id();
     }
 
-    /** The bytes the peer sends; {@code read} returns -1 after the peer's FIN. */
+    /** {@return the bytes the peer sends}; {@code read} returns -1 after the peer's FIN. */
     public InputStream getInputStream() {
         return input;
     }
 
-    /** The bytes we send; {@code close()} ends our side of the stream with FIN. */
+    /** {@return the bytes we send}; {@code close()} ends our side of the stream with FIN. */
     public OutputStream getOutputStream() {
         return output;
     }
 
-    /** Abandons our side of the stream (RESET_STREAM): unsent data is discarded. */
+    /**
+     * Abandons our side of the stream (RESET_STREAM): unsent data is discarded.
+     *
+     * @param applicationErrorCode the application error code the peer receives in RESET_STREAM
+     */
     public void reset(long applicationErrorCode) {
         stream.reset(applicationErrorCode);
     }
 
-    /** Tells the peer to stop sending on this stream (STOP_SENDING). */
+    /**
+     * Tells the peer to stop sending on this stream (STOP_SENDING).
+     *
+     * @param applicationErrorCode the application error code the peer receives in STOP_SENDING
+     */
     public void stopReading(long applicationErrorCode) {
         stream.abortReading(applicationErrorCode);
     }

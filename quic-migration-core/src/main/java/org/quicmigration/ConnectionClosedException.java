@@ -31,10 +31,14 @@ public final class ConnectionClosedException extends IOException {
         NO_USABLE_NETWORK
     }
 
+    /** How the connection ended. */
     private final Reason reason;
+    /** The CONNECTION_CLOSE error code, or -1 if there was none. */
     private final long errorCode;
 
     /**
+     * Creates the exception.
+     *
      * @param reason    how the connection ended
      * @param errorCode the error code from CONNECTION_CLOSE, or -1 if there was none
      * @param message   what happened
@@ -45,12 +49,12 @@ public final class ConnectionClosedException extends IOException {
         this.errorCode = errorCode;
     }
 
-    /** How the connection ended; never null. */
+    /** {@return how the connection ended; never null} */
     public Reason reason() {
         return reason;
     }
 
-    /** The error code the closing side gave (0 for a clean close), or empty if the connection ended without one. */
+    /** {@return the error code the closing side gave (0 for a clean close), or empty if the connection ended without one} */
     public OptionalLong errorCode() {
         return errorCode < 0 ? OptionalLong.empty() : OptionalLong.of(errorCode);
     }

@@ -22,7 +22,11 @@ public final class ManualNetworkMonitor implements NetworkMonitor {
     ManualNetworkMonitor() {
     }
 
-    /** Reports the usable networks now, and tells the listeners. */
+    /**
+     * Reports the usable networks now, and tells the listeners.
+     *
+     * @param usable the networks the application can use now; empty if none
+     */
     public void update(List<Network> usable) {
         networks = List.copyOf(Objects.requireNonNull(usable, "usable"));
         listeners.forEach(ManualNetworkMonitor::call);
@@ -31,6 +35,9 @@ public final class ManualNetworkMonitor implements NetworkMonitor {
     /**
      * Reports the usable networks and the one the application wants used by default (for example the system's
      * default network), and tells the listeners.
+     *
+     * @param usable        the networks the application can use now; empty if none
+     * @param defaultSource the local address of the default network, or null if there is none
      */
     public void update(List<Network> usable, InetAddress defaultSource) {
         this.defaultSource = defaultSource;

@@ -72,7 +72,7 @@ public final class MigratingClient {
         this.keyLog = keyLogFile != null ? new KeyLog(keyLogFile) : null;
     }
 
-    /** A builder with the defaults: connect timeout 5 s, idle timeout 30 s, system trust store. */
+    /** {@return a builder with the defaults: connect timeout 5 s, idle timeout 30 s, system trust store} */
     public static Builder builder() {
         return new Builder();
     }
@@ -106,7 +106,7 @@ public final class MigratingClient {
         }
     }
 
-    /** The server this client connects to. */
+    /** {@return the server this client connects to} */
     public InetSocketAddress server() {
         return server;
     }
@@ -137,7 +137,13 @@ public final class MigratingClient {
         private Builder() {
         }
 
-        /** The server's UDP address. Required; must be resolved. */
+        /**
+         * The server's UDP address. Required; must be resolved.
+         *
+         * @param server the server's address and UDP port
+         * @return this builder
+         * @throws IllegalArgumentException if the address is unresolved
+         */
         public Builder server(InetSocketAddress server) {
             Objects.requireNonNull(server, "server");
             if (server.isUnresolved()) {
@@ -150,19 +156,35 @@ public final class MigratingClient {
         /**
          * The name sent in TLS SNI and checked against the server's certificate. Defaults to the host string
          * of the server address (an IP literal if it was created from one).
+         *
+         * @param serverName the server's host name
+         * @return this builder
+         * @throws IllegalArgumentException if it is blank
          */
         public Builder serverName(String serverName) {
             this.serverName = requireText(serverName, "serverName");
             return this;
         }
 
-        /** The ALPN protocol id to ask for, for example {@code "h3"}. Required. */
+        /**
+         * The ALPN protocol id to ask for, for example {@code "h3"}. Required.
+         *
+         * @param applicationProtocol the ALPN protocol id
+         * @return this builder
+         * @throws IllegalArgumentException if it is blank
+         */
         public Builder applicationProtocol(String applicationProtocol) {
             this.applicationProtocol = requireText(applicationProtocol, "applicationProtocol");
             return this;
         }
 
-        /** Trusts servers whose chain leads to a certificate in this trust store (default: the JDK's cacerts). */
+        /**
+         * Trusts servers whose chain leads to a certificate in this trust store (default: the JDK's cacerts).
+         *
+         * @param trustStore the certificates to trust
+         * @return this builder
+         * @throws IllegalArgumentException if the trust store cannot be used
+         */
         public Builder trustStore(KeyStore trustStore) {
             Objects.requireNonNull(trustStore, "trustStore");
             try {
@@ -177,6 +199,9 @@ public final class MigratingClient {
         /**
          * Trusts exactly this certificate, whoever signed it: the server's leaf certificate must equal it. The
          * server name must still match the certificate.
+         *
+         * @param certificate the server's leaf certificate
+         * @return this builder
          */
         public Builder pinnedCertificate(X509Certificate certificate) {
             return trust(new PinnedCertificateTrustManager(Objects.requireNonNull(certificate, "certificate")));
@@ -185,6 +210,8 @@ public final class MigratingClient {
         /**
          * Accepts any server certificate. This removes all protection against an attacker in the path:
          * use it only in tests against servers you start yourself.
+         *
+         * @return this builder
          */
         public Builder insecureTrustAnyCertificateForTesting() {
             this.trustConfigured = true;
@@ -192,25 +219,48 @@ public final class MigratingClient {
             return this;
         }
 
-        /** The local address to send from (default: any address, any port, chosen by the OS). */
+        /**
+         * The local address to send from (default: any address, any port, chosen by the OS).
+         *
+         * @param localAddress the local address and port; port 0 for any
+         * @return this builder
+         */
         public Builder localAddress(InetSocketAddress localAddress) {
             this.localAddress = Objects.requireNonNull(localAddress, "localAddress");
             return this;
         }
 
-        /** How long {@link MigratingClient#connect()} may take before it fails with TIMEOUT (default 5 s). */
+        /**
+         * How long {@link MigratingClient#connect()} may take before it fails with TIMEOUT (default 5 s).
+         *
+         * @param connectTimeout the longest handshake; positive
+         * @return this builder
+         * @throws IllegalArgumentException if it is zero or negative
+         */
         public Builder connectTimeout(Duration connectTimeout) {
             this.connectTimeout = requirePositive(connectTimeout, "connectTimeout");
             return this;
         }
 
-        /** How long a connection may stay silent before it ends (default 30 s). */
+        /**
+         * How long a connection may stay silent before it ends (default 30 s).
+         *
+         * @param idleTimeout the max_idle_timeout to advertise; positive
+         * @return this builder
+         * @throws IllegalArgumentException if it is zero or negative
+         */
         public Builder idleTimeout(Duration idleTimeout) {
             this.idleTimeout = requirePositive(idleTimeout, "idleTimeout");
             return this;
         }
 
-        /** How many bytes the server may send on one stream ahead of the application's reads (default 1 MiB). */
+        /**
+         * How many bytes the server may send on one stream ahead of the application's reads (default 1 MiB).
+         *
+         * @param bytes the window in bytes, at least 1024
+         * @return this builder
+         * @throws IllegalArgumentException if it is below 1024
+         */
         public Builder streamReceiveWindow(long bytes) {
             if (bytes < 1024) {
                 throw new IllegalArgumentException("stream receive window must be at least 1024 bytes, was " + bytes);
@@ -224,6 +274,9 @@ public final class MigratingClient {
          * true). The move is a migration like {@link MigratingConnection#migrate}: validated, with a fresh
          * connection ID (the one the server gave with the address), and reported to migration listeners; if the
          * preferred address does not answer, the connection stays on the address it connected to.
+         *
+         * @param follow whether to move to the preferred address
+         * @return this builder
          */
         public Builder followPreferredAddress(boolean follow) {
             this.followPreferredAddress = follow;
@@ -236,6 +289,9 @@ public final class MigratingClient {
          * draft-ietf-quic-qlog-quic-events-13, migration events included, which qvis opens. Off by default. Events
          * are written by a background thread; if the disk falls far behind, events are dropped rather than slowing
          * the connection. A file that cannot be created is logged, and the connection goes on without qlog.
+         *
+         * @param directory where the qlog files go
+         * @return this builder
          */
         public Builder qlogDirectory(java.nio.file.Path directory) {
             this.qlogDirectory = Objects.requireNonNull(directory, "directory");
@@ -256,6 +312,9 @@ public final class MigratingClient {
          * cannot be written is logged once, and connections go on without it.
          *
          * <p>Anyone who can read the file can decrypt the connections: use it for debugging only.
+         *
+         * @param file the key log file to append to
+         * @return this builder
          */
         public Builder keyLogFile(java.nio.file.Path file) {
             this.keyLogFile = Objects.requireNonNull(file, "file");
@@ -266,6 +325,9 @@ public final class MigratingClient {
          * When connections move by themselves: on a lost network, a degrading path, a preferred network coming back.
          * Default {@link MigrationPolicy#defaults()}; {@link MigrationPolicy#disabled()} leaves every move to the
          * application.
+         *
+         * @param policy the policy for every connection of this client
+         * @return this builder
          */
         public Builder migrationPolicy(MigrationPolicy policy) {
             this.migrationPolicy = Objects.requireNonNull(policy, "policy");
@@ -275,6 +337,9 @@ public final class MigratingClient {
         /**
          * Where the migration policy learns which networks are usable. Default {@link NetworkMonitor#system()};
          * {@link NetworkMonitor#manual()} for the application's own signals.
+         *
+         * @param monitor the source of usable networks
+         * @return this builder
          */
         public Builder networkMonitor(NetworkMonitor monitor) {
             this.networkMonitor = Objects.requireNonNull(monitor, "monitor");
@@ -283,6 +348,9 @@ public final class MigratingClient {
 
         /**
          * Adds a listener for every packet of each connection, handshake included. See {@link PacketListener}.
+         *
+         * @param listener the listener to add
+         * @return this builder
          */
         public Builder packetListener(PacketListener listener) {
             packetListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -292,6 +360,7 @@ public final class MigratingClient {
         /**
          * Builds the client.
          *
+         * @return the client, immutable
          * @throws IllegalStateException if the server address or application protocol is missing
          */
         public MigratingClient build() {

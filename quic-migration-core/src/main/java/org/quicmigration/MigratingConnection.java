@@ -130,6 +130,9 @@ public final class MigratingConnection implements AutoCloseable {
     /**
      * Moves this connection to the first address of {@code networkInterface} of the server's address family, on
      * any free port. See {@link #migrate(InetSocketAddress)}.
+     *
+     * @param networkInterface the interface to move to
+     * @return completes with the result of the migration, or exceptionally with a {@link MigrationException}
      */
     public CompletableFuture<MigrationResult> migrate(NetworkInterface networkInterface) {
         Objects.requireNonNull(networkInterface, "networkInterface");
@@ -151,11 +154,18 @@ public final class MigratingConnection implements AutoCloseable {
      * ({@link MigrationEvent.MigrationStarted}), the validation of that address and of the previous one, and the
      * outcome ({@link MigrationEvent.MigrationCompleted} or, after a failed validation,
      * {@link MigrationEvent.MigrationAbandoned}).
+     *
+     * @param listener the listener to add
      */
     public void addMigrationListener(MigrationListener listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
+    /**
+     * Removes a listener added with {@link #addMigrationListener}; no effect if it is not there.
+     *
+     * @param listener the listener to remove
+     */
     public void removeMigrationListener(MigrationListener listener) {
         listeners.remove(listener);
     }
@@ -164,11 +174,18 @@ public final class MigratingConnection implements AutoCloseable {
      * Adds a listener for every packet this connection sends and receives, for packet traces and timelines. See
      * {@link PacketListener} for threading and cost; to see a client's handshake packets, set the listener on
      * {@link MigratingClient.Builder#packetListener} instead.
+     *
+     * @param listener the listener to add
      */
     public void addPacketListener(PacketListener listener) {
         tracing.addListener(listener);
     }
 
+    /**
+     * Removes a listener added with {@link #addPacketListener}; no effect if it is not there.
+     *
+     * @param listener the listener to remove
+     */
     public void removePacketListener(PacketListener listener) {
         tracing.removeListener(listener);
     }
@@ -177,6 +194,8 @@ public final class MigratingConnection implements AutoCloseable {
      * The qlog file this connection writes, if qlog is on ({@code qlogDirectory} on the client or server builder).
      * Events reach the file from a background thread shortly after they happen; the file is complete once the
      * connection has ended.
+     *
+     * @return the qlog file, or empty if qlog is off or its file could not be created
      */
     public java.util.Optional<java.nio.file.Path> qlogFile() {
         return java.util.Optional.ofNullable(tracing.qlogPath());
@@ -186,6 +205,8 @@ public final class MigratingConnection implements AutoCloseable {
      * The paths this connection has used, oldest first: the handshake's, then each path a completed migration
      * moved to (on a server: each client address it followed, and its preferred address). The last entry is the
      * path in use unless a migration is under way. At most the newest 64 are kept.
+     *
+     * @return the paths, oldest first; a snapshot
      */
     public List<NetworkPath> pathHistory() {
         synchronized (pathHistory) {
@@ -204,12 +225,12 @@ public final class MigratingConnection implements AutoCloseable {
         }
     }
 
-    /** The path the connection uses now. */
+    /** {@return the path the connection uses now} */
     public NetworkPath path() {
         return new NetworkPath(localAddress(), peerAddress());
     }
 
-    /** The destination connection ID (hex) our packets carry now; empty on a server connection. */
+    /** {@return the destination connection ID (hex) our packets carry now; empty on a server connection} */
     public String destinationConnectionId() {
         ClientMigrationDriver driver = connection.migrationDriver();
         return driver == null ? "" : driver.activePeerId().toString();
@@ -218,13 +239,15 @@ public final class MigratingConnection implements AutoCloseable {
     /**
      * The connection IDs (hex) the peer gave us that are active now, lowest sequence number first: the one in use
      * and the spares. Empty on a server connection.
+     *
+     * @return the active connection IDs in hex; a snapshot
      */
     public List<String> peerConnectionIds() {
         ClientMigrationDriver driver = connection.migrationDriver();
         return driver == null ? List.of() : driver.activePeerIds();
     }
 
-    /** How many connection IDs the peer gave us that no path uses yet: each allows one more migration. */
+    /** {@return how many connection IDs the peer gave us that no path uses yet}: each allows one more migration. */
     public int spareConnectionIds() {
         ClientMigrationDriver driver = connection.migrationDriver();
         return driver == null ? 0 : driver.spareConnectionIds();
@@ -233,6 +256,7 @@ public final class MigratingConnection implements AutoCloseable {
     /**
      * Opens a new bidirectional stream. Nothing is sent until the first write.
      *
+     * @return the new stream
      * @throws ConnectionClosedException if the connection has ended
      * @throws IOException if the peer's stream limit is reached and no stream becomes available
      */
@@ -250,6 +274,7 @@ public final class MigratingConnection implements AutoCloseable {
      * Opens a unidirectional stream: this side writes, the peer only reads (HTTP/3 control streams, for
      * example). Close it to end the stream. Unidirectional streams the peer opens are not offered by this API.
      *
+     * @return the stream to write; closing it ends the stream
      * @throws ConnectionClosedException if the connection has ended
      * @throws IOException if the peer's unidirectional stream limit is reached
      */
@@ -285,7 +310,7 @@ public final class MigratingConnection implements AutoCloseable {
         }
     }
 
-    /** The local address this connection sends from now. */
+    /** {@return the local address this connection sends from now} */
     public InetSocketAddress localAddress() {
         return connection.currentLocalAddress();
     }
@@ -294,12 +319,14 @@ public final class MigratingConnection implements AutoCloseable {
      * The peer's address in use now: on a client, the server's preferred address once the client moved there; on a
      * server, the address the client was last seen at and that the server sends to (it may not be validated yet:
      * see {@link MigrationEvent.PathValidated}).
+     *
+     * @return the peer address in use
      */
     public InetSocketAddress peerAddress() {
         return connection.currentPeerAddress();
     }
 
-    /** True until the connection ends, by either side. */
+    /** {@return true until the connection ends, by either side} */
     public boolean isOpen() {
         return connection.termination() == null;
     }
@@ -318,6 +345,9 @@ public final class MigratingConnection implements AutoCloseable {
 
     /**
      * Closes the connection with an application error code and a reason phrase the peer will see.
+     *
+     * @param applicationErrorCode the application error code for CONNECTION_CLOSE
+     * @param reason               the reason phrase
      */
     public void close(long applicationErrorCode, String reason) {
         if (isOpen()) {
@@ -329,6 +359,9 @@ public final class MigratingConnection implements AutoCloseable {
      * Returns the underlying engine object for features this API does not offer. Today the engine is Kwik and
      * the object a {@code tech.kwik.core.QuicConnection}; code that uses it is tied to the Kwik version.
      *
+     * @param <T>  the type asked for
+     * @param type the class of that type
+     * @return the engine object as {@code type}
      * @throws IllegalArgumentException if the engine object is not of the requested type
      */
     public <T> T unwrap(Class<T> type) {

@@ -9,10 +9,10 @@ import java.time.Instant;
  */
 public sealed interface MigrationEvent {
 
-    /** When it happened. */
+    /** {@return when it happened} */
     Instant time();
 
-    /** The path it concerns. */
+    /** {@return the path it concerns} */
     NetworkPath path();
 
     /** A PATH_CHALLENGE was sent on {@code path}; {@code challengeData} is its 8 bytes in hex. */

@@ -29,14 +29,27 @@ public final class MigrationException extends IOException {
         CONNECTION_CLOSED
     }
 
+    /** Why the migration did not happen. */
     private final Reason reason;
     private final transient NetworkPath fallbackPath;
 
+    /**
+     * Creates the exception for a migration that never left its path.
+     *
+     * @param reason  why the migration did not happen
+     * @param message what happened, naming the path or address involved
+     * @param cause   the underlying error, or null
+     */
     public MigrationException(Reason reason, String message, Throwable cause) {
         this(reason, message, cause, null);
     }
 
     /**
+     * Creates the exception.
+     *
+     * @param reason       why the migration did not happen
+     * @param message      what happened, naming the path or address involved
+     * @param cause        the underlying error, or null
      * @param fallbackPath the path the connection went back to after trying the new one, or null if it never left
      */
     public MigrationException(Reason reason, String message, Throwable cause, NetworkPath fallbackPath) {
@@ -45,7 +58,7 @@ public final class MigrationException extends IOException {
         this.fallbackPath = fallbackPath;
     }
 
-    /** Why the migration did not happen; never null. */
+    /** {@return why the migration did not happen; never null} */
     public Reason reason() {
         return reason;
     }
@@ -53,6 +66,8 @@ public final class MigrationException extends IOException {
     /**
      * The path the connection fell back to: present when it had already moved to the new path and came back
      * because validation timed out ({@link Reason#VALIDATION_TIMED_OUT}); empty when it never left its path.
+     *
+     * @return the path fallen back to, or empty
      */
     public java.util.Optional<NetworkPath> fallbackPath() {
         return java.util.Optional.ofNullable(fallbackPath);

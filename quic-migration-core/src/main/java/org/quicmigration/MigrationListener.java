@@ -7,5 +7,10 @@ package org.quicmigration;
 @FunctionalInterface
 public interface MigrationListener {
 
+    /**
+     * Called for each event.
+     *
+     * @param event what happened
+     */
     void onEvent(MigrationEvent event);
 }

@@ -45,48 +45,52 @@ public final class MigrationPolicy {
         this.config = config;
     }
 
-    /** Every rule on, with the defaults above. */
+    /** {@return a policy with every rule on, with the defaults above} */
     public static MigrationPolicy defaults() {
         return DEFAULTS;
     }
 
-    /** A policy that never moves a connection: only the application's {@code migrate()} calls do. */
+    /** {@return a policy that never moves a connection}: only the application's {@code migrate()} calls do. */
     public static MigrationPolicy disabled() {
         return DISABLED;
     }
 
-    /** A builder that starts from {@link #defaults()}. */
+    /** {@return a builder that starts from {@link #defaults()}} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** True unless this is {@link #disabled()}. */
+    /** {@return true unless this is {@link #disabled()}} */
     public boolean enabled() {
         return config.enabled();
     }
 
+    /** {@return whether a connection moves when its network goes away or its sends fail} */
     public boolean migratesOnNetworkLoss() {
         return config.onNetworkLoss();
     }
 
+    /** {@return whether a connection probes another network, and moves if it answers, when its path degrades} */
     public boolean migratesOnPathDegrading() {
         return config.onPathDegrading();
     }
 
-    /** How many of the path's probe timeouts without anything received, while a packet is in flight, count as degrading. */
+    /** {@return how many of the path's probe timeouts without anything received, while a packet is in flight, count as degrading} */
     public int degradingProbeTimeouts() {
         return config.degradingPtoCount();
     }
 
+    /** {@return whether a connection moves back to a preferred network when it is usable again} */
     public boolean returnsToPreferredNetwork() {
         return config.returnToPreferred();
     }
 
+    /** {@return how many migrations the policy starts for one cause in a connection's life} */
     public int maxMigrationsPerCause() {
         return config.maxMigrationsPerCause();
     }
 
-    /** The interface-name patterns, most preferred first; empty for "the system's route choice first". */
+    /** {@return the interface-name patterns, most preferred first; empty for "the system's route choice first"} */
     public List<String> preferredInterfaces() {
         return config.interfacePatterns();
     }
@@ -115,13 +119,23 @@ public final class MigrationPolicy {
         private Builder() {
         }
 
-        /** Move, switching first, when the active network goes away or its sends fail. Default on. */
+        /**
+         * Move, switching first, when the active network goes away or its sends fail. Default on.
+         *
+         * @param migrate whether to
+         * @return this builder
+         */
         public Builder migrateOnNetworkLoss(boolean migrate) {
             this.onNetworkLoss = migrate;
             return this;
         }
 
-        /** Probe another network, and move if it answers, when the active path stops delivering. Default on. */
+        /**
+         * Probe another network, and move if it answers, when the active path stops delivering. Default on.
+         *
+         * @param migrate whether to
+         * @return this builder
+         */
         public Builder migrateOnPathDegrading(boolean migrate) {
             this.onPathDegrading = migrate;
             return this;
@@ -130,6 +144,10 @@ public final class MigrationPolicy {
         /**
          * How many of the active path's probe timeouts (its PTO, without backoff) may pass with nothing received while
          * a packet is in flight before the path counts as degrading; at least 1. Default 4.
+         *
+         * @param count the probe timeouts, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if it is below 1
          */
         public Builder degradingProbeTimeouts(int count) {
             if (count < 1) {
@@ -139,7 +157,12 @@ public final class MigrationPolicy {
             return this;
         }
 
-        /** Move back to a preferred network when it is usable again, validating first. Default on. */
+        /**
+         * Move back to a preferred network when it is usable again, validating first. Default on.
+         *
+         * @param returnToIt whether to
+         * @return this builder
+         */
         public Builder returnToPreferredNetwork(boolean returnToIt) {
             this.returnToPreferred = returnToIt;
             return this;
@@ -148,6 +171,11 @@ public final class MigrationPolicy {
         /**
          * The wait before retrying a failed return ({@code first}, doubling on every failure up to {@code max}).
          * Default 1 s and 128 s.
+         *
+         * @param first the first wait; positive
+         * @param max   the longest wait; at least {@code first}
+         * @return this builder
+         * @throws IllegalArgumentException if a wait is not positive or {@code max} is below {@code first}
          */
         public Builder returnRetry(Duration first, Duration max) {
             requirePositive(first, "first");
@@ -160,13 +188,25 @@ public final class MigrationPolicy {
             return this;
         }
 
-        /** How long after leaving a preferred network the policy still tries to return to it. Default 10 minutes. */
+        /**
+         * How long after leaving a preferred network the policy still tries to return to it. Default 10 minutes.
+         *
+         * @param duration how long; positive
+         * @return this builder
+         * @throws IllegalArgumentException if it is zero or negative
+         */
         public Builder maxTimeAwayFromPreferred(Duration duration) {
             this.maxTimeAway = requirePositive(duration, "duration");
             return this;
         }
 
-        /** Migrations the policy starts for one cause in a connection's life, at least 0. Default 5. */
+        /**
+         * Migrations the policy starts for one cause in a connection's life, at least 0. Default 5.
+         *
+         * @param count the limit, at least 0
+         * @return this builder
+         * @throws IllegalArgumentException if it is negative
+         */
         public Builder maxMigrationsPerCause(int count) {
             if (count < 0) {
                 throw new IllegalArgumentException("maxMigrationsPerCause must not be negative: " + count);
@@ -180,6 +220,9 @@ public final class MigrationPolicy {
          * characters: {@code preferInterfaces("wlan*", "rmnet*")} prefers Wi-Fi to cellular and never uses
          * anything else. No patterns (the default): every interface the monitor reports, the system's route choice
          * toward the server first.
+         *
+         * @param patterns the name patterns, most preferred first
+         * @return this builder
          */
         public Builder preferInterfaces(String... patterns) {
             for (String pattern : patterns) {
@@ -191,6 +234,7 @@ public final class MigrationPolicy {
             return this;
         }
 
+        /** {@return the policy, immutable} */
         public MigrationPolicy build() {
             return new MigrationPolicy(new PolicyConfig(true, onNetworkLoss, onPathDegrading, degradingPtoCount,
                     returnToPreferred, returnFirstRetry, returnMaxRetry, maxMigrationsPerCause, maxTimeAway,

@@ -48,12 +48,12 @@ public final class MigrationServer implements AutoCloseable {
         this.handlers = handlers;
     }
 
-    /** A builder with the defaults: any local address, port 0, idle timeout 30 s. */
+    /** {@return a builder with the defaults: any local address, port 0, idle timeout 30 s} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The address the server listens on, with the real port if port 0 was asked for. */
+    /** {@return the address the server listens on, with the real port if port 0 was asked for} */
     public InetSocketAddress localAddress() {
         return server.localAddress();
     }
@@ -61,12 +61,14 @@ public final class MigrationServer implements AutoCloseable {
     /**
      * The preferred addresses the server offers and listens on, with their bound ports (IPv4 first); empty unless
      * {@link Builder#preferredAddress} was set.
+     *
+     * @return the bound preferred addresses, IPv4 first; unmodifiable
      */
     public List<InetSocketAddress> preferredAddresses() {
         return server.preferredAddresses();
     }
 
-    /** The certificate the server presents; clients can pin {@code certificate().certificate()}. */
+    /** {@return the certificate the server presents}; clients can pin {@code certificate().certificate()}. */
     public ServerCertificate certificate() {
         return certificate;
     }
@@ -111,7 +113,13 @@ public final class MigrationServer implements AutoCloseable {
         private Builder() {
         }
 
-        /** Listens on this port on every local address (0, the default, picks a free port). */
+        /**
+         * Listens on this port on every local address (0, the default, picks a free port).
+         *
+         * @param port the UDP port, 0 to 65535
+         * @return this builder
+         * @throws IllegalArgumentException if the port is out of range
+         */
         public Builder port(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be 0-65535, was " + port);
@@ -120,25 +128,46 @@ public final class MigrationServer implements AutoCloseable {
             return this;
         }
 
-        /** Listens on this address and port only. */
+        /**
+         * Listens on this address and port only.
+         *
+         * @param bindAddress the local address and UDP port; port 0 picks a free one
+         * @return this builder
+         */
         public Builder bindAddress(InetSocketAddress bindAddress) {
             this.bindAddress = Objects.requireNonNull(bindAddress, "bindAddress");
             return this;
         }
 
-        /** The certificate and key to present. Required, or use {@link #selfSignedCertificate(String)}. */
+        /**
+         * The certificate and key to present. Required, or use {@link #selfSignedCertificate(String)}.
+         *
+         * @param certificate the certificate chain and private key
+         * @return this builder
+         */
         public Builder certificate(ServerCertificate certificate) {
             this.certificate = Objects.requireNonNull(certificate, "certificate");
             return this;
         }
 
-        /** Presents a fresh in-memory self-signed certificate for this host name. */
+        /**
+         * Presents a fresh in-memory self-signed certificate for this host name.
+         *
+         * @param hostName the name clients verify, for example {@code "localhost"}
+         * @return this builder
+         */
         public Builder selfSignedCertificate(String hostName) {
             this.certificate = ServerCertificate.selfSigned(hostName);
             return this;
         }
 
-        /** The ALPN protocol id clients must ask for. Required. */
+        /**
+         * The ALPN protocol id clients must ask for. Required.
+         *
+         * @param applicationProtocol the ALPN protocol id
+         * @return this builder
+         * @throws IllegalArgumentException if it is blank
+         */
         public Builder applicationProtocol(String applicationProtocol) {
             this.applicationProtocol = MigratingClient.requireText(applicationProtocol, "applicationProtocol");
             return this;
@@ -147,19 +176,34 @@ public final class MigrationServer implements AutoCloseable {
         /**
          * Called once for each new connection, on a dedicated daemon thread. Exceptions it throws are logged and
          * the connection is closed.
+         *
+         * @param handler what to do with each connection; it may block
+         * @return this builder
          */
         public Builder onConnection(Consumer<MigratingConnection> handler) {
             this.onConnection = Objects.requireNonNull(handler, "handler");
             return this;
         }
 
-        /** How long a connection may stay silent before it ends (default 30 s). */
+        /**
+         * How long a connection may stay silent before it ends (default 30 s).
+         *
+         * @param idleTimeout the max_idle_timeout to advertise; positive
+         * @return this builder
+         * @throws IllegalArgumentException if it is zero or negative
+         */
         public Builder idleTimeout(Duration idleTimeout) {
             this.idleTimeout = MigratingClient.requirePositive(idleTimeout, "idleTimeout");
             return this;
         }
 
-        /** How many bytes a client may send on one stream ahead of the handler's reads (default 1 MiB). */
+        /**
+         * How many bytes a client may send on one stream ahead of the handler's reads (default 1 MiB).
+         *
+         * @param bytes the window in bytes, at least 1024
+         * @return this builder
+         * @throws IllegalArgumentException if it is below 1024
+         */
         public Builder streamReceiveWindow(long bytes) {
             if (bytes < 1024) {
                 throw new IllegalArgumentException("stream receive window must be at least 1024 bytes, was " + bytes);
@@ -168,7 +212,13 @@ public final class MigrationServer implements AutoCloseable {
             return this;
         }
 
-        /** How many bidirectional streams a client may have open at once (default 100). */
+        /**
+         * How many bidirectional streams a client may have open at once (default 100).
+         *
+         * @param streams the limit, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if it is below 1
+         */
         public Builder maxStreamsPerConnection(int streams) {
             if (streams < 1) {
                 throw new IllegalArgumentException("a connection needs at least one stream, was " + streams);
@@ -186,6 +236,9 @@ public final class MigrationServer implements AutoCloseable {
          * returns to the last validated address if validation fails. A spoofed or replayed packet therefore cannot
          * take a connection away from its client. When false, the server advertises disable_active_migration and
          * ignores datagrams from any address but the client's first.
+         *
+         * @param accept whether clients may migrate
+         * @return this builder
          */
         public Builder acceptClientMigration(boolean accept) {
             this.acceptClientMigration = accept;
@@ -195,6 +248,10 @@ public final class MigrationServer implements AutoCloseable {
         /**
          * How many times the bytes received from an unvalidated client address the server may send there
          * (default 3, RFC 9000 8's limit; at least 1 and at most 3).
+         *
+         * @param factor the factor, 1 to 3
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside 1 to 3
          */
         public Builder amplificationFactor(int factor) {
             if (factor < 1 || factor > 3) {
@@ -208,6 +265,10 @@ public final class MigrationServer implements AutoCloseable {
          * How many client addresses one connection keeps state for (default 8, at least 2). A client (or an
          * attacker replaying its packets) that hops over more addresses makes the server forget the oldest idle
          * ones, so memory per connection stays bounded.
+         *
+         * @param paths the limit, 2 to 1024
+         * @return this builder
+         * @throws IllegalArgumentException if it is outside 2 to 1024
          */
         public Builder maxPathsPerConnection(int paths) {
             if (paths < 2 || paths > 1024) {
@@ -221,6 +282,10 @@ public final class MigrationServer implements AutoCloseable {
          * How long a client's new address has to answer a PATH_CHALLENGE before the server goes back to the last
          * validated address. Default: RFC 9000 8.2.4's three times the larger of the current and the new path's
          * probe timeout.
+         *
+         * @param timeout how long validation may take; positive
+         * @return this builder
+         * @throws IllegalArgumentException if it is zero or negative
          */
         public Builder pathValidationTimeout(Duration timeout) {
             this.pathValidationTimeout = MigratingClient.requirePositive(timeout, "pathValidationTimeout");
@@ -232,6 +297,9 @@ public final class MigrationServer implements AutoCloseable {
          * migrations completed or abandoned, connection ID changes), from the moment the connection is handed to
          * {@link #onConnection}. Per-connection listeners can be added with
          * {@link MigratingConnection#addMigrationListener}.
+         *
+         * @param listener the listener for every connection
+         * @return this builder
          */
         public Builder migrationListener(MigrationListener listener) {
             this.migrationListener = Objects.requireNonNull(listener, "listener");
@@ -242,6 +310,9 @@ public final class MigrationServer implements AutoCloseable {
          * Writes a qlog file for each connection into {@code directory} (created if missing), named
          * {@code <original destination connection ID>_server.sqlog}, from the end of its handshake on. See
          * {@link MigratingClient.Builder#qlogDirectory} for the format. Off by default.
+         *
+         * @param directory where the qlog files go
+         * @return this builder
          */
         public Builder qlogDirectory(java.nio.file.Path directory) {
             this.qlogDirectory = Objects.requireNonNull(directory, "directory");
@@ -254,13 +325,21 @@ public final class MigrationServer implements AutoCloseable {
          * variable (read when {@link #start()} runs). See {@link MigratingClient.Builder#keyLogFile} for the format
          * and the rules; client and server may write the same file. For debugging only: the file decrypts the
          * connections.
+         *
+         * @param file the key log file to append to
+         * @return this builder
          */
         public Builder keyLogFile(java.nio.file.Path file) {
             this.keyLogFile = Objects.requireNonNull(file, "file");
             return this;
         }
 
-        /** Adds a listener for every packet of every connection, from the end of its handshake on. */
+        /**
+         * Adds a listener for every packet of every connection, from the end of its handshake on.
+         *
+         * @param listener the listener to add
+         * @return this builder
+         */
         public Builder packetListener(PacketListener listener) {
             packetListeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
@@ -286,6 +365,7 @@ public final class MigrationServer implements AutoCloseable {
          *
          * @param ipv4 the IPv4 preferred address, or null
          * @param ipv6 the IPv6 preferred address, or null
+         * @return this builder
          * @throws IllegalArgumentException if both are null, or one is a wildcard or of the wrong family
          */
         public Builder preferredAddress(InetSocketAddress ipv4, InetSocketAddress ipv6) {
@@ -316,6 +396,7 @@ public final class MigrationServer implements AutoCloseable {
         /**
          * Binds the socket (and those of the preferred addresses) and starts accepting connections.
          *
+         * @return the running server; close it to stop
          * @throws IllegalStateException if the certificate, application protocol or handler is missing
          * @throws IOException if an address cannot be bound
          */

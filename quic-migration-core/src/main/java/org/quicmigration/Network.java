@@ -12,6 +12,13 @@ import java.util.Objects;
  */
 public record Network(String interfaceName, InetAddress address) {
 
+    /**
+     * Creates a network.
+     *
+     * @param interfaceName the interface's name
+     * @param address       the local address
+     * @throws NullPointerException if either argument is null
+     */
     public Network {
         Objects.requireNonNull(interfaceName, "interfaceName");
         Objects.requireNonNull(address, "address");

@@ -28,12 +28,15 @@ import java.util.Optional;
  */
 public interface NetworkMonitor {
 
-    /** The usable local networks now: interfaces that are up, with their addresses; never loopback. */
+    /** {@return the usable local networks now: interfaces that are up, with their addresses; never loopback} */
     List<Network> networks();
 
     /**
      * The local address the operating system would send from to reach {@code destination} (its routing choice, the
      * "default network" for that destination), if known.
+     *
+     * @param destination where the connection sends
+     * @return the local source address, or empty if unknown
      */
     default Optional<InetAddress> defaultSource(InetSocketAddress destination) {
         return Optional.empty();
@@ -42,6 +45,7 @@ public interface NetworkMonitor {
     /**
      * Calls {@code listener} whenever {@link #networks()} may have changed.
      *
+     * @param listener what to call
      * @return call its {@link Subscription#cancel()} to stop the calls
      */
     Subscription subscribe(Runnable listener);
@@ -56,17 +60,24 @@ public interface NetworkMonitor {
      * The operating system's view, read from {@link java.net.NetworkInterface} every 250 ms on one shared daemon
      * thread while anyone listens; the default source comes from the kernel's route choice (a connected UDP socket's
      * local address, no packet sent).
+     *
+     * @return the shared system monitor
      */
     static NetworkMonitor system() {
         return SystemNetworkMonitor.DEFAULT;
     }
 
-    /** As {@link #system()}, polling at {@code interval} (at least 10 ms). */
+    /**
+     * As {@link #system()}, polling at {@code interval} (at least 10 ms).
+     *
+     * @param interval how often to read the interfaces
+     * @return a new system monitor
+     */
     static NetworkMonitor system(Duration interval) {
         return new SystemNetworkMonitor(interval);
     }
 
-    /** A monitor the application feeds itself; it reports no network until the first update. */
+    /** {@return a monitor the application feeds itself}; it reports no network until the first update. */
     static ManualNetworkMonitor manual() {
         return new ManualNetworkMonitor();
     }

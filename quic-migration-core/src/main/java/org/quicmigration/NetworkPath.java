@@ -11,6 +11,13 @@ import java.util.Objects;
  */
 public record NetworkPath(InetSocketAddress local, InetSocketAddress remote) {
 
+    /**
+     * Creates a path.
+     *
+     * @param local  our address
+     * @param remote the peer's address
+     * @throws NullPointerException if either address is null
+     */
     public NetworkPath {
         Objects.requireNonNull(local, "local");
         Objects.requireNonNull(remote, "remote");

@@ -23,7 +23,9 @@ public record PacketEvent(Instant time, Direction direction, NetworkPath path, S
 
     /** Whether we sent the packet or received it. */
     public enum Direction {
+        /** We sent it. */
         SENT,
+        /** We received it. */
         RECEIVED
     }
 
@@ -39,27 +41,55 @@ public record PacketEvent(Instant time, Direction direction, NetworkPath path, S
      * @param fields the frame's fields
      */
     public record Frame(String type, java.util.Map<String, Object> fields) {
+        /**
+         * Creates a frame; the fields are copied, in their order.
+         *
+         * @param type   the qlog frame type
+         * @param fields the frame's fields
+         */
         public Frame {
             fields = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(fields));
         }
 
-        /** A field as a string ({@code ""} if absent), e.g. {@code frame.field("data")}. */
+        /**
+         * A field as a string ({@code ""} if absent), e.g. {@code frame.field("data")}.
+         *
+         * @param name the qlog field name
+         * @return the value as a string, or {@code ""}
+         */
         public String field(String name) {
             Object value = fields.get(name);
             return value == null ? "" : value.toString();
         }
     }
 
+    /**
+     * Creates an event; the frames are copied.
+     *
+     * @param time                    when it was sent or received
+     * @param direction               sent or received
+     * @param path                    the path it travelled
+     * @param destinationConnectionId its destination connection ID in hex
+     * @param packetNumber            its packet number, or -1
+     * @param packetType              its qlog packet type
+     * @param size                    its size in bytes
+     * @param frames                  its frames in order
+     */
     public PacketEvent {
         frames = List.copyOf(frames);
     }
 
-    /** The frames' types in order, e.g. {@code [ack, stream]}. */
+    /** {@return the frames' types in order}, e.g. {@code [ack, stream]}. */
     public List<String> frameTypes() {
         return frames.stream().map(Frame::type).toList();
     }
 
-    /** The first frame of {@code type}, if the packet has one. */
+    /**
+     * The first frame of {@code type}, if the packet has one.
+     *
+     * @param type the qlog frame type
+     * @return the frame, or empty
+     */
     public java.util.Optional<Frame> frame(String type) {
         return frames.stream().filter(frame -> frame.type().equals(type)).findFirst();
     }

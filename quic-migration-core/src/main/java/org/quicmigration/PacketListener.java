@@ -9,5 +9,10 @@ package org.quicmigration;
 @FunctionalInterface
 public interface PacketListener {
 
+    /**
+     * Called for each packet sent or received.
+     *
+     * @param event the packet
+     */
     void onPacket(PacketEvent event);
 }

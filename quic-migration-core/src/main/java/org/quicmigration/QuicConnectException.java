@@ -27,9 +27,12 @@ public final class QuicConnectException extends IOException {
         LOCAL_ERROR
     }
 
+    /** Why the attempt failed. */
     private final Reason reason;
 
     /**
+     * Creates the exception.
+     *
      * @param reason  why the attempt failed
      * @param message what happened, naming the server
      * @param cause   the underlying error, or null
@@ -39,7 +42,7 @@ public final class QuicConnectException extends IOException {
         this.reason = Objects.requireNonNull(reason, "reason");
     }
 
-    /** Why the attempt failed; never null. */
+    /** {@return why the attempt failed; never null} */
     public Reason reason() {
         return reason;
     }

@@ -74,6 +74,9 @@ public final class ServerCertificate {
     /**
      * Wraps a certificate chain (leaf first) and the leaf's private key.
      *
+     * @param chain      the certificates, leaf first
+     * @param privateKey the leaf certificate's private key
+     * @return the certificate
      * @throws IllegalArgumentException if the chain is empty
      */
     public static ServerCertificate of(List<X509Certificate> chain, PrivateKey privateKey) {
@@ -86,6 +89,7 @@ public final class ServerCertificate {
      * name; an IP literal such as {@code 127.0.0.1} becomes an IP address alternative name instead.
      *
      * @param hostName the name clients will verify, for example {@code "localhost"}
+     * @return the new certificate and its key
      * @throws IllegalArgumentException if the host name is blank
      * @throws IllegalStateException if the JDK cannot generate the key (never on a standard JDK)
      */
@@ -125,6 +129,9 @@ public final class ServerCertificate {
     /**
      * Loads the first private-key entry of a PKCS#12 file.
      *
+     * @param file     the PKCS#12 file
+     * @param password its password
+     * @return the certificate
      * @throws IOException if the file cannot be read, the password is wrong or it holds no private key
      */
     public static ServerCertificate fromPkcs12(Path file, char[] password) throws IOException {
@@ -136,6 +143,9 @@ public final class ServerCertificate {
     /**
      * Loads the first private-key entry of a PKCS#12 stream; the stream is read but not closed.
      *
+     * @param in       the PKCS#12 data
+     * @param password its password
+     * @return the certificate
      * @throws IOException if the stream cannot be read, the password is wrong or it holds no private key
      */
     public static ServerCertificate fromPkcs12(InputStream in, char[] password) throws IOException {
@@ -170,6 +180,9 @@ public final class ServerCertificate {
     /**
      * Loads a PEM certificate chain (leaf first) and a PEM private key (PKCS#8, or traditional RSA/EC).
      *
+     * @param certificateChain the PEM file of certificates, leaf first
+     * @param privateKey       the PEM file of the leaf's private key
+     * @return the certificate
      * @throws IOException if a file cannot be read or holds no certificate or key
      */
     public static ServerCertificate fromPem(Path certificateChain, Path privateKey) throws IOException {
@@ -198,23 +211,25 @@ public final class ServerCertificate {
         }
     }
 
-    /** The leaf certificate, the one clients verify and may pin. */
+    /** {@return the leaf certificate}, the one clients verify and may pin. */
     public X509Certificate certificate() {
         return chain.get(0);
     }
 
-    /** The whole chain, leaf first; unmodifiable. */
+    /** {@return the whole chain, leaf first; unmodifiable} */
     public List<X509Certificate> chain() {
         return Collections.unmodifiableList(chain);
     }
 
-    /** The private key of the leaf certificate. */
+    /** {@return the private key of the leaf certificate} */
     public PrivateKey privateKey() {
         return privateKey;
     }
 
     /**
      * The leaf certificate in PEM form, convenient for handing to a client that pins it.
+     *
+     * @return the PEM text, with its BEGIN and END lines
      */
     public String certificatePem() {
         try {
@@ -228,6 +243,8 @@ public final class ServerCertificate {
      * The private key in PKCS#8 PEM form ("PRIVATE KEY"). For EC keys the encoding carries the curve and the public
      * key too, as OpenSSL and GnuTLS tools expect (the JDK's own encoding omits the public key, which GnuTLS
      * rejects). Handle with care: it is the server's secret.
+     *
+     * @return the PEM text, with its BEGIN and END lines
      */
     public String privateKeyPem() {
         try {

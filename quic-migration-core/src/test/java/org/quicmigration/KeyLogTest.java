@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,9 @@ class KeyLogTest {
         Path file = directory.resolve("shared.keys");
         Files.writeString(file, "# written before\n");
         try (MigrationServer server = Echo.serverBuilder().keyLogFile(file).start()) {
-            MigratingClient client = Echo.client(server).keyLogFile(file).build();
+            // Three handshakes at once, so that appends from several connections and both sides overlap; a long
+            // connect timeout, as a busy machine slows three concurrent handshakes.
+            MigratingClient client = Echo.client(server).keyLogFile(file).connectTimeout(Duration.ofSeconds(15)).build();
             java.util.concurrent.CompletableFuture<?>[] connects = new java.util.concurrent.CompletableFuture<?>[3];
             for (int i = 0; i < connects.length; i++) {
                 connects[i] = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -110,7 +113,7 @@ class KeyLogTest {
                     }
                 });
             }
-            java.util.concurrent.CompletableFuture.allOf(connects).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            java.util.concurrent.CompletableFuture.allOf(connects).get(30, java.util.concurrent.TimeUnit.SECONDS);
 
             // 3 connections x 2 sides x 4 secrets, every line whole, and the file's first line untouched.
             List<Line> all = awaitLines(file, 24);

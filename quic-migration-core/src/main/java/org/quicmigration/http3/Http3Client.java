@@ -43,6 +43,8 @@ public final class Http3Client {
      * Starts HTTP/3 on the connection: opens the client's control stream with its SETTINGS. Call once per
      * connection.
      *
+     * @param connection a client connection whose application protocol is {@code "h3"}
+     * @return the client for requests on that connection
      * @throws IOException if the connection has ended
      */
     public static Http3Client over(MigratingConnection connection) throws IOException {
@@ -53,8 +55,11 @@ public final class Http3Client {
     /**
      * GET {@code uri} (an {@code https} URI): sends the request and waits for the response's header fields.
      *
+     * @param uri the {@code https} URI
+     * @return the response, its body still to be read
      * @throws Http3Exception if the response is malformed
      * @throws IOException if the connection or the stream ended first
+     * @throws IllegalArgumentException if the URI is not {@code https} or has no authority
      */
     public Http3Response get(URI uri) throws IOException {
         if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getRawAuthority() == null) {
@@ -67,7 +72,15 @@ public final class Http3Client {
         return get(uri.getRawAuthority(), path);
     }
 
-    /** GET {@code path} from {@code authority} (host, or host:port); see {@link #get(URI)}. */
+    /**
+     * GET {@code path} from {@code authority} (host, or host:port); see {@link #get(URI)}.
+     *
+     * @param authority the {@code :authority}: host, or host:port
+     * @param path      the {@code :path}, starting with {@code /}
+     * @return the response, its body still to be read
+     * @throws Http3Exception if the response is malformed
+     * @throws IOException if the connection or the stream ended first
+     */
     public Http3Response get(String authority, String path) throws IOException {
         Objects.requireNonNull(authority, "authority");
         if (path == null || !path.startsWith("/")) {

@@ -7,6 +7,11 @@ public class Http3Exception extends IOException {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what was wrong with the message
+     */
     public Http3Exception(String message) {
         super(message);
     }

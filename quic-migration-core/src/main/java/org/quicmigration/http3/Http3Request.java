@@ -16,32 +16,37 @@ public final class Http3Request {
         this.body = body;
     }
 
-    /** {@code :method}, for example GET. */
+    /** {@return the {@code :method}}, for example GET. */
     public String method() {
         return header(":method").orElse("");
     }
 
-    /** {@code :path}, for example {@code /index.html?x=1}. */
+    /** {@return the {@code :path}}, for example {@code /index.html?x=1}. */
     public String path() {
         return header(":path").orElse("");
     }
 
-    /** {@code :authority}, if the client sent one. */
+    /** {@return the {@code :authority}, if the client sent one} */
     public Optional<String> authority() {
         return header(":authority");
     }
 
-    /** The header fields in the order received, pseudo-headers included. */
+    /** {@return the header fields in the order received, pseudo-headers included} */
     public List<Map.Entry<String, String>> headers() {
         return headers;
     }
 
-    /** The first value of the named header field, if present. */
+    /**
+     * The first value of the named header field, if present.
+     *
+     * @param name the field name, lower case
+     * @return the value, or empty
+     */
     public Optional<String> header(String name) {
         return Http3Frames.firstValue(headers, name);
     }
 
-    /** The request body (empty for a GET). */
+    /** {@return the request body} (empty for a GET) */
     public InputStream body() {
         return body;
     }

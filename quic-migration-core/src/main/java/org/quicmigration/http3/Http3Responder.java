@@ -16,7 +16,15 @@ public final class Http3Responder {
         this.stream = stream;
     }
 
-    /** Sends a complete response and ends the stream. */
+    /**
+     * Sends a complete response and ends the stream.
+     *
+     * @param status  the final status code, 200 to 599
+     * @param headers header fields with lower-case names, no pseudo-headers
+     * @param body    the whole body
+     * @throws IllegalStateException if the response was already started
+     * @throws IOException if the stream or the connection ended
+     */
     public void respond(int status, Map<String, String> headers, byte[] body) throws IOException {
         try (OutputStream out = start(status, headers)) {
             out.write(body);
@@ -27,7 +35,11 @@ public final class Http3Responder {
      * Sends the status and header fields; returns the body's stream, to be written and then closed (which ends the
      * response). {@code content-length} is not added: the end of the stream ends the body.
      *
+     * @param status  the final status code, 200 to 599
+     * @param headers header fields with lower-case names, no pseudo-headers
+     * @return the body's stream; close it to end the response
      * @throws IllegalStateException if the response was already started
+     * @throws IOException if the stream or the connection ended
      */
     public OutputStream start(int status, Map<String, String> headers) throws IOException {
         if (started) {

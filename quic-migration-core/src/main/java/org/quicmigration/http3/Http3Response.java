@@ -22,17 +22,22 @@ public final class Http3Response {
         this.body = body;
     }
 
-    /** The status code, for example 200. */
+    /** {@return the status code}, for example 200. */
     public int status() {
         return status;
     }
 
-    /** The header fields in the order received, pseudo-header {@code :status} included. */
+    /** {@return the header fields in the order received, pseudo-header {@code :status} included} */
     public List<Map.Entry<String, String>> headers() {
         return headers;
     }
 
-    /** The first value of the named header field (names are lower case in HTTP/3), if present. */
+    /**
+     * The first value of the named header field (names are lower case in HTTP/3), if present.
+     *
+     * @param name the field name, lower case
+     * @return the value, or empty
+     */
     public Optional<String> header(String name) {
         return Http3Frames.firstValue(headers, name);
     }
@@ -40,12 +45,19 @@ public final class Http3Response {
     /**
      * The body, streamed: it keeps reading across migrations of the connection. Close it when done; reading to the
      * end closes nothing by itself.
+     *
+     * @return the body's stream
      */
     public InputStream body() {
         return body;
     }
 
-    /** Reads the whole body; for bodies that fit in memory. */
+    /**
+     * Reads the whole body; for bodies that fit in memory.
+     *
+     * @return the body's bytes
+     * @throws IOException if the stream or the connection ended first
+     */
     public byte[] readBody() throws IOException {
         try (InputStream in = body) {
             return in.readAllBytes();

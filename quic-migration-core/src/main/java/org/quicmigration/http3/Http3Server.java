@@ -32,6 +32,9 @@ public final class Http3Server {
     /**
      * Opens the server's control stream, then answers every request stream on a daemon thread of its own until
      * the connection ends. Blocks; meant to be the body of {@code MigrationServer.Builder.onConnection}.
+     *
+     * @param connection a server connection whose application protocol is {@code "h3"}
+     * @param handler    answers each request
      */
     public static void serve(MigratingConnection connection, Http3Handler handler) {
         try {

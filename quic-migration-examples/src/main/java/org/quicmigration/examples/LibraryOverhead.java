@@ -41,7 +41,7 @@ import tech.kwik.core.server.ServerConnector;
  * {@value #STALL_SECONDS} s counts as stalled and is left out of the medians (plain Kwik stalls on its own lost send
  * request; see the README). Exits 1 if a download came back wrong or one of ours stalled. (This harness uses Kwik's API directly, for the baseline; the library's own API never exposes it.)
  *
- * <pre>mvn -q -B install -DskipTests && mvn -q -B -pl quic-migration-examples exec:java \
+ * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
  *     -Dexec.mainClass=org.quicmigration.examples.LibraryOverhead -Dexec.args="50 7"</pre>
  */
 public final class LibraryOverhead {

@@ -40,7 +40,7 @@ import org.quicmigration.MigrationServer;
  * ({@code kernel.pid_max}) then ends the run near 5,000 connections before the server is the limit; Netty's clients
  * share two threads. Their native (quiche) memory is not in the heap figure.
  *
- * <pre>mvn -q -B install -DskipTests && mvn -q -B -pl quic-migration-examples exec:java \
+ * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
  *     -Dexec.mainClass=org.quicmigration.examples.ServerScaleBenchmark -Dexec.args="1000"</pre>
  *
  * Arguments: connections (default 200), clients ({@code ours} or {@code netty}, default {@code ours}).
