@@ -64,12 +64,12 @@ class PathFrameConformanceTest {
     void theServerPadsPathFramesToTwelveHundredBytesWheneverItsBudgetAllows(MigrationStrategy strategy)
             throws Exception {
         List<PacketEvent> serverPackets = new CopyOnWriteArrayList<>();
-        try (MigrationServer server = ClientMigrationTest.startServer();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = ClientMigrationTest.startServer(accepted);
              MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
                      .build().connect()) {
             awaitSpare(connection);
-            Await.until(() -> Echo.lastServerConnection() != null, 5_000, "the server connection");
-            Echo.lastServerConnection().addPacketListener(serverPackets::add);
+            accepted.first().addPacketListener(serverPackets::add);
             byte[] before = Echo.randomBytes(200_000, 9);
             assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
 
@@ -109,13 +109,13 @@ class PathFrameConformanceTest {
     @org.junit.jupiter.api.Test
     void aPathFirstChallengedInASmallDatagramIsChallengedAgainAtFullSize() throws Exception {
         List<PacketEvent> serverPackets = new CopyOnWriteArrayList<>();
-        try (MigrationServer server = Echo.serverBuilder().start();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = Echo.serverBuilder().onConnection(accepted).start();
              RebindingRelay nat = new RebindingRelay(server.localAddress(), Echo.LOOPBACK);
              MigratingConnection connection = Echo.client(server).server(nat.address()).build().connect()) {
             byte[] before = Echo.randomBytes(100_000, 11);
             assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
-            Await.until(() -> Echo.lastServerConnection() != null, 5_000, "the server connection");
-            Echo.lastServerConnection().addPacketListener(serverPackets::add);
+            accepted.first().addPacketListener(serverPackets::add);
 
             nat.rebind(Echo.LOOPBACK);
             InetSocketAddress rebound = nat.outsideAddress();
