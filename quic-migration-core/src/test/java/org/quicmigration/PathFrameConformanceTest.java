@@ -82,8 +82,13 @@ class PathFrameConformanceTest {
 
             java.util.Map<InetSocketAddress, long[]> received = new java.util.HashMap<>(); // per client address
             java.util.Map<InetSocketAddress, long[]> sent = new java.util.HashMap<>();
+            java.util.Map<InetSocketAddress, List<String>> history = new java.util.HashMap<>(); // for failures
             for (PacketEvent packet : List.copyOf(serverPackets)) {
                 InetSocketAddress client = packet.path().remote();
+                List<String> seen = history.computeIfAbsent(client, c -> new java.util.ArrayList<>());
+                if (seen.size() < 12) {
+                    seen.add(packet.time() + " " + packet.direction() + " " + packet.size() + " " + packet.frameTypes());
+                }
                 if (packet.direction() == PacketEvent.Direction.RECEIVED) {
                     received.computeIfAbsent(client, c -> new long[1])[0] += packet.size();
                     continue;
@@ -92,7 +97,8 @@ class PathFrameConformanceTest {
                         - sent.getOrDefault(client, new long[1])[0];
                 if (isPathFrame(packet) && budget >= 1200) {
                     assertThat(packet.size()).as("size of " + packet.frameTypes() + " to " + client
-                            + " with a budget of " + budget + " bytes").isGreaterThanOrEqualTo(1200);
+                            + " with a budget of " + budget + " bytes; the server's first packets with " + client
+                            + ": " + seen).isGreaterThanOrEqualTo(1200);
                 }
                 sent.computeIfAbsent(client, c -> new long[1])[0] += packet.size();
             }

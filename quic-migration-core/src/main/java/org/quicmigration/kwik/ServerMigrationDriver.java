@@ -711,13 +711,19 @@ final class ServerMigrationDriver {
                     // than wait for the validation's retransmission timer: everything for this path waits on it.
                     probesDropped++;
                     retry = probe.unpadded();
+                    lastSentOn = null; // it never left: the trace shows the retry instead
                 }
-            } else if (!challengePendingOnActive && held.isEmpty() && manager.canSend(activeTuple, packet.getLength())) {
-                packet.setSocketAddress(activeTuple.remote());
-                recordFirstSend(activeTuple.remote(), null);
-                socket.sendOut(packet, activeTuple.local());
             } else {
-                hold(packet);
+                // The move may have happened since the fast path read the address: the trace names the path the
+                // datagram goes to now, or will go to when released from the hold.
+                lastSentOn = activeTuple;
+                if (!challengePendingOnActive && held.isEmpty() && manager.canSend(activeTuple, packet.getLength())) {
+                    packet.setSocketAddress(activeTuple.remote());
+                    recordFirstSend(activeTuple.remote(), null);
+                    socket.sendOut(packet, activeTuple.local());
+                } else {
+                    hold(packet);
+                }
             }
         }
         if (retry != null) {
