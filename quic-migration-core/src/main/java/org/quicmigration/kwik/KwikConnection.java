@@ -62,6 +62,7 @@ public final class KwikConnection {
     /** Called on Kwik's receiver thread for every stream the peer opens; never blocks. */
     void peerOpenedStream(QuicStream stream) {
         if (stream.isBidirectional()) {
+            KwikInternals.orderRetransmissions(stream);
             acceptedStreams.add(new KwikStream(stream));
         }
         // Unidirectional streams from the peer are left unread: the public API offers bidirectional streams only.
@@ -130,7 +131,9 @@ public final class KwikConnection {
             throw new ConnectionEndedException(ended);
         }
         try {
-            return connection.createStream(false).getOutputStream();
+            QuicStream stream = connection.createStream(false);
+            KwikInternals.orderRetransmissions(stream);
+            return stream.getOutputStream();
         } catch (IOException e) {
             ended = termination;
             throw ended != null ? new ConnectionEndedException(ended) : e;
@@ -143,7 +146,9 @@ public final class KwikConnection {
             throw new ConnectionEndedException(ended);
         }
         try {
-            return new KwikStream(connection.createStream(true));
+            QuicStream stream = connection.createStream(true);
+            KwikInternals.orderRetransmissions(stream);
+            return new KwikStream(stream);
         } catch (IOException e) {
             ended = termination;
             throw ended != null ? new ConnectionEndedException(ended) : e;

@@ -356,6 +356,26 @@ final class KwikInternals {
         return get(STREAM_OUTPUT, stream);
     }
 
+    /**
+     * Makes a new stream resend its lost frames lowest offset first ({@link OrderedRetransmitBuffer}). Called before
+     * the application can write to the stream, so nothing can have been lost yet; if something was, Kwik's buffer
+     * stays (replacing it then could lose a frame).
+     */
+    static void orderRetransmissions(tech.kwik.core.QuicStream stream) {
+        if (!(stream instanceof QuicStreamImpl impl)) {
+            return;
+        }
+        Object output = output(impl);
+        if (output == null || !OUTPUT_RETRANSMIT_BUFFER.getDeclaringClass().isInstance(output)) {
+            return;
+        }
+        Object buffer = get(OUTPUT_RETRANSMIT_BUFFER, output);
+        if (buffer != null && buffer.getClass() == tech.kwik.core.stream.RetransmitBuffer.class
+                && !((tech.kwik.core.stream.RetransmitBuffer) buffer).hasDataToRetransmit()) {
+            set(OUTPUT_RETRANSMIT_BUFFER, output, new OrderedRetransmitBuffer()); // a final field of a plain class
+        }
+    }
+
     /** A snapshot of what a stream's sender holds; values are read without Kwik's locks, so they are hints. */
     record SendState(boolean hasData, boolean closedOrReset, long offset, long flowControlLimit, int requestsQueued) {
     }
