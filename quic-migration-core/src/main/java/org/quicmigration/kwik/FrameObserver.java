@@ -80,7 +80,9 @@ final class FrameObserver extends NullLogger {
                     break; // a server connection still in its handshake: nothing to observe yet
                 }
                 ackEliciting |= !(frame instanceof tech.kwik.core.frame.AckFrame || frame instanceof tech.kwik.core.frame.Padding);
-                if (frame instanceof tech.kwik.core.frame.ConnectionCloseFrame close) {
+                if (frame instanceof tech.kwik.core.frame.AckFrame ack) {
+                    connection.declaredLosses().acked(ack); // before Kwik, which ignores it for a packet declared lost
+                } else if (frame instanceof tech.kwik.core.frame.ConnectionCloseFrame close) {
                     connection.peerClosed(close);
                 } else if (frame instanceof DataBlockedFrame blocked) {
                     connection.stallGuard().peerDataBlocked(blocked);

@@ -25,6 +25,7 @@ public final class KwikConnection {
     private final InetSocketAddress peerAddress;
     private final LinkedBlockingQueue<Object> acceptedStreams = new LinkedBlockingQueue<>();
     private final StallGuard stallGuard;
+    private final DeclaredLosses declaredLosses = new DeclaredLosses();
     private final java.util.concurrent.CompletableFuture<Termination> ended = new java.util.concurrent.CompletableFuture<>();
     private volatile Termination termination;
     private volatile ClientMigrationDriver migrationDriver;
@@ -62,7 +63,7 @@ public final class KwikConnection {
     /** Called on Kwik's receiver thread for every stream the peer opens; never blocks. */
     void peerOpenedStream(QuicStream stream) {
         if (stream.isBidirectional()) {
-            KwikInternals.orderRetransmissions(stream);
+            KwikInternals.orderRetransmissions(stream, declaredLosses);
             acceptedStreams.add(new KwikStream(stream));
         }
         // Unidirectional streams from the peer are left unread: the public API offers bidirectional streams only.
@@ -132,7 +133,7 @@ public final class KwikConnection {
         }
         try {
             QuicStream stream = connection.createStream(false);
-            KwikInternals.orderRetransmissions(stream);
+            KwikInternals.orderRetransmissions(stream, declaredLosses);
             return stream.getOutputStream();
         } catch (IOException e) {
             ended = termination;
@@ -147,7 +148,7 @@ public final class KwikConnection {
         }
         try {
             QuicStream stream = connection.createStream(true);
-            KwikInternals.orderRetransmissions(stream);
+            KwikInternals.orderRetransmissions(stream, declaredLosses);
             return new KwikStream(stream);
         } catch (IOException e) {
             ended = termination;
@@ -300,6 +301,7 @@ public final class KwikConnection {
      */
     synchronized void migrationDriver(ClientMigrationDriver driver) {
         this.migrationDriver = driver;
+        driver.declaredLosses(declaredLosses);
         for (tech.kwik.core.frame.NewConnectionIdFrame frame : earlyConnectionIds) {
             driver.onNewConnectionId(frame);
         }
@@ -361,6 +363,7 @@ public final class KwikConnection {
 
     void serverDriver(ServerMigrationDriver driver) {
         this.serverDriver = driver;
+        driver.declaredLosses(declaredLosses);
         driver.packetObserver(packetObserver);
     }
 
@@ -401,6 +404,11 @@ public final class KwikConnection {
 
     StallGuard stallGuard() {
         return stallGuard;
+    }
+
+    /** The packets declared lost at the last move, whose late acknowledgements cancel resends. */
+    DeclaredLosses declaredLosses() {
+        return declaredLosses;
     }
 
     QuicConnectionImpl kwik() {

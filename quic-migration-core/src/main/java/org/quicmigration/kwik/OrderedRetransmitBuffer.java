@@ -26,6 +26,12 @@ final class OrderedRetransmitBuffer extends RetransmitBuffer {
     private static final Comparator<StreamFrame> BY_OFFSET = Comparator.comparingLong(StreamFrame::getOffset);
 
     private final PriorityQueue<StreamFrame> lost = new PriorityQueue<>(BY_OFFSET);
+    private final DeclaredLosses declared;
+
+    /** @param declared frames declared lost in bulk whose packets were acknowledged since; null for none */
+    OrderedRetransmitBuffer(DeclaredLosses declared) {
+        this.declared = declared;
+    }
 
     @Override
     public synchronized void add(StreamFrame frame) {
@@ -34,11 +40,16 @@ final class OrderedRetransmitBuffer extends RetransmitBuffer {
 
     /**
      * The lost frame with the lowest offset, or as much of its start as fits {@code maxFrameSize}; the rest stays
-     * first in line. Null only if nothing is lost.
+     * first in line. Frames whose packet was acknowledged after all are dropped, except the last one: Kwik asks for
+     * a frame once it saw there is one, and queues its next request only after getting one. Null only if nothing is
+     * lost.
      */
     @Override
     public synchronized StreamFrame getFrameToRetransmit(int maxFrameSize) {
         StreamFrame frame = lost.poll();
+        while (frame != null && declared != null && !lost.isEmpty() && declared.delivered(frame)) {
+            frame = lost.poll();
+        }
         if (frame == null || frame.getFrameLength() <= maxFrameSize) {
             return frame;
         }

@@ -115,6 +115,7 @@ final class ServerMigrationDriver {
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
+    private volatile DeclaredLosses declaredLosses;
     private volatile java.util.Map<InetSocketAddress, String> firstSends;
     /**
      * Client connection IDs for paths the client probed with a new ID of ours, for our path frames there (RFC 9000
@@ -150,6 +151,11 @@ final class ServerMigrationDriver {
 
     void addObserver(MigrationObserver observer) {
         observers.add(observer);
+    }
+
+    /** Where the packets declared lost at a move are recorded (see {@link DeclaredLosses}). */
+    void declaredLosses(DeclaredLosses losses) {
+        this.declaredLosses = losses;
     }
 
     void packetObserver(PacketObserver observer) {
@@ -463,7 +469,7 @@ final class ServerMigrationDriver {
                     observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
                 }
             } else if (action instanceof ServerPathAction.ResetRecovery) {
-                KwikInternals.resetRecovery(connection);
+                KwikInternals.resetRecovery(connection, declaredLosses);
             } else if (action instanceof ServerPathAction.UseFreshClientId fresh) {
                 Object[] ids = KwikInternals.serverUseNextPeerId(connection);
                 if (ids == null) {
@@ -511,7 +517,7 @@ final class ServerMigrationDriver {
                     congestionAtRebind = null;
                 }
                 if (rebound != null) {
-                    KwikInternals.resendSentBefore(connection, rebound, congestion);
+                    KwikInternals.resendSentBefore(connection, rebound, congestion, declaredLosses);
                 }
                 if (completedAtOnce) {
                     retireWaitingIdLater(); // see KwikInternals.serverRetirePeerId: not in the moment of the switch

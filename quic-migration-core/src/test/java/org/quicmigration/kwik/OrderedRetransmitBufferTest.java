@@ -36,7 +36,7 @@ class OrderedRetransmitBufferTest {
 
     @Test
     void theRestOfASplitFrameComesNextNotBehindEveryOtherLostFrame() {
-        RetransmitBuffer ordered = new OrderedRetransmitBuffer();
+        RetransmitBuffer ordered = new OrderedRetransmitBuffer(null);
         RetransmitBuffer kwik = new RetransmitBuffer();
         for (RetransmitBuffer buffer : List.of(ordered, kwik)) {
             buffer.add(frame(0, 1000, false));
@@ -55,7 +55,7 @@ class OrderedRetransmitBufferTest {
 
     @Test
     void framesFoundLostOutOfOrderAreResentLowestOffsetFirst() {
-        RetransmitBuffer buffer = new OrderedRetransmitBuffer();
+        RetransmitBuffer buffer = new OrderedRetransmitBuffer(null);
         buffer.add(frame(5000, 100, true));
         buffer.add(frame(0, 100, false));
         buffer.add(frame(2500, 100, false));
@@ -64,8 +64,36 @@ class OrderedRetransmitBufferTest {
     }
 
     @Test
+    void framesOfAPacketDeclaredLostButAcknowledgedAfterAllAreNotResent() {
+        DeclaredLosses declared = new DeclaredLosses();
+        RetransmitBuffer buffer = new OrderedRetransmitBuffer(declared);
+        List<StreamFrame> frames = new ArrayList<>();
+        List<tech.kwik.core.packet.QuicPacket> packets = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            StreamFrame frame = frame(i * 1000L, 1000, false);
+            frames.add(frame);
+            tech.kwik.core.packet.ShortHeaderPacket packet = new tech.kwik.core.packet.ShortHeaderPacket(
+                    tech.kwik.core.impl.Version.getDefault(), new byte[8], frame);
+            packet.setPacketNumber(100 + i);
+            packets.add(packet);
+        }
+        // Packet 101 was acknowledged just before the losses were declared (read by us, not yet by Kwik).
+        declared.acked(new tech.kwik.core.frame.AckFrame(new tech.kwik.core.frame.Range(101, 101)));
+        declared.declared(packets);
+        frames.forEach(buffer::add); // what Kwik's lost callbacks do
+        // The peer had received 102 to 103 and 105 after all: the acknowledgement comes on the new path.
+        declared.acked(new tech.kwik.core.frame.AckFrame(List.of(new tech.kwik.core.frame.Range(105, 105),
+                new tech.kwik.core.frame.Range(102, 103))));
+
+        assertThat(drain(buffer, 1200)).extracting(StreamFrame::getOffset)
+                .as("only what the peer is missing, and the last frame (Kwik waits for one once it saw one)")
+                .containsExactly(0L, 4000L, 5000L);
+        assertThat(declared.cancelled()).isEqualTo(3);
+    }
+
+    @Test
     void splittingKeepsEveryByteAndTheFinalFlagOnTheLastPart() {
-        RetransmitBuffer buffer = new OrderedRetransmitBuffer();
+        RetransmitBuffer buffer = new OrderedRetransmitBuffer(null);
         Random random = new Random(3);
         int total = 0;
         for (int i = 0; i < 20; i++) {
