@@ -487,11 +487,12 @@ public final class MigratingConnection implements AutoCloseable {
 
     /**
      * Work-arounds the engine needed so far (lost send requests restored, credit frames re-sent, of the restored
-     * requests those for streams Kwik had forgotten, and cancelled loss-detection timers set again); for tests.
+     * requests those for streams Kwik had forgotten, cancelled loss-detection timers set again, and resends of
+     * data declared lost at a move but acknowledged since, cancelled); for tests.
      */
     long[] stallGuardCounters() {
         return new long[]{connection.sendRequestsRestored(), connection.creditReadvertised(),
-                connection.finalFramesRestored(), connection.lossTimersRearmed()};
+                connection.finalFramesRestored(), connection.lossTimersRearmed(), connection.resendsCancelled()};
     }
 
     /** Server side, test hook: starts remembering what the first datagram to each client address carried. */

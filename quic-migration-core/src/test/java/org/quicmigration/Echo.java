@@ -40,11 +40,22 @@ final class Echo {
      */
     static final class Accepted implements java.util.function.Consumer<MigratingConnection> {
         private final java.util.List<MigratingConnection> connections = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.function.Consumer<MigratingConnection> handler;
+
+        /** Records, then echoes. */
+        Accepted() {
+            this(Echo::serve);
+        }
+
+        /** Records, then hands the connection to {@code handler}. */
+        Accepted(java.util.function.Consumer<MigratingConnection> handler) {
+            this.handler = handler;
+        }
 
         @Override
         public void accept(MigratingConnection connection) {
             connections.add(connection);
-            serve(connection);
+            handler.accept(connection);
         }
 
         /** The first connection the server accepted, waiting up to 5 s for the server's handler to receive it. */

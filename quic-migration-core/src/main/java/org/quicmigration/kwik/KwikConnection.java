@@ -406,6 +406,11 @@ public final class KwikConnection {
         return stallGuard;
     }
 
+    /** Resends of stream frames declared lost at a move whose packets were acknowledged after all, cancelled. */
+    public long resendsCancelled() {
+        return declaredLosses.cancelled();
+    }
+
     /** The packets declared lost at the last move, whose late acknowledgements cancel resends. */
     DeclaredLosses declaredLosses() {
         return declaredLosses;
