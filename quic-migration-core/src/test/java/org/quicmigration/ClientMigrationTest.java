@@ -20,6 +20,11 @@ class ClientMigrationTest {
         return Echo.serverBuilder().acceptClientMigration(true).start();
     }
 
+    /** {@link #startServer()} recording the connections it accepts in {@code accepted}. */
+    static MigrationServer startServer(Echo.Accepted accepted) throws Exception {
+        return Echo.serverBuilder().acceptClientMigration(true).onConnection(accepted).start();
+    }
+
     @Test
     void migrationMovesTheConnectionToTheNewAddressWithAFreshConnectionId() throws Exception {
         try (MigrationServer server = startServer();
@@ -105,12 +110,10 @@ class ClientMigrationTest {
 
     @Test
     void aHundredMigrationsInARowKeepTheConnectionAndNeverReuseAnId() throws Exception {
-        // Back in the default suite on 2026-11-26 (session 5) after 30 passing soak runs in a row. It had been in the
-        // soak profile since 2 of 3 clean-clone CI runs stalled in an echo after 50-60 migrations (the client
-        // congestion-blocked with 24 KB in flight and no RTT sample since its reset), never reproduced locally.
-        // Prime suspect, since replaced: the recovery reset zeroed Kwik's in-flight count, unsynchronized, so later
-        // acknowledgements and losses of old packets corrupted the new path's count; it now declares the old
-        // packets lost under Kwik's own accounting. On failure this prints both sides' send state.
+        // Guards the recovery reset at each move: zeroing Kwik's in-flight count, unsynchronized, let later
+        // acknowledgements and losses of old packets corrupt the new path's count until an echo stalled
+        // congestion-blocked; the reset declares the old packets lost under Kwik's own accounting instead. On
+        // failure this prints both sides' send state.
         migrationsInARow(100);
     }
 
@@ -120,7 +123,8 @@ class ClientMigrationTest {
     }
 
     private void migrationsInARow(int count) throws Exception {
-        try (MigrationServer server = startServer();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = startServer(accepted);
              MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
                      .build().connect()) {
             java.util.Set<String> usedIds = new java.util.HashSet<>();
@@ -139,7 +143,7 @@ class ClientMigrationTest {
                         digest = Echo.exchange(connection, data);
                     } catch (Exception e) {
                         throw new AssertionError("echo after migration " + i + " failed; client: "
-                                + connection.describeSendSide() + "; server: " + Echo.lastServerConnectionState(), e);
+                                + connection.describeSendSide() + "; server: " + accepted.latestState(), e);
                     }
                     assertThat(digest).as("echo after migration %d", i).isEqualTo(Echo.sha256(data));
                 }

@@ -33,19 +33,39 @@ final class Echo {
                 .onConnection(Echo::serve);
     }
 
-    private static volatile MigratingConnection lastServerConnection;
+    /**
+     * The connections one test server accepted, in order: a handler that records each connection, then echoes on it.
+     * Each test keeps its own, so a test never reads a connection of another test's server (handlers run on the
+     * server's own threads, possibly well after the client's handshake has completed).
+     */
+    static final class Accepted implements java.util.function.Consumer<MigratingConnection> {
+        private final java.util.List<MigratingConnection> connections = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    static MigratingConnection lastServerConnection() {
-        return lastServerConnection;
-    }
+        @Override
+        public void accept(MigratingConnection connection) {
+            connections.add(connection);
+            serve(connection);
+        }
 
-    static String lastServerConnectionState() {
-        MigratingConnection connection = lastServerConnection;
-        return connection == null ? "none" : connection.describeSendSide();
+        /** The first connection the server accepted, waiting up to 5 s for the server's handler to receive it. */
+        MigratingConnection first() throws InterruptedException {
+            Await.until(() -> !connections.isEmpty(), 5_000, "the server accepts the connection");
+            return connections.get(0);
+        }
+
+        /** The last connection accepted so far, or null. */
+        MigratingConnection latest() {
+            return connections.isEmpty() ? null : connections.get(connections.size() - 1);
+        }
+
+        /** The send side of the last accepted connection, for failure messages. */
+        String latestState() {
+            MigratingConnection connection = latest();
+            return connection == null ? "none" : connection.describeSendSide();
+        }
     }
 
     static void serve(MigratingConnection connection) {
-        lastServerConnection = connection;
         try {
             while (true) {
                 BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(10));

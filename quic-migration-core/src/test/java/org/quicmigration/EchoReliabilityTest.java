@@ -24,23 +24,23 @@ class EchoReliabilityTest {
 
     @Test
     void twoHundredEchoTransfersOnLoopbackNeverStall() throws Exception {
-        try (MigrationServer server = Echo.startServer()) {
-            long worst = runTransfers(Echo.client(server).build());
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = Echo.serverBuilder().onConnection(accepted).start()) {
+            long worst = runTransfers(Echo.client(server).build(), accepted);
             System.out.printf("loopback: %d transfers of %d bytes, worst %d ms%n", TRANSFERS, SIZE, worst);
         }
     }
 
     @Test
     void twoHundredEchoTransfersThroughTwoPercentLossNeverStall() throws Exception {
-        // Back in the default suite on 2026-11-26 (session 5) after 30 passing soak runs in a row. It had moved to
-        // the soak profile that day: a transfer stalled for good in about 1 run in 5, the client waiting for the
-        // echo's tail. Cause found by reading Kwik: Kwik forgets a stream once its final frame is sent, so final
-        // frames lost after that, whose send request Kwik's race also lost, were never resent (StallGuard item 4
-        // now restores them). The test prints both sides' send state and a thread dump when it fails, and how often
-        // the fix acted.
-        try (MigrationServer server = Echo.startServer();
+        // Guards against a stall for good with the client waiting for the echo's tail: Kwik forgets a stream once
+        // its final frame is sent, so final frames lost after that, whose send request Kwik's race also lost, were
+        // never resent (StallGuard item 4 restores them). The test prints both sides' send state and a thread dump
+        // when it fails, and how often the fix acted.
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = Echo.serverBuilder().onConnection(accepted).start();
              LossyRelay relay = new LossyRelay((InetSocketAddress) server.localAddress(), 0.02, 7)) {
-            long worst = runTransfers(Echo.client(server).server(relay.address()).build());
+            long worst = runTransfers(Echo.client(server).server(relay.address()).build(), accepted);
             System.out.printf("2%% loss: %d transfers of %d bytes, worst %d ms, relay dropped %d of %d datagrams%n",
                     TRANSFERS, SIZE, worst, relay.dropped(), relay.dropped() + relay.forwarded());
             assertThat(relay.dropped()).as("the relay really dropped datagrams").isPositive();
@@ -48,7 +48,7 @@ class EchoReliabilityTest {
     }
 
     /** Runs the transfers over a few connections; returns the slowest transfer's time in ms. */
-    private static long runTransfers(MigratingClient client) throws Exception {
+    private static long runTransfers(MigratingClient client, Echo.Accepted accepted) throws Exception {
         long worst = 0;
         long restored = 0;
         long readvertised = 0;
@@ -61,7 +61,7 @@ class EchoReliabilityTest {
                     if (connection != null) {
                         restored += connection.stallGuardCounters()[0];
                         readvertised += connection.stallGuardCounters()[1];
-                        countBothSides(connection, finalFrames, lossTimers);
+                        countBothSides(connection, accepted.latest(), finalFrames, lossTimers);
                         connection.close();
                     }
                     connection = client.connect();
@@ -75,7 +75,7 @@ class EchoReliabilityTest {
                     digest = echoed.get(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
                     fail("transfer %d stalled: no complete echo within %d ms%nclient: %s%nserver: %s%n%s", i, DEADLINE_MILLIS,
-                            current.describeSendSide(), Echo.lastServerConnectionState(), Diagnostics.threadDump());
+                            current.describeSendSide(), accepted.latestState(), Diagnostics.threadDump());
                     return worst;
                 } catch (ExecutionException e) {
                     throw new AssertionError("transfer " + i + " failed", e.getCause());
@@ -88,7 +88,7 @@ class EchoReliabilityTest {
             if (connection != null) {
                 restored += connection.stallGuardCounters()[0];
                 readvertised += connection.stallGuardCounters()[1];
-                countBothSides(connection, finalFrames, lossTimers);
+                countBothSides(connection, accepted.latest(), finalFrames, lossTimers);
                 connection.close();
             }
         }
@@ -99,10 +99,10 @@ class EchoReliabilityTest {
     }
 
     /** Adds both sides' counts of restored final frames and of loss timers set again (client first). */
-    private static void countBothSides(MigratingConnection client, long[] finalFrames, long[] lossTimers) {
+    private static void countBothSides(MigratingConnection client, MigratingConnection server, long[] finalFrames,
+            long[] lossTimers) {
         finalFrames[0] += client.stallGuardCounters()[2];
         lossTimers[0] += client.stallGuardCounters()[3];
-        MigratingConnection server = Echo.lastServerConnection();
         if (server != null) {
             finalFrames[1] += server.stallGuardCounters()[2];
             lossTimers[1] += server.stallGuardCounters()[3];

@@ -17,7 +17,8 @@ class FlowControlRecoveryTest {
 
     @Test
     void tinyWindowsThroughFivePercentLossCompleteAndBlockedPeersGetCreditAgain() throws Exception {
-        try (MigrationServer server = Echo.serverBuilder().streamReceiveWindow(4 * 1024).start();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = Echo.serverBuilder().streamReceiveWindow(4 * 1024).onConnection(accepted).start();
              LossyRelay relay = new LossyRelay(server.localAddress(), 0.05, 11);
              MigratingConnection connection = Echo.client(server).server(relay.address())
                      .streamReceiveWindow(4 * 1024).build().connect()) {
@@ -27,7 +28,7 @@ class FlowControlRecoveryTest {
                 CompletableFuture<byte[]> echoed = Echo.exchangeAsync(connection, data);
                 assertThat(echoed.get(30, TimeUnit.SECONDS)).as("SHA-256 of echo %d", i).isEqualTo(Echo.sha256(data));
             }
-            readvertised = Echo.lastServerConnection().stallGuardCounters()[1] + connection.stallGuardCounters()[1];
+            readvertised = accepted.first().stallGuardCounters()[1] + connection.stallGuardCounters()[1];
             assertThat(readvertised).as("credit frames re-sent for a blocked peer, by client and server")
                     .isPositive();
         }

@@ -18,7 +18,9 @@ class IdleTimeoutTest {
     void anIdleConnectionEndsOnBothSidesWithoutAThreadOfItsOwnForTheTimer() throws Exception {
         long kwikTimerThreadsBefore = kwikIdleTimerThreads();
         java.util.Deque<String> packets = new java.util.concurrent.ConcurrentLinkedDeque<>();
-        try (MigrationServer server = Echo.serverBuilder().idleTimeout(Duration.ofSeconds(1)).start();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = Echo.serverBuilder().idleTimeout(Duration.ofSeconds(1)).onConnection(accepted)
+                .start();
              MigratingConnection connection = Echo.client(server).idleTimeout(Duration.ofSeconds(1))
                      .packetListener(packet -> packets.add(packet.time() + " " + packet.direction() + " " + packet.frameTypes()))
                      .build().connect()) {
@@ -28,7 +30,7 @@ class IdleTimeoutTest {
                 byte[] data = Echo.randomBytes(1024, i);
                 assertThat(Echo.exchange(connection, data)).isEqualTo(Echo.sha256(data));
             }
-            MigratingConnection serverSide = Echo.lastServerConnection();
+            MigratingConnection serverSide = accepted.first();
             assertThat(connection.isOpen()).as("just used").isTrue();
 
             Await.until(() -> kwikIdleTimerThreads() <= kwikTimerThreadsBefore, 5_000,

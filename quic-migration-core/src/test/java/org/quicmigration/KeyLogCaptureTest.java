@@ -83,7 +83,8 @@ class KeyLogCaptureTest {
 
         for (Path keys : List.of(clientKeys, serverKeys)) {
             Decrypted decrypted = decrypt(tshark, capture, keys, port);
-            assertThat(decrypted.challenges()).as("PATH_CHALLENGE data tshark decrypted with %s", keys.getFileName())
+            assertThat(decrypted.challenges()).as("PATH_CHALLENGE data tshark decrypted with %s (%s)",
+                            keys.getFileName(), decrypted.summary())
                     .containsAll(clientChallenges).containsAll(serverChallenges);
             assertThat(decrypted.responses()).as("PATH_RESPONSE data tshark decrypted with %s", keys.getFileName())
                     .containsAll(clientChallenges).containsAll(serverChallenges);
@@ -107,7 +108,14 @@ class KeyLogCaptureTest {
      * What tshark read: the path frames' data, the source addresses, and the datagrams (source to destination) in
      * which it found no frame at all, that is, could decrypt no packet.
      */
-    record Decrypted(Set<String> challenges, Set<String> responses, Set<String> sources, List<String> undecrypted) {
+    record Decrypted(Set<String> challenges, Set<String> responses, Set<String> sources, List<String> undecrypted,
+                     List<String> lines) {
+
+        /** For failure messages: how many datagrams tshark read, how many it could not decrypt, the first ones. */
+        String summary() {
+            return lines.size() + " datagrams, " + undecrypted.size() + " not decrypted; first: "
+                    + lines.subList(0, Math.min(6, lines.size()));
+        }
     }
 
     /**
@@ -133,12 +141,14 @@ class KeyLogCaptureTest {
         Set<String> responses = new java.util.HashSet<>();
         Set<String> sources = new java.util.HashSet<>();
         List<String> undecrypted = new java.util.ArrayList<>();
+        List<String> lines = new java.util.ArrayList<>();
         for (String line : Files.readAllLines(output)) {
             String[] fields = line.split(";", -1);
             assertThat(fields).as("tshark fields in \"%s\"", line).hasSize(5);
             if (fields[1].equals(Capture.MARKER_DESTINATION)) {
                 continue;
             }
+            lines.add(line);
             sources.add(fields[0]);
             if (fields[2].isBlank()) {
                 undecrypted.add(fields[0] + " -> " + fields[1]);
@@ -146,7 +156,7 @@ class KeyLogCaptureTest {
             addAll(challenges, fields[3]);
             addAll(responses, fields[4]);
         }
-        return new Decrypted(challenges, responses, sources, undecrypted);
+        return new Decrypted(challenges, responses, sources, undecrypted, lines);
     }
 
     private static void addAll(Set<String> into, String field) {
@@ -169,9 +179,12 @@ class KeyLogCaptureTest {
 
     /**
      * dumpcap capturing UDP on one port of the loopback interface, writing pcapng to a pipe (which it flushes after
-     * every packet) that a thread collects. {@link #writeTo} first sends a marker datagram and waits until the marker
-     * has come through the pipe: the capture keeps the order in which loopback delivered packets, so everything sent
-     * before the marker is in the capture by then.
+     * every packet) that a thread collects. Marker datagrams, sent to an address nothing listens on, fence the
+     * capture at both ends: {@link #start} returns once a marker has come through the pipe, so the capture is live
+     * before the connection's first datagram (dumpcap's "Capturing on" message can come before its socket receives
+     * anything, and a capture without the ClientHello cannot be decrypted at all); {@link #writeTo} sends another
+     * and waits for it, and since the capture keeps the order in which loopback delivered packets, everything sent
+     * before it is in the capture by then.
      */
     private static final class Capture implements AutoCloseable {
         /** A loopback address nothing listens on: the marker, sent there on the captured port, reaches no endpoint. */
@@ -200,6 +213,7 @@ class KeyLogCaptureTest {
                 Await.until(() -> capture.stderr.stream().anyMatch(l -> l.contains("Capturing on"))
                                 || !process.isAlive(), 10_000, "dumpcap reports \"Capturing on\"");
                 assertThat(process.isAlive()).as("dumpcap runs; it said: %s", capture.stderr).isTrue();
+                capture.fence(true);
             } catch (AssertionError | RuntimeException e) {
                 capture.close();
                 throw e;
@@ -208,14 +222,37 @@ class KeyLogCaptureTest {
         }
 
         void writeTo(Path file) throws Exception {
+            fence(false);
+            Files.write(file, snapshot());
+        }
+
+        /**
+         * Sends a marker datagram and waits until the capture holds it. Until the capture is live, a marker is lost,
+         * so {@code resend} sends it again every 50 ms; once it is live, one is enough.
+         */
+        private void fence(boolean resend) throws Exception {
             byte[] marker = new byte[32];
             new SecureRandom().nextBytes(marker);
+            InetSocketAddress nowhere = new InetSocketAddress(InetAddress.getByName(MARKER_DESTINATION), port);
             try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                socket.send(new DatagramPacket(marker, marker.length,
-                        new InetSocketAddress(InetAddress.getByName(MARKER_DESTINATION), port)));
+                long[] lastSent = {0};
+                socket.send(new DatagramPacket(marker, marker.length, nowhere));
+                lastSent[0] = System.nanoTime();
+                Await.until(() -> {
+                    if (contains(snapshot(), marker)) {
+                        return true;
+                    }
+                    if (resend && System.nanoTime() - lastSent[0] > TimeUnit.MILLISECONDS.toNanos(50)) {
+                        try {
+                            socket.send(new DatagramPacket(marker, marker.length, nowhere));
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                        lastSent[0] = System.nanoTime();
+                    }
+                    return false;
+                }, 10_000, "a marker datagram reaches the capture");
             }
-            Await.until(() -> contains(snapshot(), marker), 10_000, "the marker datagram reaches the capture");
-            Files.write(file, snapshot());
         }
 
         private byte[] snapshot() {

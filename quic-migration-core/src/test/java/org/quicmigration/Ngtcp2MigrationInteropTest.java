@@ -96,8 +96,14 @@ class Ngtcp2MigrationInteropTest {
             assertThat(connection.peerAddress()).isEqualTo(new InetSocketAddress(PREFERRED, preferredPort));
             // The independent witness: ngtcp2 validated our client on its preferred address.
             String validated = "Path validation against path {local:[127.0.0.4]:" + preferredPort;
-            Await.until(() -> logLines().anyMatch(line -> line.contains(validated) && line.contains("succeeded")),
-                    5_000, "gtlsserver logs a successful path validation on its preferred address");
+            try {
+                Await.until(() -> logLines().anyMatch(line -> line.contains(validated) && line.contains("succeeded")),
+                        5_000, "gtlsserver logs a successful path validation on its preferred address");
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; our events: " + events + "; gtlsserver's path lines:\n"
+                        + logLines().filter(line -> line.contains("ath") || line.contains("PATH_")).limit(40)
+                        .collect(java.util.stream.Collectors.joining("\n")), e);
+            }
             // And the connection carries a 5 MB HTTP/3 download there, intact.
             assertThat(download(connection, received -> { })).as("SHA-256 of the 5 MB file from the preferred address")
                     .isEqualTo(Echo.sha256(file));

@@ -64,12 +64,12 @@ class PathFrameConformanceTest {
     void theServerPadsPathFramesToTwelveHundredBytesWheneverItsBudgetAllows(MigrationStrategy strategy)
             throws Exception {
         List<PacketEvent> serverPackets = new CopyOnWriteArrayList<>();
-        try (MigrationServer server = ClientMigrationTest.startServer();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = ClientMigrationTest.startServer(accepted);
              MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
                      .build().connect()) {
             awaitSpare(connection);
-            Await.until(() -> Echo.lastServerConnection() != null, 5_000, "the server connection");
-            Echo.lastServerConnection().addPacketListener(serverPackets::add);
+            accepted.first().addPacketListener(serverPackets::add);
             byte[] before = Echo.randomBytes(200_000, 9);
             assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
 
@@ -82,8 +82,13 @@ class PathFrameConformanceTest {
 
             java.util.Map<InetSocketAddress, long[]> received = new java.util.HashMap<>(); // per client address
             java.util.Map<InetSocketAddress, long[]> sent = new java.util.HashMap<>();
+            java.util.Map<InetSocketAddress, List<String>> history = new java.util.HashMap<>(); // for failures
             for (PacketEvent packet : List.copyOf(serverPackets)) {
                 InetSocketAddress client = packet.path().remote();
+                List<String> seen = history.computeIfAbsent(client, c -> new java.util.ArrayList<>());
+                if (seen.size() < 12) {
+                    seen.add(packet.time() + " " + packet.direction() + " " + packet.size() + " " + packet.frameTypes());
+                }
                 if (packet.direction() == PacketEvent.Direction.RECEIVED) {
                     received.computeIfAbsent(client, c -> new long[1])[0] += packet.size();
                     continue;
@@ -92,7 +97,8 @@ class PathFrameConformanceTest {
                         - sent.getOrDefault(client, new long[1])[0];
                 if (isPathFrame(packet) && budget >= 1200) {
                     assertThat(packet.size()).as("size of " + packet.frameTypes() + " to " + client
-                            + " with a budget of " + budget + " bytes").isGreaterThanOrEqualTo(1200);
+                            + " with a budget of " + budget + " bytes; the server's first packets with " + client
+                            + ": " + seen).isGreaterThanOrEqualTo(1200);
                 }
                 sent.computeIfAbsent(client, c -> new long[1])[0] += packet.size();
             }
@@ -109,13 +115,13 @@ class PathFrameConformanceTest {
     @org.junit.jupiter.api.Test
     void aPathFirstChallengedInASmallDatagramIsChallengedAgainAtFullSize() throws Exception {
         List<PacketEvent> serverPackets = new CopyOnWriteArrayList<>();
-        try (MigrationServer server = Echo.serverBuilder().start();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = Echo.serverBuilder().onConnection(accepted).start();
              RebindingRelay nat = new RebindingRelay(server.localAddress(), Echo.LOOPBACK);
              MigratingConnection connection = Echo.client(server).server(nat.address()).build().connect()) {
             byte[] before = Echo.randomBytes(100_000, 11);
             assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
-            Await.until(() -> Echo.lastServerConnection() != null, 5_000, "the server connection");
-            Echo.lastServerConnection().addPacketListener(serverPackets::add);
+            accepted.first().addPacketListener(serverPackets::add);
 
             nat.rebind(Echo.LOOPBACK);
             InetSocketAddress rebound = nat.outsideAddress();

@@ -74,7 +74,8 @@ class ServerMigrationTest {
                 } catch (Exception e) {
                     throw new AssertionError("transfer failed after " + nat.rebinds() + " rebindings (relay failure: "
                             + nat.failure() + "); client: "
-                            + connection.describeSendSide() + "; server: " + Echo.lastServerConnectionState(), e);
+                            + connection.describeSendSide() + "; server: "
+                            + (serverSide.isDone() ? serverSide.join().describeSendSide() : "none"), e);
                 }
 
                 assertThat(digest).as("SHA-256 of 6 MB echoed through %d rebindings", nat.rebinds())
@@ -106,7 +107,9 @@ class ServerMigrationTest {
     @Test
     void aSpoofedSourceCannotTakeOverAConnectionNorBeFloodedByIt() throws Exception {
         List<MigrationEvent> events = new CopyOnWriteArrayList<>();
-        try (MigrationServer server = Echo.serverBuilder().migrationListener(events::add).start();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = Echo.serverBuilder().migrationListener(events::add).onConnection(accepted)
+                .start();
              RebindingRelay nat = new RebindingRelay(server.localAddress(), HOME);
              DatagramSocket attacker = new DatagramSocket(new InetSocketAddress(ATTACKER, 0));
              MigratingConnection connection = Echo.client(server).server(nat.address()).build().connect()) {
@@ -125,7 +128,7 @@ class ServerMigrationTest {
             assertThat(digest).as("the transfer is intact").isEqualTo(Echo.sha256(data));
             Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.PathValidationStarted
                     && e.path().remote().equals(attackerAddress)), 5_000, "the server challenged the attacker's address");
-            MigratingConnection onServer = Echo.lastServerConnection();
+            MigratingConnection onServer = accepted.first();
             Await.until(() -> onServer.peerAddress().equals(nat.outsideAddress()), 5_000,
                     "the connection stays with the client, not " + onServer.peerAddress());
             long received = nat.bytesToServerFrom(attackerAddress);
@@ -172,12 +175,13 @@ class ServerMigrationTest {
 
     @Test
     void aClientHoppingOverAThousandAddressesCostsBoundedStateAndKeepsWorking() throws Exception {
-        try (MigrationServer server = Echo.serverBuilder().maxPathsPerConnection(8).start();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = Echo.serverBuilder().maxPathsPerConnection(8).onConnection(accepted).start();
              RebindingRelay nat = new RebindingRelay(server.localAddress(), HOME);
              MigratingConnection connection = Echo.client(server).server(nat.address()).build().connect()) {
             byte[] data = Echo.randomBytes(256 * 1024, 13);
             assertThat(Echo.exchange(connection, data)).isEqualTo(Echo.sha256(data));
-            MigratingConnection onServer = Echo.lastServerConnection();
+            MigratingConnection onServer = accepted.first();
             // 1,000 bindings, each used by at least one client datagram (a PING from the client's keep-alive is not
             // needed: a small echo is running while the bindings change).
             Thread traffic = new Thread(() -> {

@@ -29,7 +29,8 @@ class ValidateFirstMigrationTest {
     @Test
     void theNewPathIsProbedWhileDataFlowsOnTheOldOneThenUsed() throws Exception {
         List<PacketEvent> packets = new CopyOnWriteArrayList<>();
-        try (MigrationServer server = ClientMigrationTest.startServer();
+        Echo.Accepted accepted = new Echo.Accepted();
+        try (MigrationServer server = ClientMigrationTest.startServer(accepted);
              MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
                      .packetListener(packets::add).build().connect()) {
             List<MigrationEvent> events = new CopyOnWriteArrayList<>();
@@ -114,7 +115,7 @@ class ValidateFirstMigrationTest {
             assertThat(events).extracting(e -> e.getClass().getSimpleName()).containsSubsequence(
                     "PathValidationStarted", "PathValidated", "MigrationStarted", "PeerConnectionIdChanged",
                     "MigrationCompleted");
-            assertThat(Echo.lastServerConnection().pathHistory()).as("the server followed")
+            assertThat(accepted.first().pathHistory()).as("the server followed")
                     .extracting(path -> path.remote().getAddress()).containsSubsequence(WIFI, CELLULAR);
         }
     }

@@ -430,6 +430,7 @@ public final class ClientMigrationDriver {
     }
 
     private volatile boolean stopped;
+    private volatile DeclaredLosses declaredLosses;
     /** The local address of a path being probed before use (validate first), and its destination ID; or null. */
     private volatile Object[] probing;
 
@@ -441,6 +442,11 @@ public final class ClientMigrationDriver {
         Object[] current = probing;
         return current != null && current[0].equals(local) && !local.equals(socket.activeLocal())
                 ? (byte[]) current[1] : null;
+    }
+
+    /** Where the packets declared lost at a move are recorded (see {@link DeclaredLosses}). */
+    void declaredLosses(DeclaredLosses losses) {
+        this.declaredLosses = losses;
     }
 
     void stop() {
@@ -527,7 +533,7 @@ public final class ClientMigrationDriver {
             // (W14, docs/kwik-workarounds.md#w14).
             KwikInternals.flush(connection);
         } else if (action instanceof MigrationAction.ResetRecovery) {
-            KwikInternals.resetRecovery(connection);
+            KwikInternals.resetRecovery(connection, declaredLosses);
         } else if (action instanceof MigrationAction.ClosePath close) {
             probing = null;
             // The path is no longer used for sending, but the server may have sent there until it saw us move, half

@@ -80,7 +80,9 @@ final class FrameObserver extends NullLogger {
                     break; // a server connection still in its handshake: nothing to observe yet
                 }
                 ackEliciting |= !(frame instanceof tech.kwik.core.frame.AckFrame || frame instanceof tech.kwik.core.frame.Padding);
-                if (frame instanceof tech.kwik.core.frame.ConnectionCloseFrame close) {
+                if (frame instanceof tech.kwik.core.frame.AckFrame ack) {
+                    connection.declaredLosses().acked(ack); // W33, docs/kwik-workarounds.md#w33: before Kwik reads it
+                } else if (frame instanceof tech.kwik.core.frame.ConnectionCloseFrame close) {
                     connection.peerClosed(close); // W29, docs/kwik-workarounds.md#w29
                 } else if (frame instanceof DataBlockedFrame blocked) {
                     connection.stallGuard().peerDataBlocked(blocked); // W2, docs/kwik-workarounds.md#w2

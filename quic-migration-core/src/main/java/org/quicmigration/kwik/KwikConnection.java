@@ -25,6 +25,7 @@ public final class KwikConnection {
     private final InetSocketAddress peerAddress;
     private final LinkedBlockingQueue<Object> acceptedStreams = new LinkedBlockingQueue<>();
     private final StallGuard stallGuard;
+    private final DeclaredLosses declaredLosses = new DeclaredLosses();
     private final java.util.concurrent.CompletableFuture<Termination> ended = new java.util.concurrent.CompletableFuture<>();
     private volatile Termination termination;
     private volatile ClientMigrationDriver migrationDriver;
@@ -62,6 +63,7 @@ public final class KwikConnection {
     /** Called on Kwik's receiver thread for every stream the peer opens; never blocks. */
     void peerOpenedStream(QuicStream stream) {
         if (stream.isBidirectional()) {
+            KwikInternals.orderRetransmissions(stream, declaredLosses);
             acceptedStreams.add(new KwikStream(stream));
         }
         // Unidirectional streams from the peer are left unread: the public API offers bidirectional streams only.
@@ -131,7 +133,9 @@ public final class KwikConnection {
             throw new ConnectionEndedException(ended);
         }
         try {
-            return connection.createStream(false).getOutputStream();
+            QuicStream stream = connection.createStream(false);
+            KwikInternals.orderRetransmissions(stream, declaredLosses);
+            return stream.getOutputStream();
         } catch (IOException e) {
             ended = termination;
             throw ended != null ? new ConnectionEndedException(ended) : e;
@@ -144,7 +148,9 @@ public final class KwikConnection {
             throw new ConnectionEndedException(ended);
         }
         try {
-            return new KwikStream(connection.createStream(true));
+            QuicStream stream = connection.createStream(true);
+            KwikInternals.orderRetransmissions(stream, declaredLosses);
+            return new KwikStream(stream);
         } catch (IOException e) {
             ended = termination;
             throw ended != null ? new ConnectionEndedException(ended) : e;
@@ -296,6 +302,7 @@ public final class KwikConnection {
      */
     synchronized void migrationDriver(ClientMigrationDriver driver) {
         this.migrationDriver = driver;
+        driver.declaredLosses(declaredLosses);
         for (tech.kwik.core.frame.NewConnectionIdFrame frame : earlyConnectionIds) {
             driver.onNewConnectionId(frame);
         }
@@ -357,6 +364,7 @@ public final class KwikConnection {
 
     void serverDriver(ServerMigrationDriver driver) {
         this.serverDriver = driver;
+        driver.declaredLosses(declaredLosses);
         driver.packetObserver(packetObserver);
     }
 
@@ -397,6 +405,11 @@ public final class KwikConnection {
 
     StallGuard stallGuard() {
         return stallGuard;
+    }
+
+    /** The packets declared lost at the last move, whose late acknowledgements cancel resends. */
+    DeclaredLosses declaredLosses() {
+        return declaredLosses;
     }
 
     QuicConnectionImpl kwik() {

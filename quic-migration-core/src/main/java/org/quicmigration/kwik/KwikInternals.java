@@ -357,6 +357,26 @@ final class KwikInternals {
         return get(STREAM_OUTPUT, stream);
     }
 
+    /**
+     * Makes a new stream resend its lost frames lowest offset first ({@link OrderedRetransmitBuffer}). Called before
+     * the application can write to the stream, so nothing can have been lost yet; if something was, Kwik's buffer
+     * stays (replacing it then could lose a frame).
+     */
+    static void orderRetransmissions(tech.kwik.core.QuicStream stream, DeclaredLosses losses) {
+        if (!(stream instanceof QuicStreamImpl impl)) {
+            return;
+        }
+        Object output = output(impl);
+        if (output == null || !OUTPUT_RETRANSMIT_BUFFER.getDeclaringClass().isInstance(output)) {
+            return;
+        }
+        Object buffer = get(OUTPUT_RETRANSMIT_BUFFER, output);
+        if (buffer != null && buffer.getClass() == tech.kwik.core.stream.RetransmitBuffer.class
+                && !((tech.kwik.core.stream.RetransmitBuffer) buffer).hasDataToRetransmit()) {
+            set(OUTPUT_RETRANSMIT_BUFFER, output, new OrderedRetransmitBuffer(losses)); // a final field of a plain class
+        }
+    }
+
     /** A snapshot of what a stream's sender holds; values are read without Kwik's locks, so they are hints. */
     record SendState(boolean hasData, boolean closedOrReset, long offset, long flowControlLimit, int requestsQueued) {
     }
@@ -796,9 +816,9 @@ final class KwikInternals {
      * thread, without them every packet is deemed lost at once. Measured: with the marker, 3 to 4 of 6 migrations
      * during a 20 MB echo froze both ends that way; with explicit values, 0 of 6.
      */
-    static void resetRecovery(QuicConnectionImpl connection) {
+    static void resetRecovery(QuicConnectionImpl connection, DeclaredLosses losses) {
         Object sender = invoke(GET_SENDER, connection);
-        declareInFlightLost(sender);
+        declareLostSentBefore(sender, null, losses);
         Object cc = get(SENDER_CONGESTION_CONTROLLER, sender);
         if (CC_SLOW_START_THRESHOLD.getDeclaringClass().isInstance(cc)) {
             synchronized (cc) {
@@ -857,14 +877,6 @@ final class KwikInternals {
         set(RTT_LATEST, rtt, millis);
     }
 
-    /**
-     * Declares every 1-RTT packet in flight lost, as Kwik's loss detection would: it calls each packet's lost
-     * callback (which queues its frames again), wakes the sender and subtracts the bytes from the congestion
-     * controller. Kwik marks a packet lost at most once, so a concurrent ACK or loss timer cannot count it twice.
-     */
-    private static void declareInFlightLost(Object sender) {
-        declareLostSentBefore(sender, null);
-    }
 
     /**
      * W23 (docs/kwik-workarounds.md#w23): after a NAT rebinding is validated (only the client's port changed), declares lost
@@ -876,15 +888,16 @@ final class KwikInternals {
      * packets sent to dead bindings stay "in flight" for good (25-30 KB against a 3 KB window), as nothing after
      * them is acknowledged, and the download stops.
      */
-    static void resendSentBefore(QuicConnectionImpl connection, java.time.Instant moved, Object[] congestionAtMove) {
+    static void resendSentBefore(QuicConnectionImpl connection, java.time.Instant moved, Object[] congestionAtMove,
+                                 DeclaredLosses losses) {
         Object sender = invoke(GET_SENDER, connection);
         Object cc = get(SENDER_CONGESTION_CONTROLLER, sender);
         if (!CC_SLOW_START_THRESHOLD.getDeclaringClass().isInstance(cc)) {
-            declareLostSentBefore(sender, moved);
+            declareLostSentBefore(sender, moved, losses);
             return;
         }
         Object[] before = congestionAtMove != null ? congestionAtMove : congestionState(connection);
-        declareLostSentBefore(sender, moved);
+        declareLostSentBefore(sender, moved, losses);
         long initialWindow = (long) (int) get(CC_INITIAL_WINDOW, null);
         synchronized (cc) {
             long window = Math.max((long) before[0], (long) get(CC_WINDOW, cc));
@@ -948,8 +961,14 @@ final class KwikInternals {
                 .discard(List.of((tech.kwik.core.packet.PacketInfo) status));
     }
 
-    /** As {@link #declareInFlightLost}, for packets sent before {@code cutoff} only (all if null). */
-    private static void declareLostSentBefore(Object sender, java.time.Instant cutoff) {
+    /**
+     * Declares every 1-RTT packet in flight lost, as Kwik's loss detection would: it calls each packet's lost
+     * callback (which queues its frames again), wakes the sender and subtracts the bytes from the congestion
+     * controller. Kwik marks a packet lost at most once, so a concurrent ACK or loss timer cannot count it twice.
+     * Only packets sent before {@code cutoff} (all if null); {@code losses}, if not null, records them so that late
+     * acknowledgements cancel their resends.
+     */
+    private static void declareLostSentBefore(Object sender, java.time.Instant cutoff, DeclaredLosses losses) {
         Object recovery = get(SENDER_RECOVERY_MANAGER, sender);
         Object detector = ((Object[]) get(RECOVERY_LOSS_DETECTORS, recovery))[tech.kwik.core.common.PnSpace.App.ordinal()];
         if (detector == null) {
@@ -964,6 +983,13 @@ final class KwikInternals {
             }
         }
         if (!inFlight.isEmpty()) {
+            if (losses != null) {
+                List<tech.kwik.core.packet.QuicPacket> packets = new ArrayList<>(inFlight.size());
+                for (Object status : inFlight) {
+                    packets.add(((tech.kwik.core.packet.PacketInfo) status).packet());
+                }
+                losses.declared(packets); // before Kwik queues their frames again
+            }
             invoke(LOSS_DETECTOR_DECLARE_LOST, detector, inFlight);
         }
     }

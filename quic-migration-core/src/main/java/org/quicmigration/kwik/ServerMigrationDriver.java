@@ -116,6 +116,7 @@ final class ServerMigrationDriver {
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
+    private volatile DeclaredLosses declaredLosses;
     private volatile java.util.Map<InetSocketAddress, String> firstSends;
     /**
      * Client connection IDs for paths the client probed with a new ID of ours, for our path frames there (RFC 9000
@@ -151,6 +152,11 @@ final class ServerMigrationDriver {
 
     void addObserver(MigrationObserver observer) {
         observers.add(observer);
+    }
+
+    /** Where the packets declared lost at a move are recorded (see {@link DeclaredLosses}). */
+    void declaredLosses(DeclaredLosses losses) {
+        this.declaredLosses = losses;
     }
 
     void packetObserver(PacketObserver observer) {
@@ -464,7 +470,7 @@ final class ServerMigrationDriver {
                     observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
                 }
             } else if (action instanceof ServerPathAction.ResetRecovery) {
-                KwikInternals.resetRecovery(connection);
+                KwikInternals.resetRecovery(connection, declaredLosses);
             } else if (action instanceof ServerPathAction.UseFreshClientId fresh) {
                 Object[] ids = KwikInternals.serverUseNextPeerId(connection);
                 if (ids == null) {
@@ -512,7 +518,8 @@ final class ServerMigrationDriver {
                     congestionAtRebind = null;
                 }
                 if (rebound != null) {
-                    KwikInternals.resendSentBefore(connection, rebound, congestion); // W23, docs/kwik-workarounds.md#w23
+                    // W23 and W33, docs/kwik-workarounds.md#w23
+                    KwikInternals.resendSentBefore(connection, rebound, congestion, declaredLosses);
                 }
                 if (completedAtOnce) {
                     retireWaitingIdLater(); // see KwikInternals.serverRetirePeerId: not in the moment of the switch
@@ -713,13 +720,19 @@ final class ServerMigrationDriver {
                     // (W19).
                     probesDropped++;
                     retry = probe.unpadded();
+                    lastSentOn = null; // it never left: the trace shows the retry instead
                 }
-            } else if (!challengePendingOnActive && held.isEmpty() && manager.canSend(activeTuple, packet.getLength())) {
-                packet.setSocketAddress(activeTuple.remote());
-                recordFirstSend(activeTuple.remote(), null);
-                socket.sendOut(packet, activeTuple.local());
             } else {
-                hold(packet);
+                // The move may have happened since the fast path read the address: the trace names the path the
+                // datagram goes to now, or will go to when released from the hold.
+                lastSentOn = activeTuple;
+                if (!challengePendingOnActive && held.isEmpty() && manager.canSend(activeTuple, packet.getLength())) {
+                    packet.setSocketAddress(activeTuple.remote());
+                    recordFirstSend(activeTuple.remote(), null);
+                    socket.sendOut(packet, activeTuple.local());
+                } else {
+                    hold(packet);
+                }
             }
         }
         if (retry != null) {

@@ -20,18 +20,24 @@ public final class LabRelays {
     private LabRelays() {
     }
 
-    /** Arguments: the address to listen on, the one-way delay in ms. */
+    /**
+     * Arguments: the address to listen on, the one-way delay in ms and, optionally, a file to which the QUIC
+     * server's packets (every connection's, as {@link HandoverTimeline} describes them, with wall-clock times in
+     * epoch milliseconds) are written when the relays stop.
+     */
     public static void main(String[] args) throws Exception {
         InetAddress listenOn = InetAddress.getByName(args[0]);
         long delayMillis = Long.parseLong(args[1]);
+        java.nio.file.Path traceFile = args.length > 2 ? java.nio.file.Path.of(args[2]) : null;
+        java.util.Queue<String> trace = new java.util.concurrent.ConcurrentLinkedQueue<>();
         ServerCertificate certificate = ServerCertificate.selfSigned("localhost");
         try (Handovers.TlsServer tls = new Handovers.TlsServer(certificate);
              TcpDelayRelay tcp = new TcpDelayRelay(tls.address(), delayMillis, listenOn);
-             MigrationServer quic = MigrationServer.builder()
+             MigrationServer quic = traced(MigrationServer.builder()
                      .bindAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                      .certificate(certificate)
                      .applicationProtocol(Handovers.PROTOCOL)
-                     .onConnection(Handovers::serveQuic)
+                     .onConnection(Handovers::serveQuic), traceFile, trace)
                      .start();
              NetworkEmulator emulator = NetworkEmulator.builder(quic.localAddress())
                      .listenOn(listenOn)
@@ -44,7 +50,24 @@ public final class LabRelays {
             while (System.in.read() >= 0) {
                 // until the benchmark goes away
             }
+            if (traceFile != null) {
+                java.nio.file.Files.write(traceFile, trace);
+            }
         }
         System.exit(0);
+    }
+
+    /** Traces the server's packets into {@code trace} (bounded) if there is a file to write them to. */
+    private static MigrationServer.Builder traced(MigrationServer.Builder builder, java.nio.file.Path traceFile,
+                                                  java.util.Queue<String> trace) {
+        if (traceFile != null) {
+            builder.packetListener(packet -> {
+                if (trace.size() < 200_000) {
+                    trace.add(String.format(java.util.Locale.ROOT, "%.1f %s", packet.time().toEpochMilli()
+                            + packet.time().getNano() % 1_000_000 / 1e6, HandoverTimeline.describe(packet)));
+                }
+            });
+        }
+        return builder;
     }
 }

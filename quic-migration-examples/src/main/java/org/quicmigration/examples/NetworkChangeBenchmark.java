@@ -14,6 +14,7 @@ import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +61,8 @@ public final class NetworkChangeBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int runs = args.length > 0 ? Integer.parseInt(args[0]) : 7;
+        boolean timeline = args.length > 0 && args[0].equals("timeline");
+        int runs = timeline ? 1 : args.length > 0 ? Integer.parseInt(args[0]) : 7;
         long delay = args.length > 1 ? Long.parseLong(args[1]) : 25;
         String unavailable = NetworkLab.unavailableReason();
         if (unavailable == null && !NetworkLab.hasNftables()) {
@@ -74,17 +76,42 @@ public final class NetworkChangeBenchmark {
         boolean intact = true;
         StringBuilder json = new StringBuilder("[\n");
         try (NetworkLab lab = NetworkLab.create()) {
-            Process relays = lab.startInServer(LabRelays.class, lab.serverAddress().getHostAddress(), String.valueOf(delay));
+            java.nio.file.Path serverTrace = java.nio.file.Path.of("target", "network-change-server-trace.txt")
+                    .toAbsolutePath();
+            Process relays = timeline
+                    ? lab.startInServer(LabRelays.class, lab.serverAddress().getHostAddress(), String.valueOf(delay),
+                            serverTrace.toString())
+                    : lab.startInServer(LabRelays.class, lab.serverAddress().getHostAddress(), String.valueOf(delay));
             String[] ready = readReady(relays);
             Bench bench = new Bench(lab, Integer.parseInt(ready[1]), Integer.parseInt(ready[2]), certificate(ready[3]));
+            if (timeline) {
+                Change change = args.length > 2 && args[2].equals("black-hole") ? Change.BLACK_HOLE : Change.ADDRESS_REMOVED;
+                bench.quic(change, null); // warm-up
+                HandoverTimeline trace = new HandoverTimeline();
+                Handovers.Download download = bench.quic(change, trace);
+                System.out.printf(Locale.ROOT, "%s at %d ms each way: longest pause %.1f ms, digest %s%n", change, delay,
+                        download.interruptionMillis(), Arrays.equals(expected, download.digest()) ? "intact" : "WRONG");
+                List<String> lines = trace.lines(50, 2_000);
+                java.nio.file.Files.createDirectories(serverTrace.getParent());
+                java.nio.file.Files.write(serverTrace.resolveSibling("network-change-timeline.txt"), lines);
+                relays.getOutputStream().close(); // the relays stop and write the server's trace
+                relays.waitFor(10, TimeUnit.SECONDS);
+                List<String> server = java.nio.file.Files.exists(serverTrace)
+                        ? java.nio.file.Files.readAllLines(serverTrace) : List.of();
+                lines.addAll(trace.serverLines(server, 50, 2_000));
+                lines.sort(java.util.Comparator.comparingDouble(line -> Double.parseDouble(line.substring(0, 9).trim())));
+                lines.forEach(System.out::println);
+                java.nio.file.Files.write(serverTrace.resolveSibling("network-change-timeline.txt"), lines);
+                System.exit(Arrays.equals(expected, download.digest()) ? 0 : 1);
+            }
             Map<String, Way> ways = new LinkedHashMap<>();
-            ways.put("quic, address removed", () -> bench.quic(Change.ADDRESS_REMOVED));
+            ways.put("quic, address removed", () -> bench.quic(Change.ADDRESS_REMOVED, null));
             ways.put("tcp+tls, address removed", () -> bench.tcp(Change.ADDRESS_REMOVED));
-            ways.put("quic, black hole", () -> bench.quic(Change.BLACK_HOLE));
+            ways.put("quic, black hole", () -> bench.quic(Change.BLACK_HOLE, null));
             ways.put("tcp+tls, black hole", () -> bench.tcp(Change.BLACK_HOLE));
             Map<String, double[]> results = new LinkedHashMap<>();
             ways.keySet().forEach(name -> results.put(name, new double[runs]));
-            bench.quic(Change.ADDRESS_REMOVED); // warm-up
+            bench.quic(Change.ADDRESS_REMOVED, null); // warm-up
             for (int run = 0; run < runs; run++) {
                 for (Map.Entry<String, Way> way : ways.entrySet()) {
                     Handovers.Download download = way.getValue().run();
@@ -165,18 +192,25 @@ public final class NetworkChangeBenchmark {
             }
         }
 
-        Handovers.Download quic(Change change) throws Exception {
+        /** A QUIC download with the change; {@code timeline}, if not null, records what the client saw. */
+        Handovers.Download quic(Change change, HandoverTimeline timeline) throws Exception {
             Handovers.Watch watch = new Handovers.Watch();
-            MigratingClient client = MigratingClient.builder()
+            MigratingClient.Builder builder = MigratingClient.builder()
                     .server(quicServer)
                     .serverName("localhost")
                     .applicationProtocol(Handovers.PROTOCOL)
                     .pinnedCertificate(certificate)
                     .localAddress(new InetSocketAddress(lab.wifiAddress(), 0))
                     .migrationPolicy(MigrationPolicy.builder()
-                            .preferInterfaces(lab.wifiInterface(), lab.cellInterface()).build())
-                    .build();
+                            .preferInterfaces(lab.wifiInterface(), lab.cellInterface()).build());
+            if (timeline != null) {
+                builder.packetListener(timeline::packet);
+            }
+            MigratingClient client = builder.build();
             try (MigratingConnection connection = client.connect()) {
+                if (timeline != null) {
+                    connection.addMigrationListener(timeline::migration);
+                }
                 Examples.awaitSpareConnectionId(connection);
                 BidirectionalStream stream = connection.openStream();
                 try (DataOutputStream out = new DataOutputStream(stream.getOutputStream())) {
@@ -187,8 +221,14 @@ public final class NetworkChangeBenchmark {
                     int n;
                     while ((n = in.read(buffer)) >= 0) {
                         watch.data(buffer, n);
+                        if (timeline != null) {
+                            timeline.read(n, watch.received());
+                        }
                         if (watch.changeDue()) {
                             watch.changed();
+                            if (timeline != null) {
+                                timeline.changed();
+                            }
                             change(change);
                         }
                     }

@@ -184,10 +184,6 @@ public final class ServerPathManager {
         active = tuple;
         migrationStartNanos = nowNanos;
         actions.add(new ServerPathAction.SendOn(tuple));
-        // RFC 9000 9.4: reset "unless the only change in the peer's address is its port number".
-        if (!tuple.onlyPortsDifferFrom(previous)) {
-            actions.add(new ServerPathAction.ResetRecovery(tuple));
-        }
         // RFC 9000 9.5: a client that changed its own connection ID must not be linked by ours; one that kept it
         // (a NAT rebinding) "MAY continue to use the current connection ID with the new remote address".
         if (!clientKeptItsId) {
@@ -206,6 +202,13 @@ public final class ServerPathManager {
         PathState old = paths.get(previous);
         if (old != null && old.validation == null && !path.moveWhenValidated) {
             startValidation(old, nowNanos, currentPathPto, actions);
+        }
+        // RFC 9000 9.4: reset "unless the only change in the peer's address is its port number". Last: the reset
+        // declares everything in flight on the old path lost, and the engine resends it at once, so by then the
+        // new path's client ID must be in place (a packet built with the old one may only go to the old path,
+        // 9.5, which is dead if the client moved away from a lost network) and its challenge queued first.
+        if (!tuple.onlyPortsDifferFrom(previous)) {
+            actions.add(new ServerPathAction.ResetRecovery(tuple));
         }
         return actions;
     }

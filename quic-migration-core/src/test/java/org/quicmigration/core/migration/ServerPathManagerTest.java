@@ -95,6 +95,10 @@ class ServerPathManagerTest {
 
         assertThat(actions).contains(new ServerPathAction.ResetRecovery(CELLULAR),
                 new ServerPathAction.UseFreshClientId(CELLULAR));
+        // The reset resends the old path's data at once: after the fresh ID (a packet with the old one may only go
+        // to the old path, RFC 9000 9.5) and after the challenges, which must lead on the new path.
+        assertThat(actions).last().isEqualTo(new ServerPathAction.ResetRecovery(CELLULAR));
+        assertThat(challengedTuples(actions)).containsExactly(CELLULAR, WIFI);
     }
 
     @Test
@@ -192,8 +196,8 @@ class ServerPathManagerTest {
         assertThat(validated).containsExactly(
                 new ServerPathAction.PathValidated(AT_PREFERRED, 10 * MS),
                 new ServerPathAction.SendOn(AT_PREFERRED),
-                new ServerPathAction.ResetRecovery(AT_PREFERRED),
                 new ServerPathAction.UseFreshClientId(AT_PREFERRED),
+                new ServerPathAction.ResetRecovery(AT_PREFERRED),
                 new ServerPathAction.Migrated(WIFI, AT_PREFERRED, 10 * MS));
         assertThat(paths.activeTuple()).isEqualTo(AT_PREFERRED);
         assertThat(paths.canSend(AT_PREFERRED, 100_000)).isTrue();
