@@ -84,7 +84,7 @@ public final class MigratingConnection implements AutoCloseable {
      * with a destination connection ID of its own (RFC 9000 9.5), while data keeps flowing on the old path, and moves
      * only when the PATH_RESPONSE arrives; if none arrives within three probe timeouts the future fails with
      * {@link MigrationException.Reason#VALIDATION_TIMED_OUT} and the connection has stayed where it was
-     * ({@link MigrationException#fallbackPath()} is null). Otherwise as {@link #migrate(InetSocketAddress)}.
+     * ({@link MigrationException#fallbackPath()} is empty). Otherwise as {@link #migrate(InetSocketAddress)}.
      *
      * @param newLocal the local address to use from now on
      * @param strategy whether to move first or validate first

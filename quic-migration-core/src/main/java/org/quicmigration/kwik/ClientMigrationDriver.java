@@ -39,7 +39,7 @@ import org.quicmigration.core.policy.PolicyConfig;
 public final class ClientMigrationDriver {
 
     private static final System.Logger LOG = System.getLogger(ClientMigrationDriver.class.getName());
-    /** Kwik 0.10.9 keeps at most 2 peer IDs whatever we advertise (kwik-facts bug 3), so that is our limit. */
+    /** Kwik 0.10.9 keeps at most 2 peer IDs whatever is advertised (W12, docs/kwik-workarounds.md#w12), so that is our limit. */
     static final int ACTIVE_CONNECTION_ID_LIMIT = 2;
     /** Bounds on how long a path left behind keeps receiving (see the ClosePath action). */
     private static final long MIN_LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -115,8 +115,8 @@ public final class ClientMigrationDriver {
                                        PolicyConfig policyConfig, NetworkFeed networks, boolean localAddressChosen) {
         registerPreferredAddressId(connection);
         InetSocketAddress preferred = followPreferredAddress ? preferredAddress(connection, server) : null;
-        // Kwik bug 1: the client never issues spare connection IDs of its own after the handshake, so a server
-        // would have no fresh ID to follow us with. Issue up to the server's limit (RFC 9000 5.1.1).
+        // W11 (docs/kwik-workarounds.md#w11): the client never issues spare connection IDs of its own after the handshake,
+        // so a server would have no fresh ID to follow us with. Issue up to the server's limit (RFC 9000 5.1.1).
         long serverLimit = connection.getPeerTransportParameters() == null ? 2
                 : connection.getPeerTransportParameters().getActiveConnectionIdLimit();
         int spares = (int) Math.min(serverLimit, 8) - 1;
@@ -216,7 +216,7 @@ public final class ClientMigrationDriver {
 
     /**
      * RFC 9000 5.1.1: the connection ID in the server's preferred_address has sequence number 1, and is the
-     * server's to use whether or not we move there. Kwik does not register it (Kwik bug 5), so without this a
+     * server's to use whether or not we move there. Kwik does not register it (W26, docs/kwik-workarounds.md#w26), so without this a
      * client that stays, or that cannot use the address, would have no spare ID for a migration of its own.
      */
     private static void registerPreferredAddressId(QuicClientConnectionImpl connection) {
@@ -286,7 +286,7 @@ public final class ClientMigrationDriver {
 
     /**
      * For stall reports; any thread. The peer IDs come from the binding thread's last snapshot: {@link #peerIds}
-     * belongs to that thread (reading it from a test thread threw ConcurrentModificationException).
+     * belongs to that thread (reading it from another thread can throw ConcurrentModificationException).
      */
     String describeSocket() {
         java.util.StringJoiner kwik = new java.util.StringJoiner(" ");
@@ -487,10 +487,9 @@ public final class ClientMigrationDriver {
         if (moved) {
             // RFC 9000 9.3: the server follows only a non-probing packet from the new address, and the challenge's
             // packet is probing (PATH_CHALLENGE and PADDING, 9.1) unless Kwik happens to add an ACK. When the old
-            // network is dead nothing else would go out on the new path until the silence PING, 150 ms or more
-            // later: a packet trace of an abrupt handover showed the server learning of the move only 100 ms after
-            // it. A PING is non-probing; queued now, after the new path's ID and socket are in place, it leaves on
-            // the new path.
+            // network is dead nothing else would go out on the new path until the silence PING (W10), 150 ms or
+            // more later, and the server would learn of the move only then. A PING is non-probing; queued now, after
+            // the new path's ID and socket are in place, it leaves on the new path.
             connection.send(new tech.kwik.core.frame.PingFrame(), lost -> { }, true);
         }
         snapshotPeerIds();
@@ -502,7 +501,7 @@ public final class ClientMigrationDriver {
             ConnectionId previous = activePeerId;
             socket.route(use.peerId().id(), use.tuple().local());
             socket.activate(use.tuple().local());
-            KwikInternals.usePeerConnectionId(connection, use.peerId().id().bytes());
+            KwikInternals.usePeerConnectionId(connection, use.peerId().id().bytes()); // W13
             activePeerId = use.peerId().id();
             activeRemote = use.tuple().remote();
             KwikInternals.flush(connection);
@@ -510,7 +509,7 @@ public final class ClientMigrationDriver {
         } else if (action instanceof MigrationAction.SendPathChallenge challenge) {
             // The challenge uses Kwik's current destination ID, which the core made the new path's ID, so the path
             // socket routes it to the new path. It goes as a probe: congestion control would hold it back while the
-            // bytes lost on a dead old path still count as in flight.
+            // bytes lost on a dead old path still count as in flight (W19, docs/kwik-workarounds.md#w19).
             byte[] data = challenge.data();
             RoutedProbeFrame frame;
             if (challenge.peerId().equals(activePeerId)) {
@@ -518,7 +517,8 @@ public final class ClientMigrationDriver {
                         connection.getDestinationConnectionId().length, Long.MAX_VALUE, null);
             } else {
                 // Validate first (RFC 9000 9.1): the path is probed while the active one carries the data. Kwik
-                // builds the challenge with the active path's ID; the socket seals it again with the new path's.
+                // builds the challenge with the active path's ID; the socket seals it again with the new path's
+                // (W20, docs/kwik-workarounds.md#w20).
                 socket.route(challenge.peerId(), challenge.tuple().local());
                 probing = new Object[]{challenge.tuple().local(), challenge.peerId().bytes()};
                 frame = RoutedProbeFrame.resealed(data, challenge.peerId().bytes());
@@ -529,15 +529,16 @@ public final class ClientMigrationDriver {
         } else if (action instanceof MigrationAction.RetirePeerId retire) {
             connection.retireDestinationConnectionId((int) retire.sequence());
             // Kwik queues RETIRE_CONNECTION_ID without waking its sender; on an idle connection it then waits for
-            // the next packet (seconds). The server answers it with a fresh ID, which the next migration needs.
+            // the next packet (seconds). The server answers it with a fresh ID, which the next migration needs
+            // (W14, docs/kwik-workarounds.md#w14).
             KwikInternals.flush(connection);
         } else if (action instanceof MigrationAction.ResetRecovery) {
             KwikInternals.resetRecovery(connection, declaredLosses);
         } else if (action instanceof MigrationAction.ClosePath close) {
             probing = null;
             // The path is no longer used for sending, but the server may have sent there until it saw us move, half
-            // a round trip or more after the switch: a download lost that data when the socket closed at once
-            // (about one round trip of stall after a validate-first move). So it keeps receiving for three PTOs.
+            // a round trip or more after the switch: closing the socket at once loses that data (about one round
+            // trip of stall after a validate-first move). So it keeps receiving for three PTOs.
             long linger = Math.min(MAX_LINGER_NANOS, Math.max(MIN_LINGER_NANOS, 3 * pto().toNanos()));
             socket.closePathLater(close.tuple().local(), linger, THREAD);
         } else if (action instanceof MigrationAction.StateChanged changed) {

@@ -22,7 +22,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.quicmigration.core.ConnectionId;
 
 /**
- * Internal: the client's per-path socket layer, presented to Kwik as one {@link DatagramSocket}.
+ * Internal: the client's per-path socket layer, presented to Kwik as one {@link DatagramSocket} (W16,
+ * docs/kwik-workarounds.md#w16).
  *
  * <p>Each path (local address) has its own UDP channel, connected to the server. Kwik sees a single socket:
  * <ul>
@@ -343,7 +344,8 @@ final class ClientPathSocket extends DatagramSocket {
                 // The OS took the path away: its address was removed (EADDRNOTAVAIL), its route or link went
                 // (ENETUNREACH, EHOSTUNREACH) or a firewall refused the datagram (EPERM). Kwik's sender closes the
                 // whole connection on any exception, so the datagram counts as sent and lost instead: Kwik's loss
-                // recovery resends its frames, on whichever path the connection uses by then.
+                // recovery resends its frames, on whichever path the connection uses by then (W18,
+                // docs/kwik-workarounds.md#w18).
                 reportFailed(channel, e);
             }
         }
@@ -433,8 +435,8 @@ final class ClientPathSocket extends DatagramSocket {
     }
 
     /**
-     * Until {@code ready} says so, {@link #receive} holds each datagram back from Kwik (polling every 50 µs), for at
-     * most {@code maxWaitMillis} ms. Kwik's TLS engine (agent15 3.1) hands the ClientHello to Kwik's sender and only
+     * W6 (docs/kwik-workarounds.md#w6): until {@code ready} says so, {@link #receive} holds each datagram back from Kwik
+     * (polling every 50 µs), for at most {@code maxWaitMillis} ms. Kwik's TLS engine (agent15 3.1) hands the ClientHello to Kwik's sender and only
      * then records that it waits for the ServerHello; a ServerHello processed in between is acknowledged and silently
      * ignored, so the server never resends it and the handshake times out. A fast peer on loopback (ngtcp2's
      * gtlsserver) got its answer in that window when a busy CPU paused the connecting thread: 9 of 300 handshakes
@@ -448,8 +450,8 @@ final class ClientPathSocket extends DatagramSocket {
 
     /**
      * Hands Kwik the next datagram from any path; a datagram that starts with a Handshake packet comes as two, that
-     * packet and the rest ({@link CoalescedRest}: Kwik would drop the rest with the packet once its Handshake keys
-     * are discarded). During the handshake it may wait first: see {@link #holdReceivedUntil}.
+     * packet and the rest ({@link CoalescedRest}, W7: Kwik would drop the rest with the packet once its Handshake
+     * keys are discarded). During the handshake it may wait first: see {@link #holdReceivedUntil}.
      */
     @Override
     public void receive(DatagramPacket packet) throws IOException {
@@ -510,7 +512,7 @@ final class ClientPathSocket extends DatagramSocket {
                     continue; // a path closed while its key was ready
                 } catch (IOException e) {
                     // An ICMP error the kernel queued on this path's socket (host or network unreachable) surfaces
-                    // here; it concerns that path only, never the connection, which Kwik's receiver would end.
+                    // here; it concerns that path only, never the connection, which Kwik's receiver would end (W18).
                     reportFailed(channel, e);
                     continue;
                 }

@@ -7,7 +7,7 @@ import java.net.SocketAddress;
  * Internal: splits a datagram that starts with a Handshake or 0-RTT packet, so that Kwik gets that packet and the
  * rest of the datagram as two datagrams, one after the other.
  *
- * <p>Why: RFC 9000 12.2 says of coalesced packets that "if decryption fails (because the keys are not available or
+ * <p>Why (W7, docs/kwik-workarounds.md#w7): RFC 9000 12.2 says of coalesced packets that "if decryption fails (because the keys are not available or
  * for any other reason), the receiver MAY either discard or buffer the packet for later processing and MUST attempt
  * to process the remaining packets." Kwik 0.10.9 looks up the keys before it reads the packet's length, and when
  * they are discarded it drops the whole rest of the datagram, unlogged. A client sends its last Handshake ACK and its

@@ -16,7 +16,7 @@ import tech.kwik.core.packet.QuicPacket;
 /**
  * Internal: the packets this library declared lost in bulk at a move (the recovery reset of RFC 9000 9.4), so that
  * an acknowledgement arriving for one of them afterwards cancels the resending of its stream data (see
- * docs/kwik-workarounds.md#w32).
+ * docs/kwik-workarounds.md#w33).
  *
  * <p>At a move every packet in flight on the old path is declared lost at once, because after a network loss they
  * are. But some were received: they were on their way when the network went, or the old path still delivers for a

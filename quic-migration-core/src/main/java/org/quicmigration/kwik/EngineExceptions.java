@@ -2,7 +2,7 @@ package org.quicmigration.kwik;
 
 import java.io.IOException;
 
-/** Internal: keeps the engine's exception types out of what the application can catch. */
+/** Internal: keeps the engine's exception types out of what the application can catch (W29, docs/kwik-workarounds.md#w29). */
 public final class EngineExceptions {
 
     private static final String ENGINE_PACKAGE = "tech.kwik.";

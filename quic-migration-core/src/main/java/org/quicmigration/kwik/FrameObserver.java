@@ -56,7 +56,7 @@ final class FrameObserver extends NullLogger {
         delegate.received(time, datagram, packet);
         try {
             // Before Kwik processes this packet's ACK (and runs loss detection with the RTT of earlier samples), keep
-            // the smoothed RTT above 0 ms; see KwikInternals.keepRttAboveZero for the freeze this prevents.
+            // the smoothed RTT above 0 ms: W3, docs/kwik-workarounds.md#w3.
             KwikConnection connection = connectionOfThisThread.get();
             if (connection == null) {
                 connection = tracedClient != null ? tracedClient.get()
@@ -81,11 +81,11 @@ final class FrameObserver extends NullLogger {
                 }
                 ackEliciting |= !(frame instanceof tech.kwik.core.frame.AckFrame || frame instanceof tech.kwik.core.frame.Padding);
                 if (frame instanceof tech.kwik.core.frame.AckFrame ack) {
-                    connection.declaredLosses().acked(ack); // before Kwik, which ignores it for a packet declared lost
+                    connection.declaredLosses().acked(ack); // W33, docs/kwik-workarounds.md#w33: before Kwik reads it
                 } else if (frame instanceof tech.kwik.core.frame.ConnectionCloseFrame close) {
-                    connection.peerClosed(close);
+                    connection.peerClosed(close); // W29, docs/kwik-workarounds.md#w29
                 } else if (frame instanceof DataBlockedFrame blocked) {
-                    connection.stallGuard().peerDataBlocked(blocked);
+                    connection.stallGuard().peerDataBlocked(blocked); // W2, docs/kwik-workarounds.md#w2
                 } else if (frame instanceof StreamDataBlockedFrame blocked) {
                     connection.stallGuard().peerStreamDataBlocked(blocked);
                 } else if (frame instanceof PathResponseFrame response) {
@@ -97,8 +97,9 @@ final class FrameObserver extends NullLogger {
                     connection.newConnectionIdObserved(newId);
                 } else if (frame instanceof PathChallengeFrame challenge && tracedClient != null) {
                     // RFC 9000 8.2.2: answer at once. Kwik's own answer waits for congestion control, which after a
-                    // move away from a dead path counts the bytes lost there as in flight; a probe does not wait.
-                    // (The server side answers in its path driver, on the path the challenge came from.)
+                    // move away from a dead path counts the bytes lost there as in flight; a probe does not wait
+                    // (W19, docs/kwik-workarounds.md#w19). The server side answers in its path driver, on the path the
+                    // challenge came from.
                     frames.set(i, new tech.kwik.core.frame.Padding(1)); // Kwik rejects a packet left with no frames
                     RoutedProbeFrame response = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
                             challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null);

@@ -19,7 +19,8 @@ import tech.kwik.agent15.handshake.ClientHello;
  * for every handshake, but they protect something only if the ClientHello offered early data (RFC 8446 4.2.10), so
  * only then is CLIENT_EARLY_TRAFFIC_SECRET written.
  *
- * <p>Kwik's own key log option ({@code QuicClientConnection.Builder.secrets}) is not used: it deletes the file for
+ * <p>Kwik's own key log option ({@code QuicClientConnection.Builder.secrets}) is not used (W31,
+ * docs/kwik-workarounds.md#w31): it deletes the file for
  * every new connection, so a second connection erased the first one's keys, and the server has no such option.
  *
  * <p>Called on Kwik's receiver thread (and, for early secrets, the connecting thread), once per event; never

@@ -43,7 +43,8 @@ public final class KwikClients {
         AtomicReference<KwikConnection> holder = new AtomicReference<>();
         QuicClientConnectionImpl connection = build(settings, portUnreachable, socket, holder);
         if (settings.keyLog() != null) {
-            KwikInternals.logClientSecrets(connection, settings.keyLog()); // before the engine produces any secret
+            // W31 (docs/kwik-workarounds.md#w31), before the engine produces any secret.
+            KwikInternals.logClientSecrets(connection, settings.keyLog());
         }
         KwikConnection result = new KwikConnection(connection,
                 (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), StallGuard.start(connection, true));
@@ -53,7 +54,7 @@ public final class KwikClients {
         beforeHandshake.accept(result);
 
         // agent15 records that it waits for the ServerHello only after handing over the ClientHello; a ServerHello
-        // read before that would be ignored for good (see ClientPathSocket.holdReceivedUntil).
+        // read before that would be ignored for good (W6, docs/kwik-workarounds.md#w6).
         socket.get().holdReceivedUntil(() -> KwikInternals.clientHelloSent(connection),
                 settings.connectTimeout().toMillis());
         CompletableFuture<Void> handshake = new CompletableFuture<>();
@@ -85,8 +86,8 @@ public final class KwikClients {
         }
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
             KwikInternals.keepRttAboveZero(connection);
-            KwikInternals.shareIdleTimer(connection); // a thread less per connection (see SharedIdleTimers)
-            KwikInternals.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out
+            KwikInternals.shareIdleTimer(connection); // a thread less per connection (W9)
+            KwikInternals.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out (W8)
             boolean localAddressChosen = settings.localAddress() != null && !settings.localAddress().getAddress().isAnyLocalAddress();
             result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
                     new java.security.SecureRandom(), settings.followPreferredAddress(), settings.policy(),
@@ -100,8 +101,9 @@ public final class KwikClients {
             throw new ConnectFailure(ConnectFailure.Kind.UNREACHABLE,
                     "nothing listens on UDP " + settings.server() + " (ICMP port unreachable)", null);
         }
-        // Kwik 0.10.9 does not always wake connect() when the server closes during the handshake (seen for
-        // no_application_protocol in 3 of 12 attempts); the termination event does arrive, so we use that.
+        // W28 (docs/kwik-workarounds.md#w28): Kwik 0.10.9 does not always wake connect() when the server closes during the
+        // handshake (3 of 12 handshakes refused with no_application_protocol); the termination event does arrive,
+        // so we use that.
         Throwable cause = handshake.isDone() ? handshake.handle((ok, error) -> error).join() : null;
         connection.abortConnection(new SocketException("handshake failed"));
         throw classify(settings, ended, cause, portUnreachable.isDone());

@@ -97,9 +97,10 @@ public final class KwikConnection {
     /**
      * The peer's CONNECTION_CLOSE was seen (on Kwik's receiver thread, before Kwik processes it). The connection has
      * ended then (RFC 9000 10.2.2: the endpoint enters the draining state), though Kwik reports it only when its
-     * draining period is over, three PTOs later: a stream read that fails at once used to wait for that report for
-     * at most a second, which a loaded CI machine (larger RTT samples, so a longer PTO) exceeded, and the reader
-     * got Kwik's raw StreamClosedException instead of a ConnectionClosedException with the peer's code.
+     * draining period is over, three PTOs later (W29, docs/kwik-workarounds.md#w29): a stream read that fails at once would
+     * wait for that report for at most a second, which a loaded machine (larger RTT samples, so a longer PTO) can
+     * exceed, and the reader would get Kwik's raw StreamClosedException instead of a ConnectionClosedException with
+     * the peer's code.
      */
     void peerClosed(tech.kwik.core.frame.ConnectionCloseFrame close) {
         boolean application = close.hasApplicationProtocolError();
@@ -203,7 +204,7 @@ public final class KwikConnection {
         return stallGuard.creditReadvertised();
     }
 
-    /** Test hook: cancels Kwik's loss-detection timer as a race in Kwik can (see {@link StallGuard}, item 6). */
+    /** Test hook: cancels Kwik's loss-detection timer as a race in Kwik can (W5, see {@link StallGuard}). */
     public void cancelLossTimerAsKwiksRaceDoes() {
         KwikInternals.cancelLossTimerAsKwiksRaceDoes(connection);
     }
@@ -421,7 +422,7 @@ public final class KwikConnection {
     }
 
     /**
-     * The termination behind a stream failure. Kwik aborts streams before it reports the termination on its
+     * The termination behind a stream failure (W29, docs/kwik-workarounds.md#w29). Kwik aborts streams before it reports the termination on its
      * callback thread, so a stream error that says the connection closed waits (at most one second) for that
      * report. Returns null if the failure was not caused by the connection ending.
      */

@@ -20,7 +20,8 @@ import tech.kwik.core.stream.StreamManager;
  * class loads; {@link #verify()} fails with a message that names the Kwik version on the class path if any is
  * missing, so an incompatible Kwik is reported at start-up instead of as a stall in production.
  *
- * <p>Tested against Kwik 0.10.9 (with agent15 3.1).
+ * <p>Tested against Kwik 0.10.9 (with agent15 3.1). The work-arounds these members serve are named W1, W2, ... in
+ * docs/kwik-workarounds.md.
  */
 final class KwikInternals {
 
@@ -270,8 +271,8 @@ final class KwikInternals {
     }
 
     /**
-     * Moves the connection's idle timer from the thread Kwik started for it to the shared idle-timer thread
-     * ({@link SharedIdleTimers}), and ends Kwik's thread. Call once the handshake is complete: Kwik sets the idle
+     * W9 (docs/kwik-workarounds.md#w9): moves the connection's idle timer from the thread Kwik started for it to the shared
+     * idle-timer thread ({@link SharedIdleTimers}), and ends Kwik's thread. Call once the handshake is complete: Kwik sets the idle
      * timeout, and starts that thread, when the peer's transport parameters arrive. The timeout and what happens when
      * it expires stay Kwik's. Nothing to do if the connection has no idle timeout.
      */
@@ -300,7 +301,7 @@ final class KwikInternals {
     static final int MIN_RTT_FOR_ACK_PINGS_MILLIS = 50;
 
     /**
-     * Stops two idle endpoints from keeping each other awake for ever on a fast path. RFC 9000 13.2.4: a receiver
+     * W8 (docs/kwik-workarounds.md#w8): stops two idle endpoints from keeping each other awake for ever on a fast path. RFC 9000 13.2.4: a receiver
      * that sends only ACK frames "could send a PING or other small ack-eliciting frame occasionally, such as once
      * per round trip, to elicit an ACK from the peer". Kwik 0.10.9 adds that PING to an ACK-only packet when more
      * than a smoothed RTT has passed since the peer last acknowledged its ACKs and 1.5 RTTs since its last
@@ -405,7 +406,7 @@ final class KwikInternals {
 
     /**
      * True if a stream's output holds lost frames to resend and no send request is queued for them: the lost
-     * send request of {@link StallGuard}, for a stream whose final frame was already sent (Kwik then no longer
+     * send request of {@link StallGuard} (W4, docs/kwik-workarounds.md#w4), for a stream whose final frame was already sent (Kwik then no longer
      * lists it, so nothing else would notice). Null if the output is not one Kwik resends from.
      */
     static Boolean retransmitWaitsWithoutRequest(Object output) {
@@ -421,7 +422,8 @@ final class KwikInternals {
 
     /**
      * Queues one send request for the stream, the way Kwik's own output stream should: the request counter is
-     * raised before the request is queued, so the sender thread can never see it below zero.
+     * raised before the request is queued, so the sender thread can never see it below zero (W1,
+     * docs/kwik-workarounds.md#w1).
      */
     static void queueSendRequest(QuicConnectionImpl connection, Object output) {
         ((AtomicInteger) get(OUTPUT_SEND_REQUESTS_QUEUED, output)).incrementAndGet();
@@ -435,7 +437,8 @@ final class KwikInternals {
     }
 
     /**
-     * Closes a Kwik server, waiting at most {@code timeout} for its connections to finish closing. Kwik's public
+     * W30 (docs/kwik-workarounds.md#w30): closes a Kwik server, waiting at most {@code timeout} for its connections to finish
+     * closing. Kwik's public
      * {@code close()} waits up to 30 s, and a connection whose handshake the server rejected (for example for
      * an unknown ALPN) is never removed from Kwik's registry, so it always waited the full 30 s.
      */
@@ -444,8 +447,9 @@ final class KwikInternals {
     }
 
     /**
-     * Makes Kwik address the peer with {@code peerId} in every packet it builds from now on. Kwik's own API only
-     * moves to the next sequence number; going back to an earlier ID (fallback to the old path) needs this.
+     * W13 (docs/kwik-workarounds.md#w13): makes Kwik address the peer with {@code peerId} in every packet it builds from now
+     * on. Kwik's own API only moves to the next sequence number; going back to an earlier ID (fallback to the old
+     * path) needs this.
      */
     static void usePeerConnectionId(tech.kwik.core.impl.QuicClientConnectionImpl connection, byte[] peerId) {
         Object registry = get(CID_MANAGER_PEER_REGISTRY, invoke(CLIENT_CID_MANAGER, connection));
@@ -453,7 +457,7 @@ final class KwikInternals {
     }
 
     /**
-     * Kwik bug 5: the connection ID in the server's preferred_address is not registered as sequence 1 (RFC 9000
+     * W26 (docs/kwik-workarounds.md#w26): the connection ID in the server's preferred_address is not registered as sequence 1 (RFC 9000
      * 5.1.1: "the sequence number of the connection ID supplied in the preferred_address transport parameter is
      * 1"). Registers it, with its reset token, as if it had come in a NEW_CONNECTION_ID frame.
      */
@@ -468,7 +472,7 @@ final class KwikInternals {
     }
 
     /**
-     * Kwik bug 4: Kwik parses the preferred_address port as {@code (byte << 8) | byte} with signed bytes. If the
+     * W27 (docs/kwik-workarounds.md#w27): Kwik parses the preferred_address port as {@code (byte << 8) | byte} with signed bytes. If the
      * low byte is below 0x80 the real port is the low 16 bits; otherwise sign extension erased the high byte and
      * the port cannot be known: returns -1.
      */
@@ -486,7 +490,7 @@ final class KwikInternals {
 
     /**
      * Builds Kwik's server connector with our TLS engine factory (the only way to change the transport parameters
-     * Kwik's server sends), through the private constructor the public builder uses.
+     * Kwik's server sends, W24: docs/kwik-workarounds.md#w24), through the private constructor the public builder uses.
      */
     static tech.kwik.core.server.ServerConnector newServerConnector(java.net.DatagramSocket socket,
             tech.kwik.agent15.engine.TlsServerEngineFactory tlsFactory, tech.kwik.core.server.ServerConnectionConfig config,
@@ -502,8 +506,8 @@ final class KwikInternals {
     }
 
     /**
-     * Puts {@code filter} into the server connection's packet processing chain, right after Kwik drops duplicate
-     * packets and before it processes frames, so the filter sees every new authenticated 1-RTT packet with its
+     * Puts {@code filter} into the server connection's packet processing chain (W17, docs/kwik-workarounds.md#w17), right
+     * after Kwik drops duplicate packets and before it processes frames, so the filter sees every new authenticated 1-RTT packet with its
      * metadata (including the source address the socket layer presented).
      *
      * @param filter given Kwik's next filter, returns the filter to insert
@@ -522,7 +526,7 @@ final class KwikInternals {
         throw new IllegalStateException("Kwik's packet chain has no duplicate filter");
     }
 
-    /** The key this endpoint seals 1-RTT packets with now (for {@link ProbeResealer}); sender thread. */
+    /** The key this endpoint seals 1-RTT packets with now (for {@link ProbeResealer}, W20); sender thread. */
     static tech.kwik.core.crypto.Aead ownApplicationAead(QuicConnectionImpl connection) {
         try {
             return ((tech.kwik.core.crypto.ConnectionSecrets) get(CONNECTION_SECRETS, connection))
@@ -535,7 +539,7 @@ final class KwikInternals {
     /**
      * Queues {@code frame} as a probe: Kwik puts probe frames in a packet of their own (with at most an ACK), not
      * limited by congestion control and not padded. That keeps a path probe small enough for an anti-amplification
-     * budget.
+     * budget (W19, docs/kwik-workarounds.md#w19).
      */
     static void sendProbe(QuicConnectionImpl connection, QuicFrame frame) {
         ((tech.kwik.core.send.SenderImpl) invoke(GET_SENDER, connection))
@@ -586,8 +590,8 @@ final class KwikInternals {
     }
 
     /**
-     * Takes the server's connection ID with sequence number 1 for the preferred_address transport parameter, during
-     * the handshake (when the server's parameters are built). RFC 9000 5.1.1: "the sequence number of the connection
+     * W25 (docs/kwik-workarounds.md#w25): takes the server's connection ID with sequence number 1 for the preferred_address
+     * transport parameter, during the handshake (when the server's parameters are built). RFC 9000 5.1.1: "the sequence number of the connection
      * ID supplied in the preferred_address transport parameter is 1". Kwik knows nothing of preferred_address: its
      * next NEW_CONNECTION_ID would carry sequence 1 with another ID, and after the handshake it issues as many IDs
      * as the client's active_connection_id_limit allows, one too many with this one. So the ID is created in Kwik's
@@ -632,8 +636,8 @@ final class KwikInternals {
     }
 
     /**
-     * Server side: retires a client connection ID no longer in use. Not right after switching away from it: Kwik
-     * 0.10.9 may put the RETIRE_CONNECTION_ID frame into a packet it built with that very ID, and the client then
+     * Server side: retires a client connection ID no longer in use. Not right after switching away from it (W15,
+     * docs/kwik-workarounds.md#w15): Kwik 0.10.9 may put the RETIRE_CONNECTION_ID frame into a packet it built with that very ID, and the client then
      * closes the connection with PROTOCOL_VIOLATION ("cannot retire current connection ID"; seen in 1 of 4 runs
      * of a hundred migrations).
      */
@@ -648,7 +652,7 @@ final class KwikInternals {
 
     /**
      * Whether Kwik's loss-detection timer is off while ack-eliciting packets are in flight, after the handshake is
-     * confirmed: a state Kwik's own code never means to leave. Kwik 0.10.9's {@code setLossDetectionTimer()} decides
+     * confirmed: a state Kwik's own code never means to leave (W5, docs/kwik-workarounds.md#w5). Kwik 0.10.9's {@code setLossDetectionTimer()} decides
      * on one thread ("no ack-eliciting packet in flight") and acts later ({@code unschedule()}, which takes no lock);
      * a packet sent on the sender thread in between arms the timer, and the late {@code unschedule()} cancels it.
      * Then no PTO ever fires for those packets. If their acknowledgement was lost and they fill the congestion
@@ -699,7 +703,7 @@ final class KwikInternals {
 
     /**
      * Client side: whether the TLS engine has sent its ClientHello and waits for the ServerHello, or is further on
-     * (see {@link ClientPathSocket#holdReceivedUntil}). agent15's status field is not volatile; this reads it anew
+     * (see {@link ClientPathSocket#holdReceivedUntil}, W6: docs/kwik-workarounds.md#w6). agent15's status field is not volatile; this reads it anew
      * on each call, and the receiver thread that reads it here is the one that then hands the engine the ServerHello.
      */
     static boolean clientHelloSent(tech.kwik.core.impl.QuicClientConnectionImpl connection) {
@@ -712,7 +716,8 @@ final class KwikInternals {
     }
 
     /**
-     * Client side: makes the connection's TLS engine report its traffic secrets to {@code keyLog}. agent15's client
+     * Client side: makes the connection's TLS engine report its traffic secrets to {@code keyLog} (W31,
+     * docs/kwik-workarounds.md#w31). agent15's client
      * engine is built inside Kwik's connection with the connection as its status handler (a final field, with no
      * seam to wrap it); this puts a {@link KeyLoggingHandler} in between, which reads the client random from the
      * engine's own ClientHello. Call before {@code connect()}. Logs once, and does nothing, for another engine.
@@ -790,16 +795,16 @@ final class KwikInternals {
 
     /**
      * RFC 9000 9.4: after a move to a new address (not only a new port), congestion control and the RTT estimator
-     * restart from their initial values, as for a new path.
+     * restart from their initial values, as for a new path (W22, docs/kwik-workarounds.md#w22).
      *
      * <p>First, every 1-RTT packet still in flight, all sent on the path being left, is declared lost through Kwik's
      * own loss detector: their frames are queued for retransmission at once, and their bytes leave the in-flight
-     * count exactly. A packet trace of an abrupt handover showed why: the 230 KB in flight to a dead network were
-     * otherwise found lost only as acknowledgements for new packets came back, a window at a time, and the reader
-     * waited on the first of them. When the old path is alive, this costs at most one window of duplicate data.
-     * (Before, the in-flight count was zeroed instead; old packets acknowledged or lost later were then subtracted
-     * from the new path's count, which Kwik clamps at 0, so the new path's window stopped limiting anything: the
-     * trace showed a server bursting 110 KB at an unvalidated address, beyond what its hold queue keeps.)
+     * count exactly. Otherwise what is in flight to a dead network (230 KB in a traced abrupt handover) is found
+     * lost only as acknowledgements for new packets come back, a window at a time, and the reader waits on the first
+     * of it. When the old path is alive, this costs at most one window of duplicate data. Zeroing the in-flight
+     * count instead would not do: old packets acknowledged or lost later would be subtracted from the new path's
+     * count, which Kwik clamps at 0, so the new path's window would limit nothing (a server would burst at an
+     * unvalidated address beyond what its hold queue keeps).
      *
      * <p>Then the window goes back to its initial size, out of slow-start threshold and recovery (the losses just
      * declared must not count as congestion), and the RTT estimator to its initial values.
@@ -808,8 +813,8 @@ final class KwikInternals {
      * RFC 9002 5.3 and 6.2.2 prescribe before the first sample) rather than Kwik's "no sample yet" marker. With the
      * marker, Kwik takes the next sample as smoothed_rtt verbatim; on a sub-millisecond path that sample is 0 ms,
      * and Kwik's loss detector then computes a loss delay of 0: with assertions on it throws AssertionError on its
-     * thread, without them every packet is deemed lost at once. Measured: 3 to 4 of 6 migrations during a 20 MB
-     * echo froze both ends that way; with explicit values, 0 of 6 (and 0 in the suites since).
+     * thread, without them every packet is deemed lost at once. Measured: with the marker, 3 to 4 of 6 migrations
+     * during a 20 MB echo froze both ends that way; with explicit values, 0 of 6.
      */
     static void resetRecovery(QuicConnectionImpl connection, DeclaredLosses losses) {
         Object sender = invoke(GET_SENDER, connection);
@@ -837,7 +842,8 @@ final class KwikInternals {
     }
 
     /**
-     * Starts a new recovery period now, for a path whose congestion state {@link #resetRecovery} reset: packets sent
+     * Starts a new recovery period now (W22, docs/kwik-workarounds.md#w22), for a path whose congestion state
+     * {@link #resetRecovery} reset: packets sent
      * before now on the path left behind (built with its connection ID in the moment of the move, so they can only
      * go there, RFC 9000 9.5) are lost for certain, and Kwik would take each such loss for congestion on the new
      * path, halve its window and end its slow start. Kwik starts a congestion event only for a loss of a packet sent
@@ -854,7 +860,7 @@ final class KwikInternals {
 
     /**
      * Takes the round trip of the new path's validation as its first RTT sample, if Kwik has taken none since
-     * {@link #resetRecovery}. Without it the new path runs on Kwik's initial RTT (500 ms: a probe timeout of about
+     * {@link #resetRecovery} (W22, docs/kwik-workarounds.md#w22). Without it the new path runs on Kwik's initial RTT (500 ms: a probe timeout of about
      * 1.5 s) until an acknowledgement of a packet sent there arrives, and data stranded on a dead network is resent
      * only at that timeout. The PATH_CHALLENGE and its PATH_RESPONSE travelled the new path: a real sample of it.
      */
@@ -873,14 +879,14 @@ final class KwikInternals {
 
 
     /**
-     * After a NAT rebinding is validated (only the client's port changed): declares lost the 1-RTT packets still in
-     * flight that were sent before {@code moved}, to the old binding, and keeps congestion control as it was (RFC
+     * W23 (docs/kwik-workarounds.md#w23): after a NAT rebinding is validated (only the client's port changed), declares lost
+     * the 1-RTT packets still in flight that were sent before {@code moved}, to the old binding, and keeps congestion control as it was (RFC
      * 9000 9.4 lets a port-only change keep it; those losses are the binding's, not congestion), but never below a
      * new path's start (RFC 9002 7.2's initial window, in slow start). Done at validation, not at the move: resending
      * at the move, behind the new binding's anti-amplification budget, made a single rebinding's handover slower
-     * (141-177 ms against 96-101 ms at 25 ms each way). Measured before this: with a rebinding every 300 ms at 25 ms
-     * each way, packets sent to dead bindings stayed "in flight" for good (25-30 KB against a 3 KB window), as
-     * nothing after them was acknowledged, and the download stopped.
+     * (141-177 ms against 96-101 ms at 25 ms each way). Without it, with a rebinding every 300 ms at 25 ms each way,
+     * packets sent to dead bindings stay "in flight" for good (25-30 KB against a 3 KB window), as nothing after
+     * them is acknowledged, and the download stops.
      */
     static void resendSentBefore(QuicConnectionImpl connection, java.time.Instant moved, Object[] congestionAtMove,
                                  DeclaredLosses losses) {
@@ -903,7 +909,8 @@ final class KwikInternals {
     }
 
     /**
-     * The congestion controller's window, slow-start threshold and recovery start, for {@link #resendSentBefore}:
+     * The congestion controller's window, slow-start threshold and recovery start, for {@link #resendSentBefore}
+     * (W23):
      * taken when the server moves to a NAT-rebound address, before Kwik's own loss detection (once acknowledgements
      * come back on the new binding) halves the window for the packets the old binding swallowed. A trace of a
      * download rebound every 300 ms at 25 ms each way showed that halving once per rebinding, the window never
@@ -920,8 +927,8 @@ final class KwikInternals {
     }
 
     /**
-     * Takes a packet that carries only path frames ({@link RoutedProbeFrame}, with PADDING or an ACK) out of Kwik's
-     * loss recovery and congestion control right after it was sent; sender thread, from the logger hook. RFC 9000
+     * W21 (docs/kwik-workarounds.md#w21): takes a packet that carries only path frames ({@link RoutedProbeFrame}, with PADDING
+     * or an ACK) out of Kwik's loss recovery and congestion control right after it was sent; sender thread, from the logger hook. RFC 9000
      * 9.4: "The sender can make exceptions for probe packets so that their loss detection is independent and does not
      * unduly cause the congestion controller to reduce its sending rate." Path frames go where the data does not: to a
      * path being probed, or to the path a client just left, which after a NAT rebinding is dead. Kwik counted each
@@ -988,7 +995,7 @@ final class KwikInternals {
     }
 
     /**
-     * Keeps Kwik's smoothed RTT at 1 ms or more. Kwik rounds RTT samples to whole milliseconds; on loopback the
+     * W3 (docs/kwik-workarounds.md#w3): keeps Kwik's smoothed RTT at 1 ms or more. Kwik rounds RTT samples to whole milliseconds; on loopback the
      * first sample can be 0 ms, and Kwik's smoothing ({@code (7 * srtt + sample + 4) / 8}) then stays at 0 until a
      * sample of 4 ms or more arrives. Kwik's loss detector computes its time threshold as 9/8 of that without
      * RFC 9002's floor of kGranularity (6.1.2: "max(kTimeThreshold * max(smoothed_rtt, latest_rtt),

@@ -204,7 +204,7 @@ public final class KwikServer implements AutoCloseable {
 
         /**
          * Sets a connection up now rather than in {@link #createConnection}, for a connection offered a preferred
-         * address: Kwik sends HANDSHAKE_DONE before it starts the application protocol, and a client may probe the
+         * address (W25, docs/kwik-workarounds.md#w25): Kwik sends HANDSHAKE_DONE before it starts the application protocol, and a client may probe the
          * preferred address at once (see MigrationTlsEngineFactory). Runs on Kwik's receiver thread, as
          * createConnection does, just before it.
          */
@@ -234,8 +234,8 @@ public final class KwikServer implements AutoCloseable {
         }
 
         private KwikConnection setUp(ServerConnectionImpl server) {
-            KwikInternals.shareIdleTimer(server); // a thread less per connection (see SharedIdleTimers)
-            KwikInternals.stopPingPongWhenIdle(server); // else an idle connection on a fast path never idles out
+            KwikInternals.shareIdleTimer(server); // a thread less per connection (W9)
+            KwikInternals.stopPingPongWhenIdle(server); // else an idle connection on a fast path never idles out (W8)
             KwikConnection connection = new KwikConnection(server, localAddress,
                     server.getInitialRemoteAddress(), StallGuard.start(server));
             ServerMigrationDriver driver = null;

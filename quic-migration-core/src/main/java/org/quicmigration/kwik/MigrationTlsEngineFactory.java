@@ -16,13 +16,13 @@ import tech.kwik.core.server.impl.ServerConnectionImpl;
 import tech.kwik.core.tls.QuicTransportParametersExtension;
 
 /**
- * Internal: makes Kwik's server advertise what we choose for disable_active_migration, and preferred_address if
- * the server has one. Kwik hard-codes disable_active_migration to true and then hands the (live, lazily
+ * Internal: makes Kwik's server advertise what we choose for disable_active_migration (W24,
+ * docs/kwik-workarounds.md#w24), and preferred_address if the server has one (W25, docs/kwik-workarounds.md#w25). Kwik hard-codes disable_active_migration to true and then hands the (live, lazily
  * serialised) transport parameters extension to the TLS engine's {@code addServerExtensions}; the engine this
  * factory makes intercepts that call, sets the value before the EncryptedExtensions message is built and, for a
  * preferred address, swaps in a {@link PreferredAddressExtension} over the same parameters. Verified on the wire
  * against Kwik and ngtcp2 clients. With a {@link KeyLog}, each engine also reports its traffic secrets there
- * ({@link KeyLoggingHandler}), with the random of the ClientHello it receives.
+ * ({@link KeyLoggingHandler}, W31), with the random of the ClientHello it receives.
  */
 final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
 
@@ -112,8 +112,8 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
      * the rest of this library's set-up runs) only after it; a client that probes the preferred address as soon as
      * the handshake is confirmed (ngtcp2's gtlsclient does, within a millisecond on loopback) reached the server
      * before the ID was routed, and Kwik dropped the probes as addressed to no connection: gtlsclient then stayed on
-     * the first address (Ngtcp2ClientInteropTest, 2 of 3 full test runs in session 6). By now the connection is
-     * registered under its first ID, which the client's Finished arrived with.
+     * the first address (seen intermittently in Ngtcp2ClientInteropTest). By now the connection is registered under
+     * its first ID, which the client's Finished arrived with (W25).
      */
     private final class RoutesPreferredIdFirst implements TlsStatusEventHandler {
         private final TlsStatusEventHandler connection;

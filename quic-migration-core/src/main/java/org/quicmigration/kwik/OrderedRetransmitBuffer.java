@@ -8,7 +8,7 @@ import tech.kwik.core.stream.RetransmitBuffer;
 
 /**
  * Internal: a stream's lost frames, resent lowest offset first, in place of Kwik's buffer (see
- * docs/kwik-workarounds.md#retransmit-order).
+ * docs/kwik-workarounds.md#w32).
  *
  * <p>Kwik resends lost frames in the order it found them lost and, when a frame does not fit the room left in a
  * packet, sends its first part and queues the rest behind every other lost frame. After a move away from a dead

@@ -9,7 +9,7 @@ import tech.kwik.core.packet.ShortHeaderPacket;
 /**
  * Internal: a link in Kwik's per-connection packet chain, after duplicates are dropped and before frames are
  * processed. It reports every new 1-RTT packet, with the source the socket layer tagged it with, to the
- * connection's {@link ServerMigrationDriver}. Runs on the connection's packet thread; never throws into Kwik.
+ * connection's {@link ServerMigrationDriver} (W17, docs/kwik-workarounds.md#w17). Runs on the connection's packet thread; never throws into Kwik.
  */
 final class PathAttributionFilter implements PacketFilter {
 

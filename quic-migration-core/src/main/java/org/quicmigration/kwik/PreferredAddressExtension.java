@@ -10,7 +10,7 @@ import tech.kwik.core.tls.QuicTransportParametersExtension;
 
 /**
  * Internal: the server's transport parameters as Kwik encodes them, plus preferred_address (RFC 9000 18.2, id
- * 0x0d), which Kwik's server never encodes. The parameter is appended to Kwik's encoding and the extension's length
+ * 0x0d), which Kwik's server never encodes (W25, docs/kwik-workarounds.md#w25). The parameter is appended to Kwik's encoding and the extension's length
  * field fixed; Kwik's parameters object is shared, so settings made on it before the TLS engine asks for the bytes
  * (disable_active_migration) still count.
  */

@@ -11,7 +11,7 @@ import tech.kwik.core.packet.ShortHeaderPacket;
  * ({@link RoutedProbeFrame#resealed}), or a server's PATH_CHALLENGE or PATH_RESPONSE on a path the client probed
  * with a new connection ID.
  *
- * <p>Why: to validate a path before moving to it (RFC 9000 9.1, "an endpoint MAY probe for peer reachability from
+ * <p>Why (W20, docs/kwik-workarounds.md#w20): to validate a path before moving to it (RFC 9000 9.1, "an endpoint MAY probe for peer reachability from
  * a new local address using path validation prior to migrating the connection to the new local address"), the
  * probe must carry a destination connection ID of its own (9.5: "An endpoint MUST NOT reuse a connection ID when
  * sending from more than one local address") while the active path keeps using its own. Kwik builds every packet

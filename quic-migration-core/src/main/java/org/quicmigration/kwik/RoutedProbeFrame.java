@@ -14,7 +14,7 @@ import org.quicmigration.core.Tuple;
  * path, followed by as many PADDING bytes as that path's anti-amplification budget allows.
  *
  * <p>Kwik builds every packet for the connection's one peer address and pads its own path frames to 1200 bytes
- * whatever the budget. This frame is queued as a probe (a packet of its own) and, when Kwik serialises it on its
+ * whatever the budget (W19, docs/kwik-workarounds.md#w19). This frame is queued as a probe (a packet of its own) and, when Kwik serialises it on its
  * sender thread just before handing the datagram to the socket, leaves the target address in a thread-local
  * "route" that {@link ServerPathSocket#send} takes. So the datagram carrying this frame, and only it, takes
  * {@link #path}.

@@ -32,7 +32,8 @@ import org.quicmigration.core.migration.ServerPathManager;
 
 /**
  * Internal: the server side of migration for one connection, binding the sans-IO {@link ServerPathManager} to
- * Kwik's server (RFC 9000 9.3). Three threads meet here:
+ * Kwik's server (RFC 9000 9.3), which knows one address per client (W17, docs/kwik-workarounds.md#w17). Three threads meet
+ * here:
  * <ul>
  * <li>Kwik's server receive thread {@linkplain #tagFor tags} each datagram with its true source: the datagram is
  *     presented to Kwik as coming from the client's first address (the only one Kwik accepts), through an
@@ -54,9 +55,9 @@ final class ServerMigrationDriver {
     /**
      * Datagrams held back for an unvalidated path; beyond this the oldest is dropped (Kwik will resend it). What is
      * held is data Kwik counts in flight, so its congestion window bounds it before this does; 1,024 full datagrams
-     * are about 1.3 MB. It was 128: a download NAT-rebound every 300 ms at 25 ms each way overflowed it (29 dropped
-     * in one rebinding), Kwik took the drops for congestion and halved its window twice, and the window stayed in
-     * congestion avoidance: 1.0 MB/s against 3.5 MB/s with 1,024 (8 MiB, no rebinding: 4.8 MB/s).
+     * are about 1.3 MB. Measured with 128: a download NAT-rebound every 300 ms at 25 ms each way overflowed it (29
+     * dropped in one rebinding), Kwik took the drops for congestion and halved its window twice, and the window
+     * stayed in congestion avoidance: 1.0 MB/s against 3.5 MB/s with 1,024 (8 MiB, no rebinding: 4.8 MB/s).
      */
     private static final int MAX_HELD_DATAGRAMS = 1024;
 
@@ -183,7 +184,7 @@ final class ServerMigrationDriver {
     /**
      * For the logger hook, which gets only the packet, right after a path frame left on this sender thread: the Kwik
      * connection, if that packet is to be taken out of Kwik's loss recovery ({@link
-     * KwikInternals#detachProbeFromRecovery}); else null. That is every path frame except those on a path the client
+     * KwikInternals#detachProbeFromRecovery}, W21: docs/kwik-workarounds.md#w21); else null. That is every path frame except those on a path the client
      * is probing (validate-first): frames to a binding a NAT rebinding left behind, or to one the NAT replaced before
      * it answered, are lost for certain, and each loss halved the window. Detaching the frames on a probed path too
      * made a validate-first handover slower (46-57 ms against 38-43 ms, A/B runs of 15 at 25 ms each way), for a
@@ -403,7 +404,7 @@ final class ServerMigrationDriver {
      * frame was received." Kwik would answer on the active path, and only when congestion control lets it: a client
      * that moved away from a dead path still counts the bytes it lost there as in flight, so Kwik's answer waited
      * until the client gave up (seen in tests). So the challenge is taken out of the packet before Kwik sees it and
-     * answered here, as a probe on the path it came from. If Kwik's frame list cannot be changed, Kwik's answer
+     * answered here, as a probe on the path it came from (W19, docs/kwik-workarounds.md#w19). If Kwik's frame list cannot be changed, Kwik's answer
      * stands; a response on any path still validates the peer's path (8.2.3).
      */
     private void answerChallengesOnTheirPath(List<QuicFrame> frames, Tuple path) {
@@ -480,7 +481,7 @@ final class ServerMigrationDriver {
                     }
                 } else {
                     // The ID used before the previous switch is in no packet Kwik is building now: retire it. The
-                    // one just left waits until the new path is validated (see KwikInternals.serverRetirePeerId).
+                    // one just left waits until the new path is validated (W15, docs/kwik-workarounds.md#w15).
                     retireWaitingId();
                     synchronized (this) {
                         idToRetire = (int) ids[2];
@@ -497,7 +498,7 @@ final class ServerMigrationDriver {
                     reset = reboundAt == null; // a NAT rebinding keeps its congestion state (see Migrated)
                 }
                 if (active && reset) {
-                    KwikInternals.seedRttFromValidation(connection, validated.roundTripNanos());
+                    KwikInternals.seedRttFromValidation(connection, validated.roundTripNanos()); // W22
                     KwikInternals.startRecoveryPeriod(connection);
                 }
                 observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
@@ -517,6 +518,7 @@ final class ServerMigrationDriver {
                     congestionAtRebind = null;
                 }
                 if (rebound != null) {
+                    // W23 and W33, docs/kwik-workarounds.md#w23
                     KwikInternals.resendSentBefore(connection, rebound, congestion, declaredLosses);
                 }
                 if (completedAtOnce) {
@@ -605,7 +607,7 @@ final class ServerMigrationDriver {
             }
             if (!previous.equals(tuple) && tuple.onlyPortsDifferFrom(previous) && reboundAt == null) {
                 reboundAt = java.time.Instant.now(); // the first of several rebindings in a row counts
-                congestionAtRebind = KwikInternals.congestionState(connection);
+                congestionAtRebind = KwikInternals.congestionState(connection); // W23
             }
             validated = manager.isValidated(tuple);
             // The interop runner's rule, and the spirit of RFC 9000 9.3: the first packet on a new path is the
@@ -714,7 +716,8 @@ final class ServerMigrationDriver {
                 } else {
                     // Kwik put more in the probe's packet (a large ACK frame) than the padding left room for. Try
                     // again at once without padding (RFC 9000 8.2.1 allows that when the budget is short) rather
-                    // than wait for the validation's retransmission timer: everything for this path waits on it.
+                    // than wait for the validation's retransmission timer: everything for this path waits on it
+                    // (W19).
                     probesDropped++;
                     retry = probe.unpadded();
                     lastSentOn = null; // it never left: the trace shows the retry instead

@@ -16,7 +16,8 @@ import org.quicmigration.core.ConnectionId;
 
 /**
  * Internal: the server's socket layer, presented to Kwik as its one {@link DatagramSocket}. Kwik's server drops
- * every datagram from an address other than the client's first one and sends to that first address for ever.
+ * every datagram from an address other than the client's first one and sends to that first address for ever (W17,
+ * docs/kwik-workarounds.md#w17).
  * When client migration is accepted, each connection has a {@link ServerMigrationDriver}, and this layer:
  * <ul>
  * <li>maps each short-header datagram's destination connection ID to its connection and presents the datagram as
@@ -142,7 +143,7 @@ final class ServerPathSocket extends DatagramSocket {
 
     /**
      * Binds a preferred address. Kwik clients up to 0.10.9 decode the preferred_address port with sign extension
-     * (Kwik bug 4), so they cannot follow a port whose low byte is 0x80 or more; for port 0 an ephemeral port
+     * (W27, docs/kwik-workarounds.md#w27), so they cannot follow a port whose low byte is 0x80 or more; for port 0 an ephemeral port
      * without that bit is picked (half of them qualify). An explicit port is bound as given.
      */
     private static DatagramSocket bindPreferred(InetSocketAddress address) throws SocketException {
@@ -288,7 +289,8 @@ final class ServerPathSocket extends DatagramSocket {
 
     /**
      * Hands Kwik the next datagram; a datagram that starts with a Handshake packet comes as two, that packet and the
-     * rest ({@link CoalescedRest}: Kwik would drop the rest with the packet once its Handshake keys are discarded).
+     * rest ({@link CoalescedRest}, W7: Kwik would drop the rest with the packet once its Handshake keys are
+     * discarded).
      */
     @Override
     public void receive(DatagramPacket packet) throws IOException {
@@ -387,7 +389,8 @@ final class ServerPathSocket extends DatagramSocket {
     /**
      * Sends on {@code socket} (null: this one). A send error concerns the one client address it was for (its route
      * went, a firewall refused it: EHOSTUNREACH, ENETUNREACH, EPERM), never the connection: Kwik's sender would close
-     * the connection on any exception, so the datagram counts as sent and lost, and loss recovery goes on.
+     * the connection on any exception, so the datagram counts as sent and lost, and loss recovery goes on (W18,
+     * docs/kwik-workarounds.md#w18).
      */
     private void sendOrDrop(DatagramSocket socket, DatagramPacket packet) throws IOException {
         try {

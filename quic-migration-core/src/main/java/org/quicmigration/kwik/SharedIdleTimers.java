@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Internal: what one connection's idle timer runs on instead of a thread of its own.
  *
- * <p>Kwik 0.10.9 gives every connection's idle timer a single-thread scheduler that wakes once a second. Measured
- * (session 6, 2 cores, JDK 17): such wake-ups cost about 0.2 ms of CPU each when thousands of threads exist, so
+ * <p>W9 (docs/kwik-workarounds.md#w9): Kwik 0.10.9 gives every connection's idle timer a single-thread scheduler that wakes
+ * once a second. Measured on 2 cores with JDK 17: such wake-ups cost about 0.2 ms of CPU each when thousands of threads exist, so
  * 5,000 idle connections kept a whole core busy checking their idle timers, and a server with 3,000 to 4,000
  * connections open could no longer finish new handshakes within 30 s. An instance of this class stands in for one
  * connection's scheduler ({@link KwikInternals#shareIdleTimer}); all instances run their tasks on one shared daemon

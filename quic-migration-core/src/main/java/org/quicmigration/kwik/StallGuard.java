@@ -16,10 +16,11 @@ import tech.kwik.core.impl.QuicConnectionImpl;
 import tech.kwik.core.stream.QuicStreamImpl;
 
 /**
- * Internal: keeps a Kwik 0.10.9 connection from stalling on its own bugs, each measured:
+ * Internal: keeps a Kwik 0.10.9 connection from stalling on its own bugs, each measured and each named in
+ * docs/kwik-workarounds.md:
  *
- * <ol>
- * <li><b>Lost send request.</b> Kwik's stream output checks "no request queued", queues a request to the sender
+ * <ul>
+ * <li><b>W1, lost send request</b> (docs/kwik-workarounds.md#w1). Kwik's stream output checks "no request queued", queues a request to the sender
  *     thread and only then increments its request counter. If the sender runs the request in between, it
  *     decrements first, sees -1, and does not queue a follow-up; the counter returns to 0 with data still
  *     buffered and no request queued. When the writer is blocked on the full send buffer (or has closed the
@@ -27,12 +28,12 @@ import tech.kwik.core.stream.QuicStreamImpl;
  *     this hit a 2 MB echo within the first few transfers. The guard looks at every stream each
  *     {@link #TICK_MILLIS} ms and, if one has sendable data, credit, no queued request and has not moved since the
  *     last tick, queues the missing request (counter raised first).</li>
- * <li><b>Lost MAX_DATA.</b> Kwik sends MAX_DATA without a loss callback and ignores the peer's DATA_BLOCKED and
+ * <li><b>W2, lost MAX_DATA</b> (docs/kwik-workarounds.md#w2). Kwik sends MAX_DATA without a loss callback and ignores the peer's DATA_BLOCKED and
  *     STREAM_DATA_BLOCKED. When a MAX_DATA is lost the peer stays blocked for good. The guard answers every
  *     DATA_BLOCKED / STREAM_DATA_BLOCKED below the limit we granted by re-sending MAX_DATA / MAX_STREAM_DATA, and
  *     re-sends such an answer if it is lost while the limit still stands (RFC 9000 13.3: "The most recent
  *     MAX_DATA frame ... is sent until acknowledged").</li>
- * <li><b>A silent client behind a NAT that rebound it</b> (client side only). When the NAT gives the client a
+ * <li><b>W10, a silent client behind a NAT that rebound it</b> (docs/kwik-workarounds.md#w10; client side only). When the NAT gives the client a
  *     new binding while the client has nothing to send (it waits for data, or for flow-control credit), every
  *     server packet goes to the dead old binding and is lost, the server's probes too, and the client, with
  *     nothing in flight, never speaks: the connection idles out. Measured: 2 of 3 echo transfers died this way
@@ -42,21 +43,21 @@ import tech.kwik.core.stream.QuicStreamImpl;
  *     new binding and lets the server follow it (RFC 9000 9.3); without an answer the wait doubles, up to
  *     {@link #MAX_SILENCE_MILLIS} ms, and after {@link #MAX_PINGS_WITHOUT_AN_ANSWER} PINGs that got nothing but
  *     acknowledgements it stops, so the idle timeout still ends a connection that is stuck for another reason.</li>
- * <li><b>A lost send request after the last frame.</b> Kwik forgets a stream once its final frame has been
+ * <li><b>W4, a lost send request after the last frame</b> (docs/kwik-workarounds.md#w4). Kwik forgets a stream once its final frame has been
  *     <em>sent</em> and its input is closed, not once that frame is acknowledged. If the last frames are then
- *     lost, they wait in the stream's retransmit buffer behind the same lost-request race as in 1., and nothing
+ *     lost, they wait in the stream's retransmit buffer behind the same lost-request race as in W1, and nothing
  *     looks at that stream any more: PTO probes only resend frames of packets still in flight, not those of
  *     packets already declared lost. Measured: an echo through 2 % loss stalled for good in about 1 run of 200
  *     transfers in 5, the client waiting for the tail. So the guard keeps watching a stream's output for
  *     {@link #RETIRED_WATCH_MILLIS} ms after Kwik forgot it (at most {@link #MAX_RETIRED_WATCHED} such streams)
  *     and queues the missing request when lost frames wait with none queued on two ticks in a row.</li>
- * <li><b>Zero smoothed RTT.</b> See {@link KwikInternals#keepRttAboveZero(Object)}: checked before every received
+ * <li><b>W3, zero smoothed RTT</b> (docs/kwik-workarounds.md#w3). See {@link KwikInternals#keepRttAboveZero(Object)}: checked before every received
  *     packet by {@link FrameObserver}, and here at every tick as a second line.</li>
- * <li><b>A cancelled loss-detection timer.</b> A race in Kwik can leave ack-eliciting packets in flight with no
+ * <li><b>W5, a cancelled loss-detection timer</b> (docs/kwik-workarounds.md#w5). A race in Kwik can leave ack-eliciting packets in flight with no
  *     loss timer ({@link KwikInternals#lossTimerMissing}); if their acknowledgement was lost and they fill the
- *     congestion window, nothing is ever sent again (the PING of item 3 waits behind the window too). When that
+ *     congestion window, nothing is ever sent again (the PING of W10 waits behind the window too). When that
  *     state lasts two ticks in a row, the guard lets Kwik set its timer again, and its PTO probe recovers.</li>
- * </ol>
+ * </ul>
  *
  * <p>All work runs on the binding's thread ({@link BindingThreads}), never on Kwik's threads; per connection it costs one check of
  * each open stream per tick and nothing per packet.
@@ -77,7 +78,7 @@ final class StallGuard {
 
     private final QuicConnectionImpl connection;
     private final Map<Integer, Long> offsetsAtLastTick = new HashMap<>();
-    /** Stream outputs seen, by stream id; those Kwik no longer lists are watched for lost frames (item 4). */
+    /** Stream outputs seen, by stream id; those Kwik no longer lists are watched for lost frames (W4). */
     private final java.util.LinkedHashMap<Integer, Watched> outputs = new java.util.LinkedHashMap<>();
     private final AtomicLong sendRequestsRestored = new AtomicLong();
     private final AtomicLong finalFramesRestored = new AtomicLong();
@@ -121,12 +122,12 @@ final class StallGuard {
         return sendRequestsRestored.get();
     }
 
-    /** How many of those were for streams Kwik had already forgotten (item 4). */
+    /** How many of those were for streams Kwik had already forgotten (W4). */
     long finalFramesRestored() {
         return finalFramesRestored.get();
     }
 
-    /** How many times Kwik's loss-detection timer was found cancelled with packets in flight and set again (item 6). */
+    /** How many times Kwik's loss-detection timer was found cancelled with packets in flight and set again (W5). */
     long lossTimersRearmed() {
         return lossTimersRearmed.get();
     }
@@ -260,7 +261,7 @@ final class StallGuard {
         }
     }
 
-    /** Item 6: two ticks in a row without a loss timer while packets are in flight is Kwik's race, not a moment. */
+    /** W5 (docs/kwik-workarounds.md#w5): two ticks in a row without a loss timer while packets are in flight is Kwik's race, not a moment. */
     private void watchLossTimer() {
         boolean missing = KwikInternals.lossTimerMissing(connection);
         if (missing && lossTimerMissingAtLastTick) {
@@ -272,7 +273,7 @@ final class StallGuard {
         lossTimerMissingAtLastTick = missing;
     }
 
-    /** Item 4: restores the send request of forgotten streams whose lost frames wait with none queued. */
+    /** W4 (docs/kwik-workarounds.md#w4): restores the send request of forgotten streams whose lost frames wait with none queued. */
     private void watchForgottenStreams(Map<Integer, QuicStreamImpl> streams) {
         if (outputs.isEmpty()) {
             return;

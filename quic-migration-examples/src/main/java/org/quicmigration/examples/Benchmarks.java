@@ -14,14 +14,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Every benchmark of the README's "Performance" section, one after the other, with one command:
+ * Every benchmark of docs/performance.md, one after the other, with one command:
  *
  * <pre>
  * Benchmarks [full|quick] [name,name,...]
  * </pre>
  *
- * {@code full} (the default) uses the arguments behind the README's tables and takes about 25 minutes on 2 cores;
- * {@code quick} runs each benchmark small, in about two minutes, to check that all of them work. The optional list
+ * {@code full} (the default) uses the arguments behind the tables of docs/performance.md and takes about 25 minutes
+ * on 2 cores; {@code quick} runs each benchmark small, in about two minutes, to check that all of them work. The optional list
  * picks some of them by name ({@code migration}, {@code handover}, {@code goodput}, {@code overhead}, {@code scale},
  * {@code scale5000}, {@code tracing}, {@code network-change}). {@code scale} and {@code scale5000} write the same raw file, the later one
  * last.

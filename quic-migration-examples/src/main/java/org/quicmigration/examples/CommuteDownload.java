@@ -31,8 +31,7 @@ import org.quicmigration.http3.Http3Server;
  * server sends in an {@code x-sha256} header; the server counts its connections. Exits 1 if a segment differs, a move failed, or the server saw more than one
  * connection.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.CommuteDownload</pre>
+ * <pre>./run-example CommuteDownload</pre>
  */
 public final class CommuteDownload {
 

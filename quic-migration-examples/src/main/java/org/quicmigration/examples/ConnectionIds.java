@@ -28,8 +28,7 @@ import org.quicmigration.PacketEvent;
  * cannot link the two paths by ID. Everything printed comes from the packets themselves, through the library's
  * packet listener. Exits 1 if the IDs did not change or the data did not survive.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.ConnectionIds</pre>
+ * <pre>./run-example ConnectionIds</pre>
  */
 public final class ConnectionIds {
 

@@ -36,8 +36,7 @@ import org.quicmigration.MigrationStrategy;
  * </ul>
  * Exits 1 if a download differed or a command failed.
  *
- * <pre>mvn -q -B -pl quic-migration-examples exec:java -Dexec.mainClass=org.quicmigration.examples.DemoClient \
- *     -Dexec.args="127.0.0.1:4433 demo-server.pem 127.0.0.2"</pre>
+ * <pre>./run-example DemoClient 127.0.0.1:4433 demo-server.pem 127.0.0.2</pre>
  *
  * Arguments: the server's address, its certificate file, and the local address to start on (default 127.0.0.2).
  */

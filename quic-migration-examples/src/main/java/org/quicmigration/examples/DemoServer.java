@@ -21,8 +21,7 @@ import org.quicmigration.MigrationServer;
  * logs each client that connects, moves, or leaves. It writes its self-signed certificate to a file, which the
  * client pins. Runs until stopped (Ctrl+C).
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.DemoServer -Dexec.args="127.0.0.1:4433 demo-server.pem"</pre>
+ * <pre>./run-example DemoServer 127.0.0.1:4433 demo-server.pem</pre>
  *
  * Arguments: the address to listen on (default 127.0.0.1:4433; port 0 picks a free one) and where to write the
  * certificate (default demo-server.pem in the working directory).

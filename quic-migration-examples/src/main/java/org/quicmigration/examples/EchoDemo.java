@@ -17,7 +17,7 @@ import org.quicmigration.MigrationServer;
  * The first thing to run: a QUIC server and client on loopback exchange data on one connection, and the demo
  * prints what happened. Exits with status 1 if the echoed bytes differ from what was sent.
  *
- * <pre>mvn -q install -DskipTests &amp;&amp; mvn -q -pl quic-migration-examples exec:java</pre>
+ * <pre>./run-example EchoDemo</pre>
  */
 public final class EchoDemo {
 

@@ -22,8 +22,7 @@ import java.util.Map;
  * The ways take turns within each run; medians, ranges and the ratio to TCP are printed and written to
  * {@code target/handover-benchmark.json}. Exits 1 if any download differs.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.HandoverBenchmark -Dexec.args=7</pre>
+ * <pre>./run-example HandoverBenchmark 7</pre>
  */
 public final class HandoverBenchmark {
 

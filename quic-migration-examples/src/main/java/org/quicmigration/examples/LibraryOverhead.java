@@ -39,10 +39,9 @@ import tech.kwik.core.server.ServerConnector;
  * connection each run; the median throughput and process CPU time per MiB of each, their spread and the ratio are
  * printed, and the raw runs written to {@code target/library-overhead.json}. A download not finished within
  * {@value #STALL_SECONDS} s counts as stalled and is left out of the medians (plain Kwik stalls on its own lost send
- * request; see the README). Exits 1 if a download came back wrong or one of ours stalled. (This harness uses Kwik's API directly, for the baseline; the library's own API never exposes it.)
+ * request; see docs/kwik-workarounds.md#w1). Exits 1 if a download came back wrong or one of ours stalled. (This harness uses Kwik's API directly, for the baseline; the library's own API never exposes it.)
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.LibraryOverhead -Dexec.args="50 7"</pre>
+ * <pre>./run-example LibraryOverhead 50 5</pre>
  */
 public final class LibraryOverhead {
 
@@ -50,7 +49,7 @@ public final class LibraryOverhead {
     private static final long WINDOW = 1024 * 1024;
     private static final int CHUNK = 64 * 1024;
 
-    /** A download not finished after this long has stalled (plain Kwik's lost send request; see README). */
+    /** A download not finished after this long has stalled (plain Kwik's lost send request, docs/kwik-workarounds.md#w1). */
     private static final long STALL_SECONDS = 20;
     private static final java.util.concurrent.ExecutorService READERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
         Thread thread = new Thread(r, "overhead-reader");

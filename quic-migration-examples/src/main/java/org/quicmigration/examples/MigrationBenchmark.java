@@ -26,8 +26,7 @@ import org.quicmigration.MigrationStrategy;
  * repeats each case and prints medians, the spread, and a machine-readable file
  * ({@code target/migration-benchmark.json}).
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.MigrationBenchmark</pre>
+ * <pre>./run-example MigrationBenchmark</pre>
  */
 public final class MigrationBenchmark {
 

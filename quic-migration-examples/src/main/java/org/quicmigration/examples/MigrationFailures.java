@@ -24,8 +24,7 @@ import org.quicmigration.MigrationServer;
  * </ol>
  * Exits 1 if either did not happen as described.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.MigrationFailures</pre>
+ * <pre>./run-example MigrationFailures</pre>
  */
 public final class MigrationFailures {
 

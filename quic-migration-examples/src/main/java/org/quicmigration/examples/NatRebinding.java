@@ -18,8 +18,7 @@ import org.quicmigration.MigrationServer;
  * same connection arrive from a new port, validates the new address (RFC 9000 9.3) and the old one too (9.3.3,
  * in case the new one is an attacker relaying packets), and follows; the server's log shows it. Exits 1 if the download differs or the server did not follow.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.NatRebinding</pre>
+ * <pre>./run-example NatRebinding</pre>
  */
 public final class NatRebinding {
 

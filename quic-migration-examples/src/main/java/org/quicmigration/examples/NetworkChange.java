@@ -24,8 +24,7 @@ import org.quicmigration.netlab.NetworkLab;
  * connection did not move, 2 if it cannot run here (it needs root and iproute2). Everything it creates is deleted at
  * the end, also on failure.
  *
- * <pre>sudo mvn -q -B install -DskipTests &amp;&amp; sudo mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.NetworkChange</pre>
+ * <pre>sudo ./run-example NetworkChange</pre>
  */
 public final class NetworkChange {
 

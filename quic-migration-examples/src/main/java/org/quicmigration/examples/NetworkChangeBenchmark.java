@@ -44,8 +44,7 @@ import org.quicmigration.netlab.NetworkLab;
  * run; medians, ranges and ratios are printed and written to {@code target/network-change-benchmark.json}. Needs
  * root and nftables; where they are missing it prints SKIPPED and exits 0. Exits 1 if a download differs.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.NetworkChangeBenchmark -Dexec.args="7 25"</pre>
+ * <pre>./run-example NetworkChangeBenchmark 7 25</pre>
  */
 public final class NetworkChangeBenchmark {
 

@@ -30,8 +30,7 @@ import org.quicmigration.PacketEvent;
  * new path was not validated with a matching PATH_CHALLENGE/PATH_RESPONSE, the echo differed, or no qlog was
  * written.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.PacketTrace [-Dexec.args=qlog-directory]</pre>
+ * <pre>./run-example PacketTrace [qlog-directory]</pre>
  */
 public final class PacketTrace {
 

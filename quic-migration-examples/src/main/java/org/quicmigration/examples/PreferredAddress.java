@@ -20,8 +20,7 @@ import org.quicmigration.PacketEvent;
  * started at the front door finishes at the preferred address, digest-checked. Exits 1 if the download differs or
  * the connection did not move.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.PreferredAddress</pre>
+ * <pre>./run-example PreferredAddress</pre>
  */
 public final class PreferredAddress {
 

@@ -28,8 +28,7 @@ import org.quicmigration.MigrationServer;
  * {@code target/rebinding-goodput.json}. Every download is checked against its SHA-256; exits 1 if one differs,
  * or if a download from our server breaks off (one from Netty's counts as 0 MB/s).
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.RebindingGoodput -Dexec.args="50 3"</pre>
+ * <pre>./run-example RebindingGoodput 50 3</pre>
  *
  * Arguments: MiB per download, runs, and optionally the delays in ms (comma-separated, default 0,25), the
  * rebinding intervals in ms (default 1000,300,100) and the servers (default {@code ours,netty}). A download that has not finished after

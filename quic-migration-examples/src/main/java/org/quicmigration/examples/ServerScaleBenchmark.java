@@ -28,7 +28,7 @@ import org.quicmigration.MigrationEvent;
 import org.quicmigration.MigrationServer;
 
 /**
- * Server scale under NAT rebinding: one server keeps N connections (default 200; the issue's figure is 1,000),
+ * Server scale under NAT rebinding: one server keeps N connections (default 200; docs/performance.md reports 1,000 and 5,000),
  * every client behind one {@link NatEmulator} that rebinds all of them at the same moment. Each client then sends a
  * small echo, which shows the server its new address; the server must validate every new address and carry on.
  * Reports the time until the server validated all of them, the process CPU time per migration, the heap per
@@ -40,8 +40,7 @@ import org.quicmigration.MigrationServer;
  * ({@code kernel.pid_max}) then ends the run near 5,000 connections before the server is the limit; Netty's clients
  * share two threads. Their native (quiche) memory is not in the heap figure.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.ServerScaleBenchmark -Dexec.args="1000"</pre>
+ * <pre>./run-example ServerScaleBenchmark 1000</pre>
  *
  * Arguments: connections (default 200), clients ({@code ours} or {@code netty}, default {@code ours}).
  */

@@ -24,8 +24,7 @@ import org.quicmigration.MigrationServer;
  * keys) and the previous one (9.3.3), and it stays with, or returns to, the real client. Exits 1 if the download
  * differs, the attacker got more than 3x, or the attacker's address was ever validated.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.SpoofedAddress</pre>
+ * <pre>./run-example SpoofedAddress</pre>
  */
 public final class SpoofedAddress {
 

@@ -16,8 +16,7 @@ import java.util.Locale;
  * several runs (default 5) and the medians are compared; every download is checked byte for byte (SHA-256).
  * Nothing here is hard-coded: the numbers are whatever this machine measures. Exits 1 if a download differs.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.TcpVsQuic -Dexec.args="5 25"</pre>
+ * <pre>./run-example TcpVsQuic 5 25</pre>
  */
 public final class TcpVsQuic {
 

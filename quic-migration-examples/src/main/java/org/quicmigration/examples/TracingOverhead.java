@@ -27,8 +27,7 @@ import org.quicmigration.MigrationServer;
  * CPU time and the bytes allocated by all threads, per MiB echoed; the raw runs go to
  * {@code target/tracing-overhead.json}. Exits 1 if an echo came back wrong or a qlog file is missing.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.TracingOverhead -Dexec.args="64 3"</pre>
+ * <pre>./run-example TracingOverhead 64 3</pre>
  *
  * A third argument picks one mode ({@code off}, {@code listener}, {@code qlog}), for a run under a profiler.
  */

@@ -22,8 +22,7 @@ import org.quicmigration.MigrationServer;
  * each step with the real PATH_CHALLENGE data, connection IDs and timings; exits 1 if any byte differs or the
  * connection did not move.
  *
- * <pre>mvn -q -B install -DskipTests &amp;&amp; mvn -q -B -pl quic-migration-examples exec:java \
- *     -Dexec.mainClass=org.quicmigration.examples.WifiToCellular</pre>
+ * <pre>./run-example WifiToCellular</pre>
  */
 public final class WifiToCellular {
 

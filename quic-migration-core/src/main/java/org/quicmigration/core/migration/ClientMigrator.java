@@ -19,7 +19,7 @@ import org.quicmigration.core.path.Pto;
  * PATH_RESPONSE and NEW_CONNECTION_ID frames and timer expiries, each with the current time, and performs the
  * {@link MigrationAction}s it gets back, in order. One migration runs at a time.
  *
- * <p>Not thread-safe: the caller serialises all calls (the binding does so on one thread per connection).
+ * <p>Not thread-safe: the caller serialises all calls (the binding makes them all on its one binding thread).
  */
 public final class ClientMigrator {
 
