@@ -142,7 +142,9 @@ public final class ServerPathManager {
         }
         boolean validatedBefore = path.budget.isValidated();
         Tuple from = lastValidated;
-        moveTo(path, nowNanos, clientKeptItsId, currentPathPto, actions);
+        // A move that waited at one of our preferred addresses happens now, on this packet: nothing waits any more.
+        path.moveWhenValidated = false;
+        moveTo(path, nowNanos, clientKeptItsId, currentPathPto, true, actions);
         if (validatedBefore) {
             // Validated before the move (the client probed it first, RFC 9000 9.1, or used it before): the move is
             // complete at once.
@@ -177,8 +179,13 @@ public final class ServerPathManager {
     /** How many paths the server validates at once because the client probed them (see {@link #onPathChallenge}). */
     static final int MAX_PROBED_VALIDATIONS = 2;
 
+    /**
+     * @param apparentMigration true if a packet from the path's address moved the connection there, false if the move
+     *                          waited for the path's validation (RFC 9000 9.6.2)
+     */
     private List<ServerPathAction> moveTo(PathState path, long nowNanos, boolean clientKeptItsId,
-                                          Duration currentPathPto, List<ServerPathAction> actions) {
+                                          Duration currentPathPto, boolean apparentMigration,
+                                          List<ServerPathAction> actions) {
         Tuple tuple = path.tuple;
         Tuple previous = active;
         active = tuple;
@@ -204,7 +211,7 @@ public final class ServerPathManager {
         // RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path
         // using a PATH_CHALLENGE frame."
         PathState old = paths.get(previous);
-        if (old != null && old.validation == null && !path.moveWhenValidated) {
+        if (old != null && old.validation == null && apparentMigration) {
             startValidation(old, nowNanos, currentPathPto, actions);
         }
         return actions;
@@ -259,7 +266,7 @@ public final class ServerPathManager {
             // (9.3.3): the old path is not challenged.
             List<ServerPathAction> actions = new ArrayList<>(List.of(validated));
             Tuple from = active;
-            moveTo(path, nowNanos, path.keptIdForMove, Duration.ZERO, actions);
+            moveTo(path, nowNanos, path.keptIdForMove, Duration.ZERO, false, actions);
             path.moveWhenValidated = false;
             lastValidated = active;
             actions.add(new ServerPathAction.Migrated(from, active, rtt));
