@@ -141,6 +141,25 @@ class ServerPathManagerTest {
     }
 
     @Test
+    void aFailedValidationOfTheLastValidatedPathInUseIsNoFallBack() {
+        paths.onDatagram(0, CELLULAR, 1200, true, true, false, PTO);
+        List<ServerPathAction> rebound = paths.onDatagram(0, REBOUND, 1200, true, true, true, PTO);
+        paths.onPathResponse(10 * MS, challengeFor(rebound, REBOUND));
+        paths.onTimer(3_072 * MS);
+        // The client appears at the cellular address again; neither it nor the path left answers.
+        paths.onDatagram(4_000 * MS, CELLULAR, 1200, true, true, false, PTO);
+
+        List<ServerPathAction> failed = paths.onTimer(7_072 * MS);
+
+        assertThat(failed).as("the cellular path fails, and with it the re-validation of the path left (RFC 9000 9.3.3)")
+                .contains(new ServerPathAction.ValidationFailed(CELLULAR), new ServerPathAction.ValidationFailed(REBOUND));
+        assertThat(failed).filteredOn(a -> a instanceof ServerPathAction.FellBack)
+                .as("RFC 9000 9.3.2: back to the last validated path, once")
+                .containsExactly(new ServerPathAction.FellBack(CELLULAR, REBOUND));
+        assertThat(paths.activeTuple()).isEqualTo(REBOUND);
+    }
+
+    @Test
     void aLaterPacketFromTheRealAddressEndsASpuriousMigration() {
         paths.onDatagram(0, ATTACKER, 1200, true, true, false, PTO);
 
