@@ -296,9 +296,10 @@ public final class ServerPathManager {
                     path.confirming = false;
                     continue;
                 }
-                if (path.tuple.equals(active)) {
+                if (path.tuple.equals(active) && !active.equals(lastValidated)) {
                     // RFC 9000 9.3.2: "If validation of the new path fails, the endpoint ... reverts to the last
-                    // validated peer address".
+                    // validated peer address". The last validated path itself failing its re-validation (9.3.3)
+                    // leaves nothing better to go to.
                     Tuple failed = active;
                     active = lastValidated;
                     actions.add(new ServerPathAction.SendOn(active));
