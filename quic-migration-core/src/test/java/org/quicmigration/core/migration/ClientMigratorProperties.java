@@ -61,7 +61,7 @@ class ClientMigratorProperties {
      * Every migration that starts ends in exactly one outcome, whose flags agree with where the connection is and
      * with the last state reported; no migration is left running once its timers have run out.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void everyMigrationEndsInExactlyOneOutcome(@ForAll("setups") Setup setup, @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
             List<MigrationOutcome> outcomes = new ArrayList<>();
@@ -106,7 +106,7 @@ class ClientMigratorProperties {
      * when validation of a new peer address fails". The one exception is a path whose network is gone (its socket
      * failed): then the connection stays on the new path, as there is nothing to go back to.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void afterAFailedValidationTheConnectionIsOnAValidatedPath(@ForAll("setups") Setup setup,
                                                                @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -133,7 +133,7 @@ class ClientMigratorProperties {
      * confirmed". RFC 9000 18.2 (disable_active_migration): "An endpoint that receives this transport parameter
      * MUST NOT use a new local address when sending to the address that the peer used during the handshake."
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void neverRunsTwoMigrationsAtOnceAndRefusesOnlyForAReason(@ForAll("setups") Setup setup,
                                                               @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -167,7 +167,7 @@ class ClientMigratorProperties {
      * or the path in use, a path is closed once and never while in use, and a recovery reset is for the path the
      * connection moves to.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void noActionRefersToAPathThatDoesNotExist(@ForAll("setups") Setup setup, @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
             Set<Tuple> open = new HashSet<>(call.openBefore);
@@ -203,7 +203,7 @@ class ClientMigratorProperties {
      * So every ID an action uses is active and belongs to that path alone, an ID is retired only once no open path
      * uses it, and a retired ID is never used again.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void aPeerIdIsUsedOnOnePathOnlyAndNeverAfterItIsRetired(@ForAll("setups") Setup setup,
                                                             @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -256,7 +256,7 @@ class ClientMigratorProperties {
      * still closes it today, and ends a sequence without failing it: see the disabled example test
      * {@code ClientMigratorTest.aServerThatRetiresBothIdsOfAMigrationForOneNewIdLeavesTheConnectionOnItsPath}.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void connectionIdFramesThatKeepTheRulesNeverCloseTheConnection(@ForAll("setups") Setup setup,
                                                                   @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> assertThat(call.transportError).as("the error %s raised", call).isNull());

@@ -64,7 +64,7 @@ class ServerPathManagerProperties {
      * amount of data it sends to the unvalidated address to three times the amount of data received from that
      * address." The factor is the one the manager was built with, 1 to 3.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void neverSendsMoreThanThreeTimesWhatItReceivedOnAnUnvalidatedPath(@ForAll("setups") Setup setup,
                                                                        @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -83,7 +83,7 @@ class ServerPathManagerProperties {
      * validation (Section 8.2) to verify the peer's ownership of the address if validation is not already
      * underway", so the path in use is at all times validated or being validated.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void afterAFailedValidationTheConnectionIsOnAValidatedPath(@ForAll("setups") Setup setup,
                                                                @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -110,7 +110,7 @@ class ServerPathManagerProperties {
     }
 
     /** However many addresses a client (or an attacker replaying its packets) hops over, state stays bounded. */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void tracksNoMorePathsThanItsBoundUnderAnAddressFlood(@ForAll("setups") Setup setup,
                                                           @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> assertThat(call.server.manager.trackedPaths())
@@ -124,7 +124,7 @@ class ServerPathManagerProperties {
      * the endpoint MUST perform a second path validation by sending a PATH_CHALLENGE frame in a datagram of at
      * least 1200 bytes."
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void aPathValidatedThroughASmallChallengeIsValidatedAgainAtFullSize(@ForAll("setups") Setup setup,
                                                                        @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -153,7 +153,7 @@ class ServerPathManagerProperties {
      * RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path
      * using a PATH_CHALLENGE frame."
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void aMoveToANewAddressValidatesThePreviouslyActivePath(@ForAll("setups") Setup setup,
                                                             @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -170,7 +170,7 @@ class ServerPathManagerProperties {
      * address with the same Destination Connection ID field value, in which case it MAY continue to use the current
      * connection ID with the new remote address".
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void aClientThatChangedItsConnectionIdIsFollowedWithAFreshOneOfItsOwn(@ForAll("setups") Setup setup,
                                                                           @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -193,7 +193,7 @@ class ServerPathManagerProperties {
      * path on which the PATH_CHALLENGE was sent." Anything else validates nothing, and a late answer to a
      * validation that has ended changes nothing.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void onlyTheDataOfAnOutstandingChallengeValidatesAndOnlyItsOwnPath(@ForAll("setups") Setup setup,
                                                                        @ForAll("steps") List<Step> steps) {
         run(setup, steps, call -> {
@@ -220,7 +220,7 @@ class ServerPathManagerProperties {
      * associate the peer's response with the corresponding PATH_CHALLENGE." Fresh data every time, and only on a
      * path the manager is validating.
      */
-    @Property(tries = 250)
+    @Property(tries = 200)
     void everyChallengeCarriesFreshDataOnAPathBeingValidated(@ForAll("setups") Setup setup,
                                                               @ForAll("steps") List<Step> steps) {
         Set<String> seen = new HashSet<>();
