@@ -233,6 +233,39 @@ class ServerPathManagerTest {
     }
 
     @Test
+    void aMoveWaitingAtThePreferredAddressIsDroppedWhenTheClientGoesOnFromElsewhere() {
+        List<ServerPathAction> arrived = paths.onDatagram(0, AT_PREFERRED, 1200, true, true, false, PTO);
+        // RFC 9000 9.3: "An endpoint only changes the address to which it sends packets in response to the
+        // highest-numbered non-probing packet." The next ones come from the client's first address.
+        paths.onDatagram(5 * MS, WIFI, 1200, true, true, false, PTO);
+
+        List<ServerPathAction> validated = paths.onPathResponse(10 * MS, challengeFor(arrived, AT_PREFERRED));
+
+        assertThat(validated).containsExactly(new ServerPathAction.PathValidated(AT_PREFERRED, 10 * MS));
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
+    void aMoveWaitingAtThePreferredAddressEndsWhenItsValidationFails() {
+        paths.onDatagram(0, AT_PREFERRED, 1200, true, true, false, PTO);
+        long now = 0;
+        while (paths.isValidating(AT_PREFERRED)) {
+            now = paths.nextTimerNanos();
+            paths.onTimer(now);
+        }
+        // Later the client only probes that path, and the probe's validation succeeds.
+        now += 10_000 * MS;
+        paths.onDatagram(now, AT_PREFERRED, 1200, false, true, false, PTO);
+        List<ServerPathAction> probed = paths.onPathChallenge(now, AT_PREFERRED, PTO);
+
+        List<ServerPathAction> validated = paths.onPathResponse(now + 10 * MS, challengeFor(probed, AT_PREFERRED));
+
+        assertThat(validated).as("RFC 9000 9.3: no move without a non-probing packet")
+                .containsExactly(new ServerPathAction.PathValidated(AT_PREFERRED, 10 * MS));
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
     void aPreferredAddressPathThatNeverAnswersIsNeverUsed() {
         List<ServerPathAction> arrived = paths.onDatagram(0, AT_PREFERRED, 60, true, true, false, PTO);
         assertThat(challengedTuples(arrived)).containsExactly(AT_PREFERRED);
