@@ -123,6 +123,15 @@ public final class ServerPathManager {
                                              Duration currentPathPto) {
         PathState path = track(tuple);
         path.budget.onReceived(bytes);
+        if (nonProbing && highestPacketNumber) {
+            // RFC 9000 9.3: "An endpoint only changes the address to which it sends packets in response to the
+            // highest-numbered non-probing packet." A move waiting for a validation elsewhere is superseded.
+            for (PathState other : paths.values()) {
+                if (other != path) {
+                    other.moveWhenValidated = false;
+                }
+            }
+        }
         if (tuple.equals(active) || !nonProbing || !highestPacketNumber) {
             // RFC 9000 9.3: only "a packet from a new peer address containing a non-probing frame" with "the highest
             // packet number" makes the server move; probes and reordered or replayed packets do not.
@@ -289,6 +298,7 @@ public final class ServerPathManager {
             }
             if (path.validation.onTimer(nowNanos)) {
                 path.validation = null;
+                path.moveWhenValidated = false; // the move waited for this validation (RFC 9000 9.6.2)
                 actions.add(new ServerPathAction.ValidationFailed(path.tuple));
                 if (path.confirming) {
                     // Only the full-size confirmation failed: the path stays the one in use (its small datagrams
