@@ -165,6 +165,26 @@ class ServerPathManagerProperties {
     }
 
     /**
+     * RFC 9000 9.3: "An endpoint only changes the address to which it sends packets in response to the
+     * highest-numbered non-probing packet." So the connection moves only to the path of the last non-probing packet
+     * with the highest packet number, at once or, at a preferred address, once that path is validated (9.6.2); or
+     * back to the last validated path when a validation fails (9.3.2).
+     */
+    @Property(tries = 200)
+    void movesOnlyToThePathOfTheHighestNumberedNonProbingPacket(@ForAll("setups") Setup setup,
+                                                                @ForAll("steps") List<Step> steps) {
+        run(setup, steps, call -> {
+            Tuple active = call.server.manager.activeTuple();
+            if (active.equals(call.activeBefore)
+                    || call.actions.stream().anyMatch(a -> a instanceof ServerPathAction.FellBack)) {
+                return;
+            }
+            assertThat(active).as("the path moved to by %s; the last non-probing packet with the highest number came "
+                    + "from %s", call.description, call.server.lastNonProbing).isEqualTo(call.server.lastNonProbing);
+        });
+    }
+
+    /**
      * RFC 9000 9.5: "an endpoint MUST NOT reuse a connection ID when sending to more than one destination address.
      * Due to network changes outside the control of its peer, an endpoint might receive packets from a new source
      * address with the same Destination Connection ID field value, in which case it MAY continue to use the current
@@ -381,6 +401,8 @@ class ServerPathManagerProperties {
         final Map<String, Integer> sentSize = new HashMap<>();
         final List<byte[]> challengesSent = new ArrayList<>();
         final SplittableRandom wrongData = new SplittableRandom(3);
+        /** Where the last non-probing datagram with the highest packet number so far came from. */
+        Tuple lastNonProbing = HANDSHAKE;
         long now;
         int fresh;
         int stepIndex;
@@ -452,6 +474,9 @@ class ServerPathManagerProperties {
                     + (highest ? "" : " (not the highest packet number)")
                     + (keptId ? ", same connection ID" : ", new connection ID")), keptId, null);
             received.merge(tuple, (long) bytes, Long::sum);
+            if (nonProbing && highest) {
+                lastNonProbing = tuple;
+            }
             call.actions = manager.onDatagram(now, tuple, bytes, nonProbing, highest, keptId, pto);
             perform(call);
         }
