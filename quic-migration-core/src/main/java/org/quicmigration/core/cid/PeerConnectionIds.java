@@ -183,13 +183,15 @@ public final class PeerConnectionIds {
     }
 
     /**
-     * True if the datagram ends with the reset token of any active ID (RFC 9000 10.3.1: "the endpoint ...
-     * compares the last 16 bytes of the datagram with all stateless reset tokens associated with the remote
-     * address on which the datagram was received"; we check every active ID, which is stricter on no path).
+     * True if the datagram ends with the reset token of an ID a path uses, whichever path the datagram came on. RFC
+     * 9000 10.3.1: "An endpoint MUST NOT check for any stateless reset tokens associated with connection IDs it has
+     * not used or for connection IDs that have been retired." A spare ID is not used yet; a retired one is no longer
+     * active.
      */
     public boolean isStatelessReset(byte[] datagram, int length) {
-        for (Entry entry : active.values()) {
-            if (entry.resetToken() != null && entry.resetToken().matchesTailOf(datagram, length)) {
+        for (long sequence : sequenceByPath.values()) {
+            Entry entry = active.get(sequence);
+            if (entry != null && entry.resetToken() != null && entry.resetToken().matchesTailOf(datagram, length)) {
                 return true;
             }
         }

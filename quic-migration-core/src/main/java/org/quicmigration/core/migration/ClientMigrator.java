@@ -177,7 +177,7 @@ public final class ClientMigrator {
         if (done.mode == MigrationMode.VALIDATE_THEN_SWITCH) {
             enter(MigrationState.PROBING_SUCCESSFUL, done.newTuple, nowNanos, actions);
             enter(MigrationState.MIGRATION_STARTED, done.newTuple, nowNanos, actions);
-            switchTo(done.newTuple, done.newId, done.oldTuple, actions);
+            switchTo(done.newTuple, idOf(done.newTuple, done.newId), done.oldTuple, actions);
         }
         enter(MigrationState.MIGRATION_COMPLETE, done.newTuple, nowNanos, actions);
         // RFC 9000 5.1.2: an ID used on a path we left is retired; the old path is no longer used.
@@ -208,7 +208,7 @@ public final class ClientMigrator {
                 // RFC 9000 9.3.2 (the client's mirror of it): when validation of the new path fails, go back to the
                 // last validated path.
                 enter(MigrationState.MIGRATION_ABANDONED, failing.newTuple, nowNanos, actions);
-                switchTo(failing.oldTuple, failing.oldId, failing.newTuple, actions);
+                switchTo(failing.oldTuple, idOf(failing.oldTuple, failing.oldId), failing.newTuple, actions);
                 actions.add(new MigrationAction.ClosePath(failing.newTuple));
                 finish(failing, false, true, nowNanos, actions);
             } else {
@@ -280,8 +280,18 @@ public final class ClientMigrator {
     private void sendDueChallenge(long nowNanos, List<MigrationAction> actions) {
         byte[] data = attempt.validation.challengeToSend(nowNanos);
         if (data != null) {
-            actions.add(new MigrationAction.SendPathChallenge(attempt.newTuple, attempt.newId.id(), data));
+            ConnectionId id = idOf(attempt.newTuple, attempt.newId).id();
+            actions.add(new MigrationAction.SendPathChallenge(attempt.newTuple, id, data));
         }
+    }
+
+    /**
+     * The ID {@code tuple} uses now: the one it was given when the migration started, or the replacement
+     * {@link #onNewConnectionId} gave it. RFC 9000 5.1.2: "Upon receipt of an increased Retire Prior To field, the
+     * peer MUST stop using the corresponding connection IDs". The given one only if the path was left with none.
+     */
+    private PeerConnectionIds.Entry idOf(Tuple tuple, PeerConnectionIds.Entry given) {
+        return peerIds.current(tuple).orElse(given);
     }
 
     private void enter(MigrationState state, Tuple tuple, long nowNanos, List<MigrationAction> actions) {

@@ -123,6 +123,15 @@ public final class ServerPathManager {
                                              Duration currentPathPto) {
         PathState path = track(tuple);
         path.budget.onReceived(bytes);
+        if (nonProbing && highestPacketNumber) {
+            // RFC 9000 9.3: "An endpoint only changes the address to which it sends packets in response to the
+            // highest-numbered non-probing packet." A move waiting for a validation elsewhere is superseded.
+            for (PathState other : paths.values()) {
+                if (other != path) {
+                    other.moveWhenValidated = false;
+                }
+            }
+        }
         if (tuple.equals(active) || !nonProbing || !highestPacketNumber) {
             // RFC 9000 9.3: only "a packet from a new peer address containing a non-probing frame" with "the highest
             // packet number" makes the server move; probes and reordered or replayed packets do not.
@@ -142,7 +151,9 @@ public final class ServerPathManager {
         }
         boolean validatedBefore = path.budget.isValidated();
         Tuple from = lastValidated;
-        moveTo(path, nowNanos, clientKeptItsId, currentPathPto, actions);
+        // A move that waited at one of our preferred addresses happens now, on this packet: nothing waits any more.
+        path.moveWhenValidated = false;
+        moveTo(path, nowNanos, clientKeptItsId, currentPathPto, true, actions);
         if (validatedBefore) {
             // Validated before the move (the client probed it first, RFC 9000 9.1, or used it before): the move is
             // complete at once.
@@ -177,8 +188,13 @@ public final class ServerPathManager {
     /** How many paths the server validates at once because the client probed them (see {@link #onPathChallenge}). */
     static final int MAX_PROBED_VALIDATIONS = 2;
 
+    /**
+     * @param apparentMigration true if a packet from the path's address moved the connection there, false if the move
+     *                          waited for the path's validation (RFC 9000 9.6.2)
+     */
     private List<ServerPathAction> moveTo(PathState path, long nowNanos, boolean clientKeptItsId,
-                                          Duration currentPathPto, List<ServerPathAction> actions) {
+                                          Duration currentPathPto, boolean apparentMigration,
+                                          List<ServerPathAction> actions) {
         Tuple tuple = path.tuple;
         Tuple previous = active;
         active = tuple;
@@ -200,7 +216,7 @@ public final class ServerPathManager {
         // RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path
         // using a PATH_CHALLENGE frame."
         PathState old = paths.get(previous);
-        if (old != null && old.validation == null && !path.moveWhenValidated) {
+        if (old != null && old.validation == null && apparentMigration) {
             startValidation(old, nowNanos, currentPathPto, actions);
         }
         // RFC 9000 9.4: reset "unless the only change in the peer's address is its port number". Last: the reset
@@ -262,7 +278,7 @@ public final class ServerPathManager {
             // (9.3.3): the old path is not challenged.
             List<ServerPathAction> actions = new ArrayList<>(List.of(validated));
             Tuple from = active;
-            moveTo(path, nowNanos, path.keptIdForMove, Duration.ZERO, actions);
+            moveTo(path, nowNanos, path.keptIdForMove, Duration.ZERO, false, actions);
             path.moveWhenValidated = false;
             lastValidated = active;
             actions.add(new ServerPathAction.Migrated(from, active, rtt));
@@ -285,6 +301,7 @@ public final class ServerPathManager {
             }
             if (path.validation.onTimer(nowNanos)) {
                 path.validation = null;
+                path.moveWhenValidated = false; // the move waited for this validation (RFC 9000 9.6.2)
                 actions.add(new ServerPathAction.ValidationFailed(path.tuple));
                 if (path.confirming) {
                     // Only the full-size confirmation failed: the path stays the one in use (its small datagrams
@@ -292,9 +309,10 @@ public final class ServerPathManager {
                     path.confirming = false;
                     continue;
                 }
-                if (path.tuple.equals(active)) {
+                if (path.tuple.equals(active) && !active.equals(lastValidated)) {
                     // RFC 9000 9.3.2: "If validation of the new path fails, the endpoint ... reverts to the last
-                    // validated peer address".
+                    // validated peer address". The last validated path itself failing its re-validation (9.3.3)
+                    // leaves nothing better to go to.
                     Tuple failed = active;
                     active = lastValidated;
                     actions.add(new ServerPathAction.SendOn(active));

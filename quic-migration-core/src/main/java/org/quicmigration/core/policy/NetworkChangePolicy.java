@@ -209,9 +209,13 @@ public final class NetworkChangePolicy {
         return false;
     }
 
-    /** When {@link #onTimer} next may have work, or Long.MAX_VALUE. */
+    /**
+     * When {@link #onTimer} next may have work, or Long.MAX_VALUE; always after the last input's time. A return due by
+     * then that did not start waits for an input that lets it (the end of a migration, a change of networks), which
+     * evaluates it anyway: a timer at a time already reached would fire at once, find nothing to do, and be set again.
+     */
     public long nextTimerNanos() {
-        long next = returnAtNanos;
+        long next = returnAtNanos > lastNanos ? returnAtNanos : Long.MAX_VALUE;
         if (retryAtNanos > lastNanos && (failed.contains(active) || activeGone() || degrading())) {
             next = Math.min(next, retryAtNanos);
         }

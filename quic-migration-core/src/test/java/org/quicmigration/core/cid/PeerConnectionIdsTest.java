@@ -117,15 +117,35 @@ class PeerConnectionIdsTest {
     }
 
     @Test
-    void aStatelessResetMatchesTheTokenOfAnyActiveId() throws Exception {
+    void aStatelessResetMatchesTheTokenOfAnIdInUse() throws Exception {
         StatelessResetToken token = token();
+        ids.bind(WIFI, 0);
         ids.onNewConnectionId(1, cid("a1"), token, 0);
-        byte[] datagram = new byte[40];
-        random.nextBytes(datagram);
-        System.arraycopy(token.bytes(), 0, datagram, 24, 16);
+        ids.assign(CELLULAR);
+        byte[] datagram = endingIn(token);
 
         assertThat(ids.isStatelessReset(datagram, 40)).isTrue();
         assertThat(ids.isStatelessReset(datagram, 39)).isFalse();
+    }
+
+    @Test
+    void theTokenOfAnIdNotInUseOrRetiredIsNoStatelessReset() throws Exception {
+        StatelessResetToken token = token();
+        ids.bind(WIFI, 0);
+        ids.onNewConnectionId(1, cid("a1"), token, 0);
+        byte[] datagram = endingIn(token);
+
+        assertThat(ids.isStatelessReset(datagram, 40)).as("RFC 9000 10.3.1: a spare ID, never used").isFalse();
+        ids.assign(CELLULAR);
+        ids.release(CELLULAR);
+        assertThat(ids.isStatelessReset(datagram, 40)).as("RFC 9000 10.3.1: a retired ID").isFalse();
+    }
+
+    private byte[] endingIn(StatelessResetToken token) {
+        byte[] datagram = new byte[40];
+        random.nextBytes(datagram);
+        System.arraycopy(token.bytes(), 0, datagram, 24, 16);
+        return datagram;
     }
 
     private StatelessResetToken token() {

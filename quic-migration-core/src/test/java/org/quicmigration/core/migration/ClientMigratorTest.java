@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.quicmigration.core.ConnectionId;
 import org.quicmigration.core.StatelessResetToken;
@@ -290,6 +291,61 @@ class ClientMigratorTest {
         UsePath use = (UsePath) actions.stream().filter(action -> action instanceof UsePath).findFirst().orElseThrow();
         assertThat(use.tuple()).isEqualTo(WIFI);
         assertThat(use.peerId().sequence()).isEqualTo(1);
+    }
+
+    @Test
+    void aFallBackAfterTheServerRetiredTheOldPathsIdUsesItsReplacement() throws Exception {
+        migrator = migrator();
+        migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, true, false, PTO);
+        // RFC 9000 5.1.2: "Upon receipt of an increased Retire Prior To field, the peer MUST stop using the
+        // corresponding connection IDs".
+        List<MigrationAction> retired = migrator.onNewConnectionId(2, ConnectionId.fromHex("5e0002"),
+                StatelessResetToken.random(random), 1);
+        assertThat(retired).contains(new RetirePeerId(0));
+
+        List<MigrationAction> last = List.of();
+        while (migrator.inProgress()) {
+            last = migrator.onTimer(migrator.nextTimerNanos());
+        }
+
+        UsePath back = (UsePath) last.stream().filter(action -> action instanceof UsePath).findFirst().orElseThrow();
+        assertThat(back.tuple()).isEqualTo(WIFI);
+        assertThat(back.peerId().sequence()).as("the replacement of the retired ID 0").isEqualTo(2);
+    }
+
+    @Test
+    void challengesAndTheSwitchUseTheReplacementOfAProbedPathsRetiredId() throws Exception {
+        migrator = migrator();
+        giveSpareId();
+        migrator.migrate(0, CELLULAR, MigrationMode.VALIDATE_THEN_SWITCH, true, false, PTO);
+        assertThat(peerIds.current(CELLULAR)).map(PeerConnectionIds.Entry::sequence).contains(1L);
+        migrator.onNewConnectionId(3, ConnectionId.fromHex("5e0003"), StatelessResetToken.random(random), 2);
+        ConnectionId replacement = peerIds.current(CELLULAR).orElseThrow().id();
+        assertThat(replacement).isNotEqualTo(ConnectionId.fromHex("5e0001"));
+
+        List<MigrationAction> resent = migrator.onTimer(migrator.nextTimerNanos());
+        SendPathChallenge challenge = (SendPathChallenge) resent.stream()
+                .filter(action -> action instanceof SendPathChallenge).findFirst().orElseThrow();
+        assertThat(challenge.peerId()).as("the challenge after the retirement").isEqualTo(replacement);
+        List<MigrationAction> done = migrator.onPathResponse(2_000 * MS, challenge.data());
+
+        UsePath use = (UsePath) done.stream().filter(action -> action instanceof UsePath).findFirst().orElseThrow();
+        assertThat(use.peerId().id()).as("the switch after the retirement").isEqualTo(replacement);
+    }
+
+    @Test
+    @Disabled("closes the connection with PROTOCOL_VIOLATION (\"peer retired the connection ID of ... and gave no "
+            + "replacement\"), though the server kept the rules: with two paths in use and one active ID left, the "
+            + "migration cannot go on, but the connection can")
+    void aServerThatRetiresBothIdsOfAMigrationForOneNewIdLeavesTheConnectionOnItsPath() throws Exception {
+        migrator = migrator();
+        migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, true, false, PTO);
+
+        List<MigrationAction> actions = migrator.onNewConnectionId(2, ConnectionId.fromHex("5e0002"),
+                StatelessResetToken.random(random), 2);
+
+        assertThat(actions).contains(new RetirePeerId(0), new RetirePeerId(1));
+        assertThat(peerIds.current(migrator.activeTuple())).map(PeerConnectionIds.Entry::sequence).contains(2L);
     }
 
     private static byte[] challengeData(List<MigrationAction> actions) {

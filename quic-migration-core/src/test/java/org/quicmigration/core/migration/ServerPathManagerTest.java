@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.quicmigration.core.Tuple;
 
@@ -144,6 +145,25 @@ class ServerPathManagerTest {
     }
 
     @Test
+    void aFailedValidationOfTheLastValidatedPathInUseIsNoFallBack() {
+        paths.onDatagram(0, CELLULAR, 1200, true, true, false, PTO);
+        List<ServerPathAction> rebound = paths.onDatagram(0, REBOUND, 1200, true, true, true, PTO);
+        paths.onPathResponse(10 * MS, challengeFor(rebound, REBOUND));
+        paths.onTimer(3_072 * MS);
+        // The client appears at the cellular address again; neither it nor the path left answers.
+        paths.onDatagram(4_000 * MS, CELLULAR, 1200, true, true, false, PTO);
+
+        List<ServerPathAction> failed = paths.onTimer(7_072 * MS);
+
+        assertThat(failed).as("the cellular path fails, and with it the re-validation of the path left (RFC 9000 9.3.3)")
+                .contains(new ServerPathAction.ValidationFailed(CELLULAR), new ServerPathAction.ValidationFailed(REBOUND));
+        assertThat(failed).filteredOn(a -> a instanceof ServerPathAction.FellBack)
+                .as("RFC 9000 9.3.2: back to the last validated path, once")
+                .containsExactly(new ServerPathAction.FellBack(CELLULAR, REBOUND));
+        assertThat(paths.activeTuple()).isEqualTo(REBOUND);
+    }
+
+    @Test
     void aLaterPacketFromTheRealAddressEndsASpuriousMigration() {
         paths.onDatagram(0, ATTACKER, 1200, true, true, false, PTO);
 
@@ -175,6 +195,19 @@ class ServerPathManagerTest {
         assertThat(paths.isValidated(WIFI)).as("the last validated path is never forgotten").isTrue();
     }
 
+    @Test
+    @Disabled("tracks 3 paths with a bound of 2: while the connection is on a path not validated yet, the two tracked "
+            + "paths are the active and the last validated one, and neither may be evicted")
+    void withTwoPathsTrackedANewAddressDuringAValidationKeepsTheBound() {
+        ServerPathManager twoPaths = new ServerPathManager(WIFI, 3, 2, Duration.ofMillis(25), new SplittableRandom(5));
+        twoPaths.onDatagram(0, REBOUND, 20, true, true, true, PTO);
+        assertThat(twoPaths.activeTuple()).isEqualTo(REBOUND);
+
+        twoPaths.onDatagram(1 * MS, CELLULAR, 20, true, true, true, PTO);
+
+        assertThat(twoPaths.trackedPaths()).isLessThanOrEqualTo(2);
+    }
+
     private static final Tuple AT_PREFERRED = new Tuple(new InetSocketAddress("127.0.0.4", 4434),
             new InetSocketAddress("127.0.0.2", 5000));
 
@@ -204,6 +237,39 @@ class ServerPathManagerTest {
     }
 
     @Test
+    void aMoveWaitingAtThePreferredAddressIsDroppedWhenTheClientGoesOnFromElsewhere() {
+        List<ServerPathAction> arrived = paths.onDatagram(0, AT_PREFERRED, 1200, true, true, false, PTO);
+        // RFC 9000 9.3: "An endpoint only changes the address to which it sends packets in response to the
+        // highest-numbered non-probing packet." The next ones come from the client's first address.
+        paths.onDatagram(5 * MS, WIFI, 1200, true, true, false, PTO);
+
+        List<ServerPathAction> validated = paths.onPathResponse(10 * MS, challengeFor(arrived, AT_PREFERRED));
+
+        assertThat(validated).containsExactly(new ServerPathAction.PathValidated(AT_PREFERRED, 10 * MS));
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
+    void aMoveWaitingAtThePreferredAddressEndsWhenItsValidationFails() {
+        paths.onDatagram(0, AT_PREFERRED, 1200, true, true, false, PTO);
+        long now = 0;
+        while (paths.isValidating(AT_PREFERRED)) {
+            now = paths.nextTimerNanos();
+            paths.onTimer(now);
+        }
+        // Later the client only probes that path, and the probe's validation succeeds.
+        now += 10_000 * MS;
+        paths.onDatagram(now, AT_PREFERRED, 1200, false, true, false, PTO);
+        List<ServerPathAction> probed = paths.onPathChallenge(now, AT_PREFERRED, PTO);
+
+        List<ServerPathAction> validated = paths.onPathResponse(now + 10 * MS, challengeFor(probed, AT_PREFERRED));
+
+        assertThat(validated).as("RFC 9000 9.3: no move without a non-probing packet")
+                .containsExactly(new ServerPathAction.PathValidated(AT_PREFERRED, 10 * MS));
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
     void aPreferredAddressPathThatNeverAnswersIsNeverUsed() {
         List<ServerPathAction> arrived = paths.onDatagram(0, AT_PREFERRED, 60, true, true, false, PTO);
         assertThat(challengedTuples(arrived)).containsExactly(AT_PREFERRED);
@@ -216,6 +282,25 @@ class ServerPathManagerTest {
         assertThat(paths.nextTimerNanos()).isEqualTo(Long.MAX_VALUE);
         assertThat(last).containsExactly(new ServerPathAction.ValidationFailed(AT_PREFERRED));
         assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
+    void aMoveToAPathThatWaitedForItsValidationAtThePreferredAddressStillValidatesThePathLeft() {
+        // Two client addresses reach our preferred address; each waits for its validation there (RFC 9000 9.6.2).
+        Tuple other = new Tuple(AT_PREFERRED.local(), new InetSocketAddress("127.0.0.3", 6000));
+        List<ServerPathAction> first = paths.onDatagram(0, other, 1200, true, true, false, PTO);
+        List<ServerPathAction> second = paths.onDatagram(1 * MS, AT_PREFERRED, 1200, true, true, false, PTO);
+        paths.onPathResponse(10 * MS, challengeFor(second, AT_PREFERRED));
+        assertThat(paths.activeTuple()).isEqualTo(AT_PREFERRED);
+        assertThat(challengedTuples(first)).containsExactly(other);
+
+        // The other address sends a non-probing packet again, now to the local address in use: a move.
+        List<ServerPathAction> moved = paths.onDatagram(20 * MS, other, 1200, true, true, false, PTO);
+
+        assertThat(moved).contains(new ServerPathAction.SendOn(other));
+        assertThat(paths.isValidating(AT_PREFERRED)).as("RFC 9000 9.3.3: the previously active path is validated")
+                .isTrue();
+        assertThat(challengedTuples(moved)).containsExactly(AT_PREFERRED);
     }
 
     @Test

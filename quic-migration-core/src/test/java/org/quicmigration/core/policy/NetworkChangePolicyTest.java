@@ -298,6 +298,34 @@ class NetworkChangePolicyTest {
     }
 
     @Test
+    void aReturnThatMustWaitForAMigrationAsksForNoTimerMeanwhileAndStartsWhenItEnds() {
+        NetworkChangePolicy policy = new NetworkChangePolicy(PolicyConfig.defaults(), CELL.address(), false);
+        policy.onNetworks(0, List.of(CELL), CELL.address());
+        policy.onMigrationStarted(10 * MS, MigrationCause.APPLICATION);
+
+        assertThat(policy.onNetworks(20 * MS, List.of(WIFI, CELL), WIFI.address())).as("a migration runs").isEmpty();
+        assertThat(policy.nextTimerNanos()).as("a timer due at once would find nothing to do, and be due again")
+                .isGreaterThan(20 * MS);
+
+        assertThat(policy.onMigrationFinished(50 * MS, CELL.address(), false)).containsExactly(
+                new Migrate(WIFI.address(), MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PREFERRED_NETWORK_BACK));
+    }
+
+    @Test
+    void aPolicyThatNeverReturnsAsksForNoTimerWhenThePreferredNetworkComesBack() {
+        PolicyConfig d = PolicyConfig.defaults();
+        PolicyConfig noReturns = new PolicyConfig(true, true, true, 4, false, d.returnFirstRetry(), d.returnMaxRetry(),
+                5, d.maxTimeAway(), d.retryAfterFailure(), List.of());
+        for (PolicyConfig config : List.of(noReturns, PolicyConfig.disabled())) {
+            NetworkChangePolicy policy = new NetworkChangePolicy(config, CELL.address(), false);
+            policy.onNetworks(0, List.of(CELL), CELL.address());
+
+            assertThat(policy.onNetworks(10 * MS, List.of(WIFI, CELL), WIFI.address())).isEmpty();
+            assertThat(policy.nextTimerNanos()).as("the timer of %s", config).isEqualTo(Long.MAX_VALUE);
+        }
+    }
+
+    @Test
     void globPatterns() {
         assertThat(PolicyConfig.globMatches("wlan*", "wlan0")).isTrue();
         assertThat(PolicyConfig.globMatches("*0", "wlan0")).isTrue();
