@@ -262,17 +262,18 @@ public final class MigrationServer implements AutoCloseable {
         }
 
         /**
-         * How many client addresses one connection keeps state for (default 8, at least 2). A client (or an
-         * attacker replaying its packets) that hops over more addresses makes the server forget the oldest idle
-         * ones, so memory per connection stays bounded.
+         * How many client addresses one connection keeps state for (default 8, at least 3: during a validation the
+         * path in use, the last validated one and a new address). A client (or an attacker replaying its packets)
+         * that hops over more addresses makes the server forget the oldest idle ones, so memory per connection stays
+         * bounded.
          *
-         * @param paths the limit, 2 to 1024
+         * @param paths the limit, 3 to 1024
          * @return this builder
-         * @throws IllegalArgumentException if it is outside 2 to 1024
+         * @throws IllegalArgumentException if it is outside 3 to 1024
          */
         public Builder maxPathsPerConnection(int paths) {
-            if (paths < 2 || paths > 1024) {
-                throw new IllegalArgumentException("paths per connection must be 2-1024, was " + paths);
+            if (paths < org.quicmigration.core.migration.ServerPathManager.MIN_PATHS || paths > 1024) {
+                throw new IllegalArgumentException("paths per connection must be 3-1024, was " + paths);
             }
             this.maxPathsPerConnection = paths;
             return this;

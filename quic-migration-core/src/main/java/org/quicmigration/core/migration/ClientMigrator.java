@@ -254,7 +254,12 @@ public final class ClientMigrator {
         for (long retired : update.retire()) {
             actions.add(new MigrationAction.RetirePeerId(retired));
         }
-        for (Tuple orphan : update.pathsThatLostTheirId()) {
+        // The path in use first: if the peer left fewer new IDs than paths that lost theirs, it keeps the connection.
+        List<Tuple> orphans = new ArrayList<>(update.pathsThatLostTheirId());
+        if (orphans.remove(activeTuple)) {
+            orphans.add(0, activeTuple);
+        }
+        for (Tuple orphan : orphans) {
             Optional<PeerConnectionIds.Entry> replacement = peerIds.assign(orphan);
             if (replacement.isEmpty()) {
                 throw new TransportErrorException(TransportErrorException.PROTOCOL_VIOLATION,

@@ -72,6 +72,12 @@ public final class ServerPathManager {
      * @param amplificationFactor how much more than it received a server may send to an unvalidated address (3)
      * @param maxPaths            how many paths to track at most (at least 2)
      */
+    /**
+     * The fewest paths a connection can track: while a new path is validated, neither the path in use nor the last
+     * validated one (the fall back, RFC 9000 9.3.2) may be forgotten, and a third address must have room.
+     */
+    public static final int MIN_PATHS = 3;
+
     public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
                              RandomGenerator random) {
         this(handshakeTuple, amplificationFactor, maxPaths, maxAckDelay, null, random);
@@ -83,8 +89,9 @@ public final class ServerPathManager {
      */
     public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
                              Duration validationTimeout, RandomGenerator random) {
-        if (maxPaths < 2) {
-            throw new IllegalArgumentException("a connection needs at least 2 paths tracked, was " + maxPaths);
+        if (maxPaths < MIN_PATHS) {
+            throw new IllegalArgumentException("a connection needs at least " + MIN_PATHS + " paths tracked, was "
+                    + maxPaths);
         }
         this.amplificationFactor = amplificationFactor;
         this.maxPaths = maxPaths;

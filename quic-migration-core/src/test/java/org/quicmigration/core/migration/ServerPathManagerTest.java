@@ -1,6 +1,7 @@
 package org.quicmigration.core.migration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -8,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.quicmigration.core.Tuple;
 
@@ -196,16 +196,19 @@ class ServerPathManagerTest {
     }
 
     @Test
-    @Disabled("tracks 3 paths with a bound of 2: while the connection is on a path not validated yet, the two tracked "
-            + "paths are the active and the last validated one, and neither may be evicted")
-    void withTwoPathsTrackedANewAddressDuringAValidationKeepsTheBound() {
-        ServerPathManager twoPaths = new ServerPathManager(WIFI, 3, 2, Duration.ofMillis(25), new SplittableRandom(5));
-        twoPaths.onDatagram(0, REBOUND, 20, true, true, true, PTO);
-        assertThat(twoPaths.activeTuple()).isEqualTo(REBOUND);
+    void withThreePathsTrackedANewAddressDuringAValidationKeepsTheBound() {
+        // With two, the path in use (not validated yet) and the last validated one could not make room for a third.
+        assertThatThrownBy(() -> new ServerPathManager(WIFI, 3, 2, Duration.ofMillis(25), new SplittableRandom(5)))
+                .isInstanceOf(IllegalArgumentException.class);
+        ServerPathManager threePaths = new ServerPathManager(WIFI, 3, 3, Duration.ofMillis(25), new SplittableRandom(5));
+        threePaths.onDatagram(0, REBOUND, 20, true, true, true, PTO);
+        assertThat(threePaths.activeTuple()).isEqualTo(REBOUND);
 
-        twoPaths.onDatagram(1 * MS, CELLULAR, 20, true, true, true, PTO);
+        threePaths.onDatagram(1 * MS, CELLULAR, 20, true, true, true, PTO);
+        threePaths.onDatagram(2 * MS, ATTACKER, 20, true, true, true, PTO);
 
-        assertThat(twoPaths.trackedPaths()).isLessThanOrEqualTo(2);
+        assertThat(threePaths.trackedPaths()).isLessThanOrEqualTo(3);
+        assertThat(threePaths.isValidated(WIFI)).as("the last validated path is never forgotten").isTrue();
     }
 
     private static final Tuple AT_PREFERRED = new Tuple(new InetSocketAddress("127.0.0.4", 4434),
