@@ -27,8 +27,9 @@ import java.util.concurrent.TimeUnit;
  * last.
  *
  * <p>Each benchmark runs in a JVM of its own, so one cannot warm up, slow down or break the next, and within a
- * deadline (it is killed after it). Each prints its human table and writes its raw results under {@code target/};
- * this runner then prints a summary and writes it to {@code target/benchmarks.json}. Exits 1 if any benchmark failed
+ * deadline (it is killed after it). Each prints its human table and writes its raw results under {@code target/}
+ * (the handover, goodput and network-change benchmarks draw their {@link Charts} there too); this runner then
+ * prints a summary and writes it to {@code target/benchmarks.json}. Exits 1 if any benchmark failed
  * or ran out of time.
  */
 public final class Benchmarks {

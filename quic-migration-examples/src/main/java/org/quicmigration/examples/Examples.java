@@ -94,9 +94,9 @@ final class Examples {
 
     /**
      * Closes a JSON array of result objects (each line ending in ",\n"), writes it to {@code target/<fileName>},
-     * and prints where it went and what machine measured it.
+     * prints where it went and what machine measured it, and returns where it went.
      */
-    static void writeResults(StringBuilder jsonArray, String fileName) throws java.io.IOException {
+    static java.nio.file.Path writeResults(StringBuilder jsonArray, String fileName) throws java.io.IOException {
         jsonArray.setLength(jsonArray.length() - 2);
         jsonArray.append("\n]\n");
         java.nio.file.Path out = java.nio.file.Path.of("target", fileName);
@@ -105,6 +105,7 @@ final class Examples {
         System.out.println("raw results: " + out.toAbsolutePath());
         System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java "
                 + System.getProperty("java.version") + ", " + System.getProperty("os.name"));
+        return out;
     }
 
     /** What {@link #downloadDigested} received: how many bytes, and whether they matched the server's SHA-256. */

@@ -20,7 +20,9 @@ import java.util.Map;
  * <li>{@code tcp+tls reconnect}: a new TCP + TLS 1.3 connection from the new address, resuming.</li>
  * </ul>
  * The ways take turns within each run; medians, ranges and the ratio to TCP are printed and written to
- * {@code target/handover-benchmark.json}. Exits 1 if any download differs.
+ * {@code target/handover-benchmark.json}, with the received bytes over time around the change of each way's median
+ * run; {@link Charts} draws them next to it ({@code handover-benchmark.svg} and, per delay,
+ * {@code handover-benchmark-received-25ms.svg}). Exits 1 if any download differs.
  *
  * <pre>./run-example HandoverBenchmark 7</pre>
  */
@@ -54,7 +56,9 @@ public final class HandoverBenchmark {
         System.out.printf("%-32s %10s %26s %14s%n", "way", "delay", "stall ms", "tcp / this");
         for (long delay : delays) {
             Map<String, double[]> results = new LinkedHashMap<>();
+            Map<String, Handovers.Download[]> downloads = new LinkedHashMap<>();
             ways.keySet().forEach(name -> results.put(name, new double[runs]));
+            ways.keySet().forEach(name -> downloads.put(name, new Handovers.Download[runs]));
             try (Handovers.Servers servers = new Handovers.Servers(delay)) {
                 Handovers.quic(servers, Handovers.QuicChange.MIGRATE_POLITE); // warm-up
                 for (int run = 0; run < runs; run++) {
@@ -62,6 +66,7 @@ public final class HandoverBenchmark {
                         Handovers.Download download = way.getValue().run(servers);
                         intact &= Arrays.equals(expected, download.digest());
                         results.get(way.getKey())[run] = download.interruptionMillis();
+                        downloads.get(way.getKey())[run] = download;
                     }
                 }
             }
@@ -72,11 +77,12 @@ public final class HandoverBenchmark {
                 double median = values[values.length / 2];
                 System.out.printf(Locale.ROOT, "%-32s %7d ms %11.1f (%5.1f-%6.1f) %14.2f%n", result.getKey(), delay,
                         median, values[0], values[values.length - 1], tcp / median);
-                json.append(String.format(Locale.ROOT, "  {\"way\": \"%s\", \"oneWayDelayMs\": %d, \"stallMs\": %s},%n",
-                        result.getKey(), delay, Arrays.toString(result.getValue())));
+                json.append(String.format(Locale.ROOT, "  {\"way\": \"%s\", \"oneWayDelayMs\": %d, \"stallMs\": %s, %s},%n",
+                        result.getKey(), delay, Arrays.toString(result.getValue()),
+                        Handovers.receivedJson(downloads.get(result.getKey()))));
             }
         }
-        Examples.writeResults(json, "handover-benchmark.json");
+        Charts.writeFor(Examples.writeResults(json, "handover-benchmark.json"));
         if (!intact) {
             System.out.println("FAILED: a download differed from what the server sent");
             System.exit(1);

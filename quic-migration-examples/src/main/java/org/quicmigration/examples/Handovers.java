@@ -11,6 +11,8 @@ import java.net.Socket;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Random;
 
 import javax.net.ssl.KeyManagerFactory;
@@ -44,7 +46,19 @@ final class Handovers {
     private Handovers() {
     }
 
-    record Download(byte[] digest, double interruptionMillis) {
+    /**
+     * One download: its SHA-256, the longest pause in received data from the change on, and the bytes received over
+     * time around the change (for a chart; the pause is measured without it).
+     */
+    record Download(byte[] digest, double interruptionMillis, Received received) {
+    }
+
+    /**
+     * Bytes received over time around a change: {@code millis[i]} after the change (negative before it) the reader
+     * had {@code bytes[i]} bytes in all. From about {@value Watch#BEFORE_CHANGE} ms before the change to the end of
+     * the download, or to {@value Watch#AFTER_CHANGE} points after the change if the download is longer.
+     */
+    record Received(double[] millis, long[] bytes) {
     }
 
     /** The servers for one added delay: TLS over TCP behind a delaying TCP relay, and QUIC. */
@@ -77,13 +91,31 @@ final class Handovers {
         }
     }
 
-    /** Watches a download: digests it, notes when the change happened and the longest pause after it. */
+    /**
+     * Watches a download: digests it, notes when the change happened and the longest pause after it, and keeps the
+     * received bytes over time around the change in arrays allocated up front: a point at most every millisecond,
+     * plus the last read before each pause longer than that, so a chart shows every pause where it was.
+     */
     static final class Watch {
+        /** How many points are kept from before the change (a ring: the latest ones), about 1 ms apart. */
+        static final int BEFORE_CHANGE = 128;
+        /** At most this many points are kept from the change on. */
+        static final int AFTER_CHANGE = 4096;
+        private static final long POINT_NANOS = 1_000_000;
+
         private final MessageDigest digest;
         private long received;
         private long changeNanos = -1;
         private long lastDataNanos;
         private long longestPauseNanos;
+        // received over time: [0, BEFORE_CHANGE) a ring until the change, then [BEFORE_CHANGE, ...) in order
+        private final long[] pointNanos = new long[BEFORE_CHANGE + AFTER_CHANGE];
+        private final long[] pointBytes = new long[BEFORE_CHANGE + AFTER_CHANGE];
+        private int pointsBefore;
+        private int pointsAfter;
+        private long previousReadNanos;
+        private long previousReadBytes;
+        private boolean previousReadKept = true;
 
         Watch() throws Exception {
             digest = MessageDigest.getInstance("SHA-256");
@@ -94,9 +126,55 @@ final class Handovers {
             if (changeNanos >= 0) {
                 longestPauseNanos = Math.max(longestPauseNanos, now - lastDataNanos);
             }
+            long previousNanos = lastDataNanos;
             lastDataNanos = now;
             digest.update(buffer, 0, n);
             received += n;
+            keepPoint(now, previousNanos);
+        }
+
+        private void keepPoint(long now, long previousNanos) {
+            boolean any = pointsBefore + pointsAfter > 0;
+            if (any && now - lastPointNanos() < POINT_NANOS) {
+                rememberRead(now, false);
+                return;
+            }
+            if (any && now - previousNanos >= POINT_NANOS) {
+                keepPreviousRead(); // where the pause began
+            }
+            addPoint(now, received);
+            rememberRead(now, true);
+        }
+
+        private void rememberRead(long nanos, boolean kept) {
+            previousReadNanos = nanos;
+            previousReadBytes = received;
+            previousReadKept = kept;
+        }
+
+        private void keepPreviousRead() {
+            if (!previousReadKept && pointsBefore + pointsAfter > 0) {
+                addPoint(previousReadNanos, previousReadBytes);
+                previousReadKept = true;
+            }
+        }
+
+        private long lastPointNanos() {
+            return pointsAfter > 0 ? pointNanos[BEFORE_CHANGE + pointsAfter - 1]
+                    : pointNanos[(pointsBefore - 1) % BEFORE_CHANGE];
+        }
+
+        private void addPoint(long nanos, long bytes) {
+            int index;
+            if (changeNanos < 0) {
+                index = pointsBefore++ % BEFORE_CHANGE;
+            } else if (pointsAfter < AFTER_CHANGE) {
+                index = BEFORE_CHANGE + pointsAfter++;
+            } else {
+                return; // full: the chart ends here
+            }
+            pointNanos[index] = nanos;
+            pointBytes[index] = bytes;
         }
 
         long received() {
@@ -113,13 +191,50 @@ final class Handovers {
         }
 
         void changed() {
+            keepPreviousRead(); // the last read before the change
             changeNanos = System.nanoTime();
             lastDataNanos = changeNanos; // the pause counts from the change
         }
 
         Download result() {
-            return new Download(digest.digest(), longestPauseNanos / 1e6);
+            return new Download(digest.digest(), longestPauseNanos / 1e6, receivedOverTime());
         }
+
+        private Received receivedOverTime() {
+            keepPreviousRead(); // the last read
+            int before = Math.min(pointsBefore, BEFORE_CHANGE);
+            double[] millis = new double[before + pointsAfter];
+            long[] bytes = new long[before + pointsAfter];
+            int first = pointsBefore > BEFORE_CHANGE ? pointsBefore % BEFORE_CHANGE : 0;
+            long zero = changeNanos >= 0 ? changeNanos : pointNanos[first];
+            for (int i = 0; i < millis.length; i++) {
+                int index = i < before ? (pointsBefore - before + i) % BEFORE_CHANGE : BEFORE_CHANGE + i - before;
+                millis[i] = (pointNanos[index] - zero) / 1e6;
+                bytes[i] = pointBytes[index];
+            }
+            return new Received(millis, bytes);
+        }
+    }
+
+    /**
+     * The JSON fields for the received bytes over time of the median run of {@code runs} (the run whose pause is
+     * the median, {@code sorted[n / 2]}), to follow a result row's other fields: {@code "receivedRun"} (its index),
+     * {@code "receivedMs"} (milliseconds from the change) and {@code "receivedBytes"} (bytes received in all then).
+     */
+    static String receivedJson(Download[] runs) {
+        Integer[] order = new Integer[runs.length];
+        for (int i = 0; i < runs.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, java.util.Comparator.comparingDouble(i -> runs[i].interruptionMillis()));
+        int median = order[runs.length / 2];
+        Received received = runs[median].received();
+        StringBuilder json = new StringBuilder(String.format(Locale.ROOT, "\"receivedRun\": %d, \"receivedMs\": [", median));
+        for (int i = 0; i < received.millis().length; i++) {
+            json.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", received.millis()[i]));
+        }
+        json.append("], \"receivedBytes\": ").append(Arrays.toString(received.bytes()));
+        return json.toString();
     }
 
     // ---- TCP + TLS 1.3: reconnect and resume ----

@@ -41,8 +41,9 @@ import org.quicmigration.netlab.NetworkLab;
  * <li>{@code black hole}: the far end of the Wi-Fi link drops everything, silently (nftables at the device).</li>
  * </ul>
  * The pause includes the few milliseconds the {@code ip}/{@code nft} command takes. The ways take turns in each
- * run; medians, ranges and ratios are printed and written to {@code target/network-change-benchmark.json}. Needs
- * root and nftables; where they are missing it prints SKIPPED and exits 0. Exits 1 if a download differs.
+ * run; medians, ranges and ratios are printed and written to {@code target/network-change-benchmark.json}, with
+ * the received bytes over time around the change of each way's median run, and {@link Charts} draws them next to
+ * it. Needs root and nftables; where they are missing it prints SKIPPED and exits 0. Exits 1 if a download differs.
  *
  * <pre>./run-example NetworkChangeBenchmark 7 25</pre>
  */
@@ -110,13 +111,16 @@ public final class NetworkChangeBenchmark {
             ways.put("quic, black hole", () -> bench.quic(Change.BLACK_HOLE, null));
             ways.put("tcp+tls, black hole", () -> bench.tcp(Change.BLACK_HOLE));
             Map<String, double[]> results = new LinkedHashMap<>();
+            Map<String, Handovers.Download[]> downloads = new LinkedHashMap<>();
             ways.keySet().forEach(name -> results.put(name, new double[runs]));
+            ways.keySet().forEach(name -> downloads.put(name, new Handovers.Download[runs]));
             bench.quic(Change.ADDRESS_REMOVED, null); // warm-up
             for (int run = 0; run < runs; run++) {
                 for (Map.Entry<String, Way> way : ways.entrySet()) {
                     Handovers.Download download = way.getValue().run();
                     intact &= Arrays.equals(expected, download.digest());
                     results.get(way.getKey())[run] = download.interruptionMillis();
+                    downloads.get(way.getKey())[run] = download;
                 }
             }
             System.out.printf("network change: longest pause in received data from the change on; %d runs at %d ms "
@@ -132,11 +136,12 @@ public final class NetworkChangeBenchmark {
                 Arrays.sort(sorted);
                 System.out.printf(Locale.ROOT, "%-28s %11.1f (%6.1f-%6.1f) %12s%n", result.getKey(), median,
                         sorted[0], sorted[sorted.length - 1], ratio);
-                json.append(String.format(Locale.ROOT, "  {\"way\": \"%s\", \"oneWayDelayMs\": %d, \"stallMs\": %s},%n",
-                        result.getKey(), delay, Arrays.toString(result.getValue())));
+                json.append(String.format(Locale.ROOT, "  {\"way\": \"%s\", \"oneWayDelayMs\": %d, \"stallMs\": %s, %s},%n",
+                        result.getKey(), delay, Arrays.toString(result.getValue()),
+                        Handovers.receivedJson(downloads.get(result.getKey()))));
             }
         }
-        Examples.writeResults(json, "network-change-benchmark.json");
+        Charts.writeFor(Examples.writeResults(json, "network-change-benchmark.json"));
         if (!intact) {
             System.out.println("FAILED: a download differed from what the server sent");
             System.exit(1);

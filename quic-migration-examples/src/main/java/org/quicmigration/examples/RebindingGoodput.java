@@ -25,8 +25,9 @@ import org.quicmigration.MigrationServer;
  * ({@link MigrationServer}) and Netty QUIC's (quiche inside, {@link NettyDownloadServer}), both downloaded from
  * by our client; each is compared with its own goodput without rebinding. The cases take turns within each run;
  * medians are printed with the fraction of the same server's no-rebinding goodput, and written to
- * {@code target/rebinding-goodput.json}. Every download is checked against its SHA-256; exits 1 if one differs,
- * or if a download from our server breaks off (one from Netty's counts as 0 MB/s).
+ * {@code target/rebinding-goodput.json}; {@link Charts} draws them next to it, against RFC 9000's ceiling. Every
+ * download is checked against its SHA-256; exits 1 if one differs, or if a download from our server breaks off
+ * (one from Netty's counts as 0 MB/s).
  *
  * <pre>./run-example RebindingGoodput 50 3</pre>
  *
@@ -108,7 +109,7 @@ public final class RebindingGoodput {
         } finally {
             timer.shutdownNow();
         }
-        Examples.writeResults(json, "rebinding-goodput.json");
+        Charts.writeFor(Examples.writeResults(json, "rebinding-goodput.json"));
         if (!intact) {
             System.out.println("FAILED: a download differed or broke off");
             System.exit(1);
