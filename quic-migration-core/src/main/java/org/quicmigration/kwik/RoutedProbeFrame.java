@@ -33,7 +33,11 @@ final class RoutedProbeFrame extends QuicFrame {
 
     private final int type;
     private final byte[] data;
-    private final int padding;
+    /** Known once set, or once {@link #budgetWhenSent} was read; -1 until then. */
+    private volatile int padding;
+    /** For a frame sized when Kwik builds its packet: the path's budget then, and the ID length; else null. */
+    private final java.util.function.LongSupplier budgetWhenSent;
+    private final int peerIdLength;
     private final Tuple path;
     /** For a challenge on a path not in use yet: the destination ID its packet is sealed again with, else null. */
     private final byte[] resealWith;
@@ -49,15 +53,34 @@ final class RoutedProbeFrame extends QuicFrame {
      *                     routing to the socket layer
      */
     static RoutedProbeFrame sized(int type, byte[] data, int peerIdLength, long budget, Tuple path) {
+        return new RoutedProbeFrame(type, data, paddingFor(budget, peerIdLength), path);
+    }
+
+    /**
+     * As {@link #sized}, but sized for the budget the path has when Kwik builds the frame's packet, not when it is
+     * queued: RFC 9000 8.2.1 and 8.2.2 ask for 1200 bytes "unless the anti-amplification limit for the path does
+     * not permit sending a datagram of this size", and the limit grows with every datagram that arrives from the
+     * path meanwhile. A client's first datagram on a new path is often a small one with its 1200-byte challenge right
+     * behind it: sized when queued, the server's challenge left in 52 bytes with 3,783 bytes of budget by the time it
+     * did. {@code budget} is read once, on Kwik's sender thread.
+     */
+    static RoutedProbeFrame sizedWhenSent(int type, byte[] data, int peerIdLength,
+                                          java.util.function.LongSupplier budget, Tuple path) {
+        return new RoutedProbeFrame(type, data, -1, budget, peerIdLength, path, null);
+    }
+
+    private static int paddingFor(long budget, int peerIdLength) {
         int smallestOverhead = 1 + peerIdLength + 1 + 16; // first byte, DCID, 1-byte packet number, AEAD tag
         int largestOverhead = 1 + peerIdLength + 4 + 16 + ACK_ALLOWANCE;
-        int padding;
         if (budget >= MIN_PROBE_DATAGRAM + largestOverhead - smallestOverhead) {
-            padding = MIN_PROBE_DATAGRAM - 9 - smallestOverhead;
-        } else {
-            padding = (int) Math.max(0, budget - 9 - largestOverhead);
+            return MIN_PROBE_DATAGRAM - 9 - smallestOverhead;
         }
-        return new RoutedProbeFrame(type, data, padding, path);
+        return (int) Math.max(0, budget - 9 - largestOverhead);
+    }
+
+    /** Whether a packet with this frame, and a destination ID of {@code peerIdLength} bytes, has 1200 bytes or more. */
+    boolean fillsMinimumDatagram(int peerIdLength) {
+        return getFrameLength() + 1 + peerIdLength + 1 + 16 >= MIN_PROBE_DATAGRAM;
     }
 
     /**
@@ -67,20 +90,23 @@ final class RoutedProbeFrame extends QuicFrame {
      * as its destination ID, so it leaves on the new path as a probing packet (see {@link ProbeResealer}).
      */
     static RoutedProbeFrame resealed(byte[] data, byte[] peerId) {
-        return new RoutedProbeFrame(PATH_CHALLENGE, data, 0, null, peerId.clone());
+        return new RoutedProbeFrame(PATH_CHALLENGE, data, 0, null, 0, null, peerId.clone());
     }
 
     RoutedProbeFrame(int type, byte[] data, int padding, Tuple path) {
-        this(type, data, padding, path, null);
+        this(type, data, Math.max(0, padding), null, 0, path, null);
     }
 
-    private RoutedProbeFrame(int type, byte[] data, int padding, Tuple path, byte[] resealWith) {
+    private RoutedProbeFrame(int type, byte[] data, int padding, java.util.function.LongSupplier budgetWhenSent,
+                             int peerIdLength, Tuple path, byte[] resealWith) {
         if (data.length != 8) {
             throw new IllegalArgumentException("path frames carry 8 bytes, not " + data.length);
         }
         this.type = type;
         this.data = data.clone();
-        this.padding = Math.max(0, padding);
+        this.padding = padding;
+        this.budgetWhenSent = budgetWhenSent;
+        this.peerIdLength = peerIdLength;
         this.path = path;
         this.resealWith = resealWith;
     }
@@ -111,7 +137,8 @@ final class RoutedProbeFrame extends QuicFrame {
 
     /** The same frame, to be sealed again with {@code peerId} as destination ID (see {@link ProbeResealer}). */
     RoutedProbeFrame resealedWith(byte[] peerId) {
-        return new RoutedProbeFrame(type, data, padding, path, peerId.clone()).onDeparture(onDeparture);
+        return new RoutedProbeFrame(type, data, padding, budgetWhenSent, peerIdLength, path, peerId.clone())
+                .onDeparture(onDeparture);
     }
 
     boolean isChallenge() {
@@ -123,9 +150,14 @@ final class RoutedProbeFrame extends QuicFrame {
         return data.clone();
     }
 
-    /** How many PADDING bytes follow the frame in its packet. */
+    /** How many PADDING bytes follow the frame in its packet; for a frame sized when sent, fixed at the first call. */
     int padding() {
-        return padding;
+        int known = padding;
+        if (known < 0) {
+            known = paddingFor(budgetWhenSent.getAsLong(), peerIdLength);
+            padding = known;
+        }
+        return known;
     }
 
     /**
@@ -139,19 +171,20 @@ final class RoutedProbeFrame extends QuicFrame {
 
     /** The same frame without padding, or null if this one has none: for a path whose budget was too small. */
     RoutedProbeFrame unpadded() {
-        return padding == 0 ? null : new RoutedProbeFrame(type, data, 0, path, resealWith).onDeparture(onDeparture);
+        return padding() == 0 ? null
+                : new RoutedProbeFrame(type, data, 0, null, 0, path, resealWith).onDeparture(onDeparture);
     }
 
     @Override
     public int getFrameLength() {
-        return 1 + data.length + padding;
+        return 1 + data.length + padding();
     }
 
     @Override
     public void serialize(ByteBuffer buffer) {
         buffer.put((byte) type);
         buffer.put(data);
-        for (int i = 0; i < padding; i++) {
+        for (int i = 0, n = padding(); i < n; i++) {
             buffer.put((byte) 0); // PADDING frames (RFC 9000 19.1)
         }
         if (path != null || resealWith != null) {

@@ -626,14 +626,14 @@ final class ServerMigrationDriver {
         }
     }
 
-    /** Queues a path frame as a probe for {@code tuple}, padded as far as that path's budget allows. */
+    /** Queues a path frame as a probe for {@code tuple}, padded as far as that path's budget allows when it leaves. */
     private void sendPathFrame(int type, byte[] data, Tuple tuple) {
-        long budget;
-        synchronized (this) {
-            budget = manager.remainingBudget(tuple);
-        }
-        RoutedProbeFrame frame = RoutedProbeFrame.sized(type, data, connection.getDestinationConnectionId().length,
-                budget, tuple);
+        RoutedProbeFrame frame = RoutedProbeFrame.sizedWhenSent(type, data,
+                connection.getDestinationConnectionId().length, () -> {
+                    synchronized (this) {
+                        return manager.remainingBudget(tuple);
+                    }
+                }, tuple);
         if (!tuple.equals(activePath)) {
             // Not the active path: Kwik would use the active path's client ID there (RFC 9000 9.5 forbids that). A
             // path the client probed with a new ID gets an ID of its own; the path just left keeps the one it had.
@@ -644,9 +644,12 @@ final class ServerMigrationDriver {
             }
         }
         if (type == RoutedProbeFrame.PATH_CHALLENGE) {
-            frame.onDeparture(left -> {
+            RoutedProbeFrame departing = frame;
+            int peerIdLength = connection.getDestinationConnectionId().length;
+            departing.onDeparture(left -> {
+                boolean fullSize = departing.fillsMinimumDatagram(peerIdLength); // sized by now (see sizedWhenSent)
                 synchronized (this) {
-                    manager.challengeLeft(left, data);
+                    manager.challengeLeft(left, data, fullSize);
                 }
             });
         }
@@ -720,6 +723,14 @@ final class ServerMigrationDriver {
                     // (W19).
                     probesDropped++;
                     retry = probe.unpadded();
+                    if (retry != null && probe.isChallenge()) {
+                        byte[] data = probe.data();
+                        retry.onDeparture(departed -> {
+                            synchronized (this) {
+                                manager.challengeLeft(departed, data, false); // small: 8.2.1's second validation follows
+                            }
+                        });
+                    }
                     lastSentOn = null; // it never left: the trace shows the retry instead
                 }
             } else {

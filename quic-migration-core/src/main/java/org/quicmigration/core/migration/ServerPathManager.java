@@ -238,8 +238,21 @@ public final class ServerPathManager {
 
     /** The challenge with {@code data} left at {@code nowNanos}; validation round trips count from then. */
     public void challengeLeft(long nowNanos, byte[] data) {
+        challengeLeft(nowNanos, data, true);
+    }
+
+    /**
+     * As {@link #challengeLeft(long, byte[])}, saying whether its datagram had 1200 bytes. The size was chosen for
+     * the budget when the challenge was decided, but other datagrams to the path (the answer to the client's own
+     * challenge, held data) may have spent that budget before the challenge left, and then it left smaller: the
+     * second, full-size validation of RFC 9000 8.2.1 follows all the same.
+     */
+    public void challengeLeft(long nowNanos, byte[] data, boolean fullSize) {
         for (PathState path : paths.values()) {
             if (path.validation != null && path.validation.challengeLeft(data, nowNanos)) {
+                if (!fullSize) {
+                    path.smallChallengeSent = true;
+                }
                 return;
             }
         }

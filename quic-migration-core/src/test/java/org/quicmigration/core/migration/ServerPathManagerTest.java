@@ -66,6 +66,29 @@ class ServerPathManagerTest {
     }
 
     @Test
+    void aChallengeThatLeftSmallerThanItsBudgetAllowedIsFollowedByAFullSizeOne() {
+        // The budget allowed 1200 bytes when the challenge was decided, but other datagrams to the path spent it
+        // before the challenge left, in a small datagram (RFC 9000 8.2.1).
+        List<ServerPathAction> actions = paths.onDatagram(0, REBOUND, 1200, true, true, true, PTO);
+        byte[] first = challengeFor(actions, REBOUND);
+        paths.challengeLeft(1 * MS, first, false);
+
+        List<ServerPathAction> done = paths.onPathResponse(20 * MS, first);
+
+        assertThat(challengedTuples(done)).as("a second validation, at full size").containsExactly(REBOUND);
+        assertThat(paths.activeTuple()).isEqualTo(REBOUND);
+    }
+
+    @Test
+    void aChallengeThatLeftAtFullSizeNeedsNoSecondValidation() {
+        List<ServerPathAction> actions = paths.onDatagram(0, REBOUND, 1200, true, true, true, PTO);
+        byte[] first = challengeFor(actions, REBOUND);
+        paths.challengeLeft(1 * MS, first, true);
+
+        assertThat(challengedTuples(paths.onPathResponse(20 * MS, first))).isEmpty();
+    }
+
+    @Test
     void aFailedFullSizeConfirmationIsReportedAndKeepsThePath() {
         List<ServerPathAction> actions = paths.onDatagram(0, REBOUND, 50, true, true, true, PTO);
         paths.onPathResponse(20 * MS, challengeFor(actions, REBOUND));
