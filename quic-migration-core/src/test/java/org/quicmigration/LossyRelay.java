@@ -52,6 +52,15 @@ final class LossyRelay implements AutoCloseable {
         this.serverToClientDelayMillis = millis;
     }
 
+    /** Sends {@code datagram} to the client's latest address as if the server had sent it. */
+    void sendToClient(byte[] datagram) throws IOException {
+        InetSocketAddress target = client;
+        if (target == null) {
+            throw new IllegalStateException("no client has sent anything yet");
+        }
+        front.send(new DatagramPacket(datagram, datagram.length, target));
+    }
+
     long forwarded() {
         return forwarded.get();
     }

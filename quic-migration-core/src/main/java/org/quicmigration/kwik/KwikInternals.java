@@ -91,6 +91,7 @@ final class KwikInternals {
     private static final Field TLS_CLIENT_ENGINE_STATUS;
     private static final Field TLS_CLIENT_ENGINE_STATUS_HANDLER;
     private static final Field TLS_CLIENT_ENGINE_CLIENT_HELLO;
+    private static final Method CID_INFO_SET_STATUS;
     private static final Field RECOVERY_STOPPED;
     private static final Field LOSS_DETECTOR_CONGESTION_CONTROLLER;
     private static final Method PACKET_STATUS_SET_LOST;
@@ -177,6 +178,8 @@ final class KwikInternals {
             members.add(field(tech.kwik.agent15.engine.impl.TlsClientEngineImpl.class, "status"));
             members.add(field(tech.kwik.agent15.engine.impl.TlsClientEngineImpl.class, "statusHandler"));
             members.add(field(tech.kwik.agent15.engine.impl.TlsClientEngineImpl.class, "clientHello"));
+            members.add(method(tech.kwik.core.cid.ConnectionIdInfo.class, "setStatus",
+                    tech.kwik.core.cid.ConnectionIdStatus.class));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -252,7 +255,8 @@ final class KwikInternals {
         CLIENT_TLS_ENGINE = ok ? (Field) members.get(i++) : null;
         TLS_CLIENT_ENGINE_STATUS = ok ? (Field) members.get(i++) : null;
         TLS_CLIENT_ENGINE_STATUS_HANDLER = ok ? (Field) members.get(i++) : null;
-        TLS_CLIENT_ENGINE_CLIENT_HELLO = ok ? (Field) members.get(i) : null;
+        TLS_CLIENT_ENGINE_CLIENT_HELLO = ok ? (Field) members.get(i++) : null;
+        CID_INFO_SET_STATUS = ok ? (Method) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -452,8 +456,21 @@ final class KwikInternals {
      * path) needs this.
      */
     static void usePeerConnectionId(tech.kwik.core.impl.QuicClientConnectionImpl connection, byte[] peerId) {
-        Object registry = get(CID_MANAGER_PEER_REGISTRY, invoke(CLIENT_CID_MANAGER, connection));
+        tech.kwik.core.cid.ConnectionIdRegistry registry = (tech.kwik.core.cid.ConnectionIdRegistry)
+                get(CID_MANAGER_PEER_REGISTRY, invoke(CLIENT_CID_MANAGER, connection));
+        byte[] previous = registry.getCurrent();
         set(CID_REGISTRY_CURRENT, registry, peerId.clone());
+        // Kwik checks stateless reset tokens only for IDs whose status says they were used (RFC 9000 10.3.1: "MUST
+        // NOT check for any stateless reset tokens associated with connection IDs it has not used"), and only its own
+        // switch sets that status: without this, a reset for the ID a migration moved to went unnoticed (W34, docs/kwik-workarounds.md#w34).
+        for (tech.kwik.core.cid.ConnectionIdInfo info : registry.getAll().values()) {
+            if (java.util.Arrays.equals(info.getConnectionId(), peerId)) {
+                invoke(CID_INFO_SET_STATUS, info, tech.kwik.core.cid.ConnectionIdStatus.IN_USE);
+            } else if (java.util.Arrays.equals(info.getConnectionId(), previous)
+                    && info.getConnectionIdStatus() == tech.kwik.core.cid.ConnectionIdStatus.IN_USE) {
+                invoke(CID_INFO_SET_STATUS, info, tech.kwik.core.cid.ConnectionIdStatus.USED);
+            }
+        }
     }
 
     /**
