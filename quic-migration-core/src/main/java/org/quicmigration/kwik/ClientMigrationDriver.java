@@ -415,7 +415,7 @@ public final class ClientMigrationDriver {
         long retirePriorTo = frame.getRetirePriorTo();
         THREAD.execute(() -> {
             try {
-                for (MigrationAction action : migrator.onNewConnectionId(sequence, id, token, retirePriorTo)) {
+                for (MigrationAction action : migrator.onNewConnectionId(now(), sequence, id, token, retirePriorTo)) {
                     // Kwik already retires what retire_prior_to covers and moves its own current ID; mirror only.
                     if (action instanceof MigrationAction.UsePath use) {
                         socket.route(use.peerId().id(), use.tuple().local());

@@ -42,6 +42,8 @@ public final class ClientMigrator {
         final PathValidation validation;
         final long startNanos;
         MigrationState state;
+        /** The path left was closed already: it lost its connection ID during the migration. */
+        boolean oldClosed;
 
         Attempt(MigrationMode mode, MigrationCause cause, Tuple oldTuple, Tuple newTuple, PeerConnectionIds.Entry oldId,
                 PeerConnectionIds.Entry newId, PathValidation validation, long startNanos) {
@@ -182,7 +184,9 @@ public final class ClientMigrator {
         enter(MigrationState.MIGRATION_COMPLETE, done.newTuple, nowNanos, actions);
         // RFC 9000 5.1.2: an ID used on a path we left is retired; the old path is no longer used.
         peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
-        actions.add(new MigrationAction.ClosePath(done.oldTuple));
+        if (!done.oldClosed) {
+            actions.add(new MigrationAction.ClosePath(done.oldTuple));
+        }
         finish(done, true, false, nowNanos, actions);
         return actions;
     }
@@ -199,7 +203,9 @@ public final class ClientMigrator {
                 // The old path's network is gone: going back would leave the connection on a path that cannot
                 // carry anything. It stays on the new path, unvalidated, and the old path is left for good.
                 peerIds.release(failing.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
-                actions.add(new MigrationAction.ClosePath(failing.oldTuple));
+                if (!failing.oldClosed) {
+                    actions.add(new MigrationAction.ClosePath(failing.oldTuple));
+                }
                 finish(failing, false, false, nowNanos, actions);
                 return actions;
             }
@@ -247,8 +253,9 @@ public final class ClientMigrator {
      *
      * @throws TransportErrorException if the frame breaks a rule
      */
-    public List<MigrationAction> onNewConnectionId(long sequence, ConnectionId id, StatelessResetToken token,
-                                                   long retirePriorTo) throws TransportErrorException {
+    public List<MigrationAction> onNewConnectionId(long nowNanos, long sequence, ConnectionId id,
+                                                   StatelessResetToken token, long retirePriorTo)
+            throws TransportErrorException {
         PeerConnectionIds.Update update = peerIds.onNewConnectionId(sequence, id, token, retirePriorTo);
         List<MigrationAction> actions = new ArrayList<>();
         for (long retired : update.retire()) {
@@ -261,6 +268,12 @@ public final class ClientMigrator {
         }
         for (Tuple orphan : orphans) {
             Optional<PeerConnectionIds.Entry> replacement = peerIds.assign(orphan);
+            if (replacement.isEmpty() && !orphan.equals(activeTuple) && attempt != null) {
+                // The peer kept the rules (it need not give an ID per path of ours), but the migration's other path
+                // has no ID left, so nothing more can be sent there (RFC 9000 5.1.2: "MUST stop using").
+                leaveWithoutId(orphan, nowNanos, actions);
+                continue;
+            }
             if (replacement.isEmpty()) {
                 throw new TransportErrorException(TransportErrorException.PROTOCOL_VIOLATION,
                         "peer retired the connection ID of " + orphan + " and gave no replacement");
@@ -270,6 +283,23 @@ public final class ClientMigrator {
             }
         }
         return actions;
+    }
+
+    /**
+     * The migration's path that is not in use lost its ID: a path being probed is given up (the probe cannot go on);
+     * the path a switch left can no longer be fallen back to, so it counts as failed (see {@link #onTimer}) and is
+     * closed at once.
+     */
+    private void leaveWithoutId(Tuple path, long nowNanos, List<MigrationAction> actions) {
+        if (path.equals(attempt.newTuple)) {
+            enter(MigrationState.PROBING_ABANDONED, path, nowNanos, actions);
+            actions.add(new MigrationAction.ClosePath(path));
+            finish(attempt, false, false, nowNanos, actions);
+        } else if (path.equals(attempt.oldTuple)) {
+            failedPaths.add(path);
+            attempt.oldClosed = true;
+            actions.add(new MigrationAction.ClosePath(path));
+        }
     }
 
     private void switchTo(Tuple tuple, PeerConnectionIds.Entry id, Tuple from, List<MigrationAction> actions) {

@@ -284,7 +284,7 @@ class ClientMigratorTest {
     void whenThePeerRetiresTheIdInUseTheActivePathMovesToAReplacement() throws Exception {
         migrator = migrator();
 
-        List<MigrationAction> actions = migrator.onNewConnectionId(2, ConnectionId.fromHex("5e0002"),
+        List<MigrationAction> actions = migrator.onNewConnectionId(1_000 * MS, 2, ConnectionId.fromHex("5e0002"),
                 StatelessResetToken.random(random), 1);
 
         assertThat(actions).contains(new RetirePeerId(0));
@@ -299,7 +299,7 @@ class ClientMigratorTest {
         migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, true, false, PTO);
         // RFC 9000 5.1.2: "Upon receipt of an increased Retire Prior To field, the peer MUST stop using the
         // corresponding connection IDs".
-        List<MigrationAction> retired = migrator.onNewConnectionId(2, ConnectionId.fromHex("5e0002"),
+        List<MigrationAction> retired = migrator.onNewConnectionId(1_000 * MS, 2, ConnectionId.fromHex("5e0002"),
                 StatelessResetToken.random(random), 1);
         assertThat(retired).contains(new RetirePeerId(0));
 
@@ -319,7 +319,7 @@ class ClientMigratorTest {
         giveSpareId();
         migrator.migrate(0, CELLULAR, MigrationMode.VALIDATE_THEN_SWITCH, true, false, PTO);
         assertThat(peerIds.current(CELLULAR)).map(PeerConnectionIds.Entry::sequence).contains(1L);
-        migrator.onNewConnectionId(3, ConnectionId.fromHex("5e0003"), StatelessResetToken.random(random), 2);
+        migrator.onNewConnectionId(1_000 * MS, 3, ConnectionId.fromHex("5e0003"), StatelessResetToken.random(random), 2);
         ConnectionId replacement = peerIds.current(CELLULAR).orElseThrow().id();
         assertThat(replacement).isNotEqualTo(ConnectionId.fromHex("5e0001"));
 
@@ -334,18 +334,39 @@ class ClientMigratorTest {
     }
 
     @Test
-    @Disabled("closes the connection with PROTOCOL_VIOLATION (\"peer retired the connection ID of ... and gave no "
-            + "replacement\"), though the server kept the rules: with two paths in use and one active ID left, the "
-            + "migration cannot go on, but the connection can")
     void aServerThatRetiresBothIdsOfAMigrationForOneNewIdLeavesTheConnectionOnItsPath() throws Exception {
         migrator = migrator();
         migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, true, false, PTO);
 
-        List<MigrationAction> actions = migrator.onNewConnectionId(2, ConnectionId.fromHex("5e0002"),
+        List<MigrationAction> actions = migrator.onNewConnectionId(1_000 * MS, 2, ConnectionId.fromHex("5e0002"),
                 StatelessResetToken.random(random), 2);
 
         assertThat(actions).contains(new RetirePeerId(0), new RetirePeerId(1));
         assertThat(peerIds.current(migrator.activeTuple())).map(PeerConnectionIds.Entry::sequence).contains(2L);
+        assertThat(actions).as("the path left has no ID: closed").contains(new MigrationAction.ClosePath(WIFI));
+        // With nothing to fall back to, a failed validation leaves the connection where it is.
+        List<MigrationAction> later = new java.util.ArrayList<>();
+        for (long t = 1_000 * MS; migrator.nextTimerNanos() != Long.MAX_VALUE && t < 60_000 * MS; t += 10 * MS) {
+            later.addAll(migrator.onTimer(Math.max(t, migrator.nextTimerNanos())));
+        }
+        assertThat(later).noneMatch(action -> action instanceof UsePath || action instanceof MigrationAction.ClosePath);
+        assertThat(migrator.activeTuple()).isEqualTo(CELLULAR);
+    }
+
+    @Test
+    void aProbedPathThatLosesItsIdEndsTheProbeAndKeepsTheConnection() throws Exception {
+        migrator = migrator();
+        migrator.migrate(0, CELLULAR, MigrationMode.VALIDATE_THEN_SWITCH, true, false, PTO);
+
+        List<MigrationAction> actions = migrator.onNewConnectionId(5 * MS, 2, ConnectionId.fromHex("5e0002"),
+                StatelessResetToken.random(random), 2);
+
+        assertThat(peerIds.current(WIFI)).map(PeerConnectionIds.Entry::sequence).contains(2L);
+        assertThat(actions).contains(new MigrationAction.ClosePath(CELLULAR));
+        assertThat(actions).anySatisfy(action -> assertThat(action).isInstanceOfSatisfying(
+                MigrationAction.Finished.class, finished -> assertThat(finished.outcome().validated()).isFalse()));
+        assertThat(migrator.activeTuple()).isEqualTo(WIFI);
+        assertThat(migrator.nextTimerNanos()).as("nothing left running").isEqualTo(Long.MAX_VALUE);
     }
 
     private static byte[] challengeData(List<MigrationAction> actions) {
