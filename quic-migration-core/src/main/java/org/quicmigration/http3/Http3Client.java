@@ -97,7 +97,7 @@ public final class Http3Client {
         return readResponse(stream.getInputStream());
     }
 
-    private static Http3Response readResponse(InputStream in) throws IOException {
+    static Http3Response readResponse(InputStream in) throws IOException {
         while (true) {
             long type = Http3Frames.readVarint(in);
             long length = Http3Frames.readVarint(in);

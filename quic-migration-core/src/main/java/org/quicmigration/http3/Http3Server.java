@@ -88,7 +88,7 @@ public final class Http3Server {
         }
     }
 
-    private static Http3Request readRequest(InputStream in) throws IOException {
+    static Http3Request readRequest(InputStream in) throws IOException {
         while (true) {
             long type = Http3Frames.readVarint(in);
             long length = Http3Frames.readVarint(in);
