@@ -100,6 +100,7 @@ public final class MigratingClient {
                 case CERTIFICATE_REJECTED -> QuicConnectException.Reason.CERTIFICATE_REJECTED;
                 case APPLICATION_PROTOCOL_REJECTED -> QuicConnectException.Reason.APPLICATION_PROTOCOL_REJECTED;
                 case REFUSED -> QuicConnectException.Reason.REFUSED;
+                case PROTOCOL_VIOLATION -> QuicConnectException.Reason.PROTOCOL_VIOLATION;
                 case LOCAL_ERROR -> QuicConnectException.Reason.LOCAL_ERROR;
             };
             throw new QuicConnectException(reason, failure.getMessage(), failure.getCause());

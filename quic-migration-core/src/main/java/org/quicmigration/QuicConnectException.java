@@ -23,6 +23,11 @@ public final class QuicConnectException extends IOException {
         APPLICATION_PROTOCOL_REJECTED,
         /** The server closed the connection during the handshake for another reason. */
         REFUSED,
+        /**
+         * The server's handshake broke QUIC's rules, for example with an invalid transport parameter; the client
+         * closed the connection with the transport error RFC 9000 names for it.
+         */
+        PROTOCOL_VIOLATION,
         /** A local problem, such as a local address that cannot be bound. */
         LOCAL_ERROR
     }

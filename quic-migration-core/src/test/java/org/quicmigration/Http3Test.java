@@ -129,6 +129,32 @@ class Http3Test {
         }
     }
 
+    @Test
+    void aFieldSectionThatNamesTheDynamicTableClosesTheConnectionWithQpackDecompressionFailed() throws Exception {
+        try (MigrationServer server = h3Server().start();
+             MigratingConnection connection = h3Client(server).build().connect()) {
+            BidirectionalStream request = connection.openStream();
+            try (OutputStream out = request.getOutputStream()) {
+                // HEADERS whose field section says Required Insert Count 1 to a server whose table has capacity 0.
+                out.write(new byte[]{0x01, 0x03, 0x01, 0x00, (byte) 0xd1});
+            }
+
+            Throwable failure = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    request.getInputStream().readAllBytes();
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                }
+            }).get(10, TimeUnit.SECONDS);
+
+            assertThat(failure).as("reading the answer to a field section no conformant encoder makes")
+                    .isInstanceOf(ConnectionClosedException.class);
+            assertThat(((ConnectionClosedException) failure).errorCode()).as("QPACK_DECOMPRESSION_FAILED (RFC 9204 6)")
+                    .hasValue(0x200);
+        }
+    }
+
     private static MigrationServer.Builder h3Server() {
         return Echo.serverBuilder().applicationProtocol("h3").onConnection(c -> Http3Server.serve(c, FILES));
     }

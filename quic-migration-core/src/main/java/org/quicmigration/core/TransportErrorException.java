@@ -10,6 +10,7 @@ public final class TransportErrorException extends Exception {
     /** RFC 9000 20.1 codes the core can raise. */
     public static final long PROTOCOL_VIOLATION = 0x0a;
     public static final long FRAME_ENCODING_ERROR = 0x07;
+    public static final long TRANSPORT_PARAMETER_ERROR = 0x08;
     public static final long CONNECTION_ID_LIMIT_ERROR = 0x09;
 
     private final long errorCode;

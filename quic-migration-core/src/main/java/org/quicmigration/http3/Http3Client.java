@@ -57,7 +57,8 @@ public final class Http3Client {
      *
      * @param uri the {@code https} URI
      * @return the response, its body still to be read
-     * @throws Http3Exception if the response is malformed
+     * @throws Http3Exception if the response is malformed; one whose header fields QPACK cannot decode also closes
+     *                        the connection with QPACK_DECOMPRESSION_FAILED (RFC 9204)
      * @throws IOException if the connection or the stream ended first
      * @throws IllegalArgumentException if the URI is not {@code https} or has no authority
      */
@@ -78,7 +79,8 @@ public final class Http3Client {
      * @param authority the {@code :authority}: host, or host:port
      * @param path      the {@code :path}, starting with {@code /}
      * @return the response, its body still to be read
-     * @throws Http3Exception if the response is malformed
+     * @throws Http3Exception if the response is malformed; one whose header fields QPACK cannot decode also closes
+     *                        the connection with QPACK_DECOMPRESSION_FAILED (RFC 9204)
      * @throws IOException if the connection or the stream ended first
      */
     public Http3Response get(String authority, String path) throws IOException {
@@ -94,10 +96,19 @@ public final class Http3Client {
                 Map.entry(":authority", authority),
                 Map.entry(":path", path)));
         out.close(); // no body: FIN
-        return readResponse(stream.getInputStream());
+        try {
+            return readResponse(stream.getInputStream());
+        } catch (Http3Exception e) {
+            if (e.connectionErrorCode() >= 0) {
+                connection.close(e.connectionErrorCode(), e.getMessage());
+            } else {
+                stream.stopReading(Http3Frames.H3_MESSAGE_ERROR); // our side has ended with FIN already
+            }
+            throw e;
+        }
     }
 
-    private static Http3Response readResponse(InputStream in) throws IOException {
+    static Http3Response readResponse(InputStream in) throws IOException {
         while (true) {
             long type = Http3Frames.readVarint(in);
             long length = Http3Frames.readVarint(in);
@@ -116,14 +127,21 @@ public final class Http3Client {
         }
     }
 
+    /**
+     * RFC 9110 15: "The status code of a response is a three-digit integer code ... All valid status codes are
+     * within the range of 100 to 599, inclusive." Anything else is an invalid pseudo-header value, so the response
+     * is malformed, and RFC 9114 4.1.2: "Malformed requests or responses that are detected MUST be treated as a
+     * stream error of type H3_MESSAGE_ERROR."
+     */
     private static int status(List<Map.Entry<String, String>> fields) throws Http3Exception {
         for (Map.Entry<String, String> field : fields) {
             if (field.getKey().equals(":status")) {
-                try {
-                    return Integer.parseInt(field.getValue());
-                } catch (NumberFormatException e) {
-                    throw new Http3Exception("bad :status " + field.getValue());
+                String value = field.getValue();
+                if (value.length() != 3 || value.chars().anyMatch(c -> c < '0' || c > '9')
+                        || value.charAt(0) < '1' || value.charAt(0) > '5') {
+                    throw new Http3Exception("bad :status \"" + value + "\": not three digits from 100 to 599");
                 }
+                return Integer.parseInt(value);
             }
         }
         throw new Http3Exception("response without :status");

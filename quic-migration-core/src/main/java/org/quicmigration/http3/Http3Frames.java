@@ -18,6 +18,10 @@ final class Http3Frames {
     static final long SETTINGS = 0x04;
     /** Unidirectional stream type of a control stream (RFC 9114 6.2.1). */
     static final long CONTROL_STREAM = 0x00;
+    /** RFC 9114 8.1: a malformed request or response, a stream error. */
+    static final long H3_MESSAGE_ERROR = 0x10e;
+    /** RFC 9204 6: "The decoder failed to interpret an encoded field section". */
+    static final long QPACK_DECOMPRESSION_FAILED = 0x200;
     /** A HEADERS frame larger than this is refused rather than buffered. */
     static final long MAX_HEADERS_FRAME = 64 * 1024;
 
@@ -108,7 +112,10 @@ final class Http3Frames {
         try {
             return Qpack.decode(block);
         } catch (IOException e) {
-            throw new Http3Exception("malformed QPACK field section: " + e.getMessage());
+            // RFC 9204 2.2.3, 3.1, 4.5.1.1: the failures Qpack.decode reports MUST be treated "as a connection error
+            // of type QPACK_DECOMPRESSION_FAILED"; the others leave the decoder unable to continue the field section,
+            // which is what that error means (RFC 9204 6).
+            throw new Http3Exception("malformed QPACK field section: " + e.getMessage(), QPACK_DECOMPRESSION_FAILED);
         }
     }
 

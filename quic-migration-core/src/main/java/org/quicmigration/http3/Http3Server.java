@@ -22,8 +22,6 @@ import org.quicmigration.MigratingConnection;
  */
 public final class Http3Server {
 
-    /** Status for a request stream that broke HTTP/3's rules (RFC 9114 8.1, H3_MESSAGE_ERROR). */
-    private static final long H3_MESSAGE_ERROR = 0x10e;
     private static final System.Logger LOG = System.getLogger(Http3Server.class.getName());
 
     private Http3Server() {
@@ -46,7 +44,7 @@ public final class Http3Server {
                 } catch (java.net.SocketTimeoutException e) {
                     continue; // no request for a minute: keep waiting while the connection lives
                 }
-                Thread worker = new Thread(() -> answer(stream, handler), "h3-request-" + stream.id());
+                Thread worker = new Thread(() -> answer(connection, stream, handler), "h3-request-" + stream.id());
                 worker.setDaemon(true);
                 worker.start();
             }
@@ -55,7 +53,7 @@ public final class Http3Server {
         }
     }
 
-    private static void answer(BidirectionalStream stream, Http3Handler handler) {
+    private static void answer(MigratingConnection connection, BidirectionalStream stream, Http3Handler handler) {
         InputStream in = stream.getInputStream();
         OutputStream out = stream.getOutputStream();
         Http3Request request;
@@ -63,7 +61,11 @@ public final class Http3Server {
             request = readRequest(in);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "malformed HTTP/3 request on stream " + stream.id() + ": " + e);
-            stream.reset(H3_MESSAGE_ERROR);
+            if (e instanceof Http3Exception malformed && malformed.connectionErrorCode() >= 0) {
+                connection.close(malformed.connectionErrorCode(), malformed.getMessage());
+            } else {
+                stream.reset(Http3Frames.H3_MESSAGE_ERROR);
+            }
             return;
         }
         Http3Responder responder = new Http3Responder(out);
@@ -80,7 +82,7 @@ public final class Http3Server {
                     // the connection ended
                 }
             } else {
-                stream.reset(H3_MESSAGE_ERROR);
+                stream.reset(Http3Frames.H3_MESSAGE_ERROR);
             }
             if (e instanceof RuntimeException) {
                 LOG.log(System.Logger.Level.WARNING, "HTTP/3 handler failed for " + request, e);
@@ -88,7 +90,7 @@ public final class Http3Server {
         }
     }
 
-    private static Http3Request readRequest(InputStream in) throws IOException {
+    static Http3Request readRequest(InputStream in) throws IOException {
         while (true) {
             long type = Http3Frames.readVarint(in);
             long length = Http3Frames.readVarint(in);

@@ -20,6 +20,8 @@ public final class ConnectFailure extends IOException {
         APPLICATION_PROTOCOL_REJECTED,
         /** The server closed the connection during the handshake for another reason. */
         REFUSED,
+        /** The server's handshake broke QUIC's rules (an invalid transport parameter); we closed the connection. */
+        PROTOCOL_VIOLATION,
         /** A local problem: the socket could not be opened or the engine failed. */
         LOCAL_ERROR
     }

@@ -88,6 +88,16 @@ public final class KwikClients {
             KwikInternals.keepRttAboveZero(connection);
             KwikInternals.shareIdleTimer(connection); // a thread less per connection (W9)
             KwikInternals.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out (W8)
+            try {
+                PeerPreferredAddress.of(connection.getPeerTransportParameters());
+            } catch (org.quicmigration.core.TransportErrorException e) {
+                // RFC 9000 18.2 (see PeerPreferredAddress): "A client MUST treat a violation of these requirements as
+                // a connection error of type TRANSPORT_PARAMETER_ERROR."
+                connection.close(tech.kwik.core.QuicConstants.TransportErrorCode.TRANSPORT_PARAMETER_ERROR, e.getMessage());
+                result.terminated(new Termination(Termination.Kind.CLOSED, false, e.errorCode(), false, e.getMessage()));
+                throw new ConnectFailure(ConnectFailure.Kind.PROTOCOL_VIOLATION, "server " + settings.server() + " sent "
+                        + e.getMessage() + "; closed with TRANSPORT_PARAMETER_ERROR", e);
+            }
             boolean localAddressChosen = settings.localAddress() != null && !settings.localAddress().getAddress().isAnyLocalAddress();
             result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
                     new java.security.SecureRandom(), settings.followPreferredAddress(), settings.policy(),

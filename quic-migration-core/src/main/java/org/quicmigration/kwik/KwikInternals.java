@@ -781,24 +781,16 @@ final class KwikInternals {
         if (parameters == null) {
             return null;
         }
-        tech.kwik.core.impl.TransportParameters.PreferredAddress preferred = parameters.getPreferredAddress();
-        java.net.InetSocketAddress v4 = null;
-        java.net.InetSocketAddress v6 = null;
-        org.quicmigration.core.ConnectionId preferredId = null;
-        byte[] preferredToken = null;
-        if (preferred != null) {
-            if (preferred.getIp4() != null) {
-                v4 = new java.net.InetSocketAddress(preferred.getIp4(), Math.max(0, decodePreferredPort(preferred.getIp4Port())));
-            }
-            if (preferred.getIp6() != null) {
-                v6 = new java.net.InetSocketAddress(preferred.getIp6(), Math.max(0, decodePreferredPort(preferred.getIp6Port())));
-            }
-            preferredId = org.quicmigration.core.ConnectionId.of(preferred.getConnectionId());
-            preferredToken = preferred.getStatelessResetToken().clone();
+        org.quicmigration.core.trace.PreferredAddress preferred;
+        try {
+            preferred = PeerPreferredAddress.of(parameters);
+        } catch (org.quicmigration.core.TransportErrorException e) {
+            preferred = null;
         }
         return new org.quicmigration.core.trace.PeerParameters(parameters.getDisableMigration(),
                 parameters.getActiveConnectionIdLimit(), parameters.getMaxIdleTimeout(), parameters.getMaxAckDelay(),
-                v4, v6, preferredId, preferredToken);
+                preferred == null ? null : preferred.ipv4(), preferred == null ? null : preferred.ipv6(),
+                preferred == null ? null : preferred.connectionId(), preferred == null ? null : preferred.resetToken());
     }
 
     /** The destination connection ID of the client's first Initial packet (RFC 9000 7.3). */
