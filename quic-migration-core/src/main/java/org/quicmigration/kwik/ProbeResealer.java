@@ -38,10 +38,17 @@ final class ProbeResealer {
 
     private static final long UNUSABLE_PACKET_NUMBER = (1L << 62) - 1;
 
-    private final QuicConnectionImpl connection;
+    private final java.util.function.Supplier<Aead> ownAead;
+    private final java.util.function.Supplier<Version> version;
 
     ProbeResealer(QuicConnectionImpl connection) {
-        this.connection = connection;
+        this(() -> KwikInternals.ownApplicationAead(connection), () -> Version.of(connection.getQuicVersion()));
+    }
+
+    /** With the 1-RTT key this endpoint seals with, and the connection's QUIC version, each read when sealing. */
+    ProbeResealer(java.util.function.Supplier<Aead> ownAead, java.util.function.Supplier<Version> version) {
+        this.ownAead = ownAead;
+        this.version = version;
     }
 
     /** A packet sealed again: its bytes, and the packet itself for traces. */
@@ -60,7 +67,7 @@ final class ProbeResealer {
         if (length < 1 + idLength + SAMPLE_OFFSET + SAMPLE_LENGTH || (datagram[offset] & 0x80) != 0) {
             return null;
         }
-        Aead aead = KwikInternals.ownApplicationAead(connection);
+        Aead aead = ownAead.get();
         byte[] sample = java.util.Arrays.copyOfRange(datagram, packetNumberOffset + SAMPLE_OFFSET,
                 packetNumberOffset + SAMPLE_OFFSET + SAMPLE_LENGTH);
         byte[] mask = aead.createHeaderProtectionMask(sample);
@@ -75,7 +82,7 @@ final class ProbeResealer {
         int overhead = 1 + peerId.length + packetNumberLength + AEAD_TAG_LENGTH;
         int padding = Math.max(0, targetSize - overhead - PATH_FRAME_LENGTH);
         RoutedProbeFrame frame = new RoutedProbeFrame(probe.type(), probe.data(), padding, null);
-        ShortHeaderPacket packet = new ShortHeaderPacket(Version.of(connection.getQuicVersion()), peerId, frame);
+        ShortHeaderPacket packet = new ShortHeaderPacket(version.get(), peerId, frame);
         packet.setPacketNumber(packetNumber);
         // The JDK's AES-GCM and ChaCha20-Poly1305 refuse two encryptions in a row under the same key and nonce, the
         // guard against nonce reuse. Kwik's packet, sealed under this packet number a moment ago, never leaves the
