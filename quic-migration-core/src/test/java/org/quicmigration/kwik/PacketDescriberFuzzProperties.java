@@ -51,9 +51,10 @@ import tech.kwik.core.packet.ShortHeaderPacket;
 /**
  * The packet description for traces and qlog ({@link PacketDescriber}, {@link QlogFile}) of whatever a peer can make
  * Kwik accept: a 1-RTT packet whose payload is generated frames of every type (fields as varints of every size and
- * value, lengths up to 2^62 - 1, byte strings, reason phrases that are not UTF-8), frames Kwik itself serialised, and
+ * value, lengths up to 2^62 - 1, byte strings), frames Kwik itself serialised (reason phrases beyond ASCII), and
  * both damaged, sealed and then parsed as Kwik's receiver does. Every packet Kwik accepts is described without an
- * exception, with a frame for each non-PADDING frame, and its qlog record is strict JSON.
+ * exception, with a frame for each non-PADDING frame, and its qlog record is strict JSON. (Payloads on which Kwik's
+ * own frame parsers would allocate up to 2 GiB are left out: see {@link #kwikWouldAllocateAtALengthField}.)
  */
 class PacketDescriberFuzzProperties {
 
@@ -85,6 +86,10 @@ class PacketDescriberFuzzProperties {
         Aead aead = new Aes128Gcm(V1, Role.Client, false, secret, null, new NullLogger());
         List<TracedPacket> traced = new ArrayList<>();
         for (int i = 0; i < payloads.size(); i++) {
+            if (kwikWouldAllocateAtALengthField(payloads.get(i))) {
+                Statistics.label("Kwik's parse").collect("not tried");
+                continue;
+            }
             QuicPacket received = receivedByKwik(payloads.get(i), i, aead);
             if (received == null) {
                 Statistics.label("Kwik's parse").collect("refused");
@@ -101,6 +106,28 @@ class PacketDescriberFuzzProperties {
         if (!traced.isEmpty()) {
             assertStrictJson(qlogOf(traced, seed));
         }
+    }
+
+    /**
+     * Whether some bytes of {@code payload}, read as a 4- or 8-byte varint, say 1 MiB to 2^31 - 1. Kwik 0.10.9's
+     * STREAM, CRYPTO, NEW_TOKEN, CONNECTION_CLOSE and DATAGRAM parsers allocate at their length field before checking
+     * it against the packet (up to an OutOfMemoryError); that is Kwik's parse, before anything of ours sees the
+     * packet, so such payloads are not handed to it here.
+     */
+    private static boolean kwikWouldAllocateAtALengthField(byte[] payload) {
+        for (int i = 0; i < payload.length; i++) {
+            int size = 1 << ((payload[i] & 0xff) >> 6);
+            if (size >= 4 && i + size <= payload.length) {
+                long value = payload[i] & 0x3f;
+                for (int j = 1; j < size; j++) {
+                    value = (value << 8) | (payload[i + j] & 0xff);
+                }
+                if (value >= 1 << 20 && value < 1L << 31) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Seals {@code payload} as a 1-RTT packet and parses it as Kwik's receiver does; null if Kwik refuses it. */
@@ -158,7 +185,7 @@ class PacketDescriberFuzzProperties {
         Arbitrary<byte[]> field = Arbitraries.frequencyOf(
                 Tuple.of(5, Arbitraries.longs().between(0, 100).flatMap(Fuzz::varint)),
                 Tuple.of(3, Fuzz.lengths().flatMap(Fuzz::varint)),
-                Tuple.of(2, Fuzz.noise(24)));
+                Tuple.of(2, sevenBit(24)));
         return Combinators.combine(types, field.list().ofMaxSize(6))
                 .as((type, fields) -> Fuzz.concat(new byte[]{(byte) (int) type}, Fuzz.concat(fields)));
     }
@@ -166,25 +193,39 @@ class PacketDescriberFuzzProperties {
     /** Frames as Kwik serialises them, with values a peer may pick. */
     private Arbitrary<byte[]> kwikFrame() {
         Arbitrary<Long> numbers = Arbitraries.longs().between(0, (1L << 30) - 1);
-        Arbitrary<String> reasons = Arbitraries.strings().withCharRange((char) 0, (char) 0xffff).ofMaxLength(30);
+        Arbitrary<String> reasons = Arbitraries.strings().withCharRange((char) 0, (char) 0x7ff).ofMaxLength(30);
         Arbitrary<QuicFrame> frames = Arbitraries.oneOf(
                 Combinators.combine(numbers, Arbitraries.of(true, false), reasons)
                         .as((code, application, reason) -> new tech.kwik.core.frame.ConnectionCloseFrame(V1, code, application, reason)),
                 Combinators.combine(Arbitraries.integers().between(0, 1000), Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(20))
                         .as((sequence, id) -> new tech.kwik.core.frame.NewConnectionIdFrame(V1, sequence, 0, id)),
-                Combinators.combine(Arbitraries.integers().between(0, 1000), numbers, Fuzz.noise(50), Arbitraries.of(true, false))
+                Combinators.combine(Arbitraries.integers().between(0, 1000), numbers, sevenBit(50), Arbitraries.of(true, false))
                         .as((stream, offset, data, fin) -> new tech.kwik.core.frame.StreamFrame(V1, stream, offset, data, fin)),
                 numbers.map(largest -> new tech.kwik.core.frame.AckFrame(largest)),
-                Fuzz.noise(40).map(tech.kwik.core.frame.NewTokenFrame::new),
+                sevenBit(40).map(tech.kwik.core.frame.NewTokenFrame::new),
                 Combinators.combine(numbers, Arbitraries.of(true, false)).as(tech.kwik.core.frame.MaxStreamsFrame::new),
                 Combinators.combine(Arbitraries.integers().between(0, 1000), numbers, numbers).as(tech.kwik.core.frame.ResetStreamFrame::new),
                 Arbitraries.bytes().array(byte[].class).ofSize(8).map(data -> new tech.kwik.core.frame.PathChallengeFrame(V1, data)),
                 Arbitraries.integers().between(0, 1000).map(sequence -> new tech.kwik.core.frame.RetireConnectionIdFrame(V1, sequence)),
-                Combinators.combine(numbers, Fuzz.noise(50)).as((offset, data) -> new tech.kwik.core.frame.CryptoFrame(V1, offset, data)));
+                Combinators.combine(numbers, sevenBit(50)).as((offset, data) -> new tech.kwik.core.frame.CryptoFrame(V1, offset, data)));
         return frames.map(frame -> {
             ByteBuffer buffer = ByteBuffer.allocate(2048);
             frame.serialize(buffer);
             return java.util.Arrays.copyOf(buffer.array(), buffer.position());
+        });
+    }
+
+    /**
+     * Bytes below 0x80, which read as a varint say at most 16383: a frame's data that does not make Kwik's parsers
+     * allocate (see {@link #kwikWouldAllocateAtALengthField}); lengths of every size come from the length fields.
+     */
+    private static Arbitrary<byte[]> sevenBit(int maxLength) {
+        return Fuzz.noise(maxLength).map(bytes -> {
+            byte[] masked = bytes.clone();
+            for (int i = 0; i < masked.length; i++) {
+                masked[i] &= 0x7f;
+            }
+            return masked;
         });
     }
 
