@@ -37,7 +37,7 @@ class Http3FramesFuzzProperties {
                 .readBody());
     }
 
-    @Property(tries = 400)
+    @Property(tries = 250)
     void aResponseStreamIsReadOrFailsWithAnIoException(@ForAll("streams") byte[] stream) {
         Fuzz.Outcome<Integer> read = Fuzz.run(() -> {
             Http3Response response = Http3Client.readResponse(new ByteArrayInputStream(stream));
@@ -50,7 +50,7 @@ class Http3FramesFuzzProperties {
         }
     }
 
-    @Property(tries = 400)
+    @Property(tries = 250)
     void aRequestStreamIsReadOrFailsWithAnIoException(@ForAll("streams") byte[] stream) {
         Fuzz.Outcome<Http3Request> read = Fuzz.run(() -> {
             Http3Request request = Http3Server.readRequest(new ByteArrayInputStream(stream));

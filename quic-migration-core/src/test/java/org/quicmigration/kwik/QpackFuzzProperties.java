@@ -55,7 +55,7 @@ class QpackFuzzProperties {
         Fuzz.warmUp(() -> Qpack.decode(new byte[]{0x00, 0x00, (byte) 0xd1, 0x51, (byte) 0x81, 0x07}));
     }
 
-    @Property(tries = 600)
+    @Property(tries = 400)
     void anyFieldSectionDecodesOrFailsWithAnIoExceptionWithinItsSize(@ForAll("sections") byte[] block) {
         Fuzz.Outcome<List<Map.Entry<String, String>>> decoded = Fuzz.run(() -> Qpack.decode(block))
                 .failedOnlyWith(IOException.class)
