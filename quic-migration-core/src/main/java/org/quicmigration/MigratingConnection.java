@@ -357,7 +357,7 @@ public final class MigratingConnection implements AutoCloseable {
 
     /**
      * Returns the underlying engine object for features this API does not offer. Today the engine is Kwik and
-     * the object a {@code tech.kwik.core.QuicConnection}; code that uses it is tied to the Kwik version.
+     * the object Kwik's connection; code that uses it is tied to the Kwik version.
      *
      * @param <T>  the type asked for
      * @param type the class of that type

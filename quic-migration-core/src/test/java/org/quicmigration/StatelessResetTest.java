@@ -27,13 +27,7 @@ class StatelessResetTest {
         Map<String, String> tokens = new ConcurrentHashMap<>(); // connection ID -> stateless reset token, in hex
         try (MigrationServer server = ClientMigrationTest.startServer();
              LossyRelay relay = new LossyRelay(server.localAddress(), 0, 1);
-             MigratingConnection connection = Echo.client(server).server(relay.address())
-                     .localAddress(new InetSocketAddress(WIFI, 0))
-                     .packetListener(packet -> packet.frames().stream()
-                             .filter(frame -> frame.type().equals("new_connection_id"))
-                             .forEach(frame -> tokens.put(frame.field("connection_id"),
-                                     frame.field("stateless_reset_token"))))
-                     .build().connect()) {
+             MigratingConnection connection = connectThrough(server, relay, tokens)) {
             awaitSpare(connection);
             connection.migrate(new InetSocketAddress(CELLULAR, 0)).get(10, TimeUnit.SECONDS);
             byte[] data = Echo.randomBytes(50_000, 31);
@@ -56,13 +50,7 @@ class StatelessResetTest {
         Map<String, String> tokens = new ConcurrentHashMap<>();
         try (MigrationServer server = ClientMigrationTest.startServer();
              LossyRelay relay = new LossyRelay(server.localAddress(), 0, 2);
-             MigratingConnection connection = Echo.client(server).server(relay.address())
-                     .localAddress(new InetSocketAddress(WIFI, 0))
-                     .packetListener(packet -> packet.frames().stream()
-                             .filter(frame -> frame.type().equals("new_connection_id"))
-                             .forEach(frame -> tokens.put(frame.field("connection_id"),
-                                     frame.field("stateless_reset_token"))))
-                     .build().connect()) {
+             MigratingConnection connection = connectThrough(server, relay, tokens)) {
             awaitSpare(connection);
             byte[] before = Echo.randomBytes(20_000, 32);
             assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
@@ -78,6 +66,16 @@ class StatelessResetTest {
             assertThat(Echo.exchange(connection, after)).as("the connection goes on").isEqualTo(Echo.sha256(after));
             assertThat(connection.isOpen()).isTrue();
         }
+    }
+
+    /** A client on Wi-Fi, through {@code relay}, that puts each connection ID the server gives with its token. */
+    private static MigratingConnection connectThrough(MigrationServer server, LossyRelay relay,
+                                                      Map<String, String> tokens) throws Exception {
+        return Echo.client(server).server(relay.address()).localAddress(new InetSocketAddress(WIFI, 0))
+                .packetListener(packet -> packet.frames().stream()
+                        .filter(frame -> frame.type().equals("new_connection_id"))
+                        .forEach(frame -> tokens.put(frame.field("connection_id"), frame.field("stateless_reset_token"))))
+                .build().connect();
     }
 
     /** A datagram that looks like a short-header packet and ends with {@code token} (RFC 9000 10.3). */

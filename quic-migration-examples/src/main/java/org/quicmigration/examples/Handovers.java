@@ -117,12 +117,20 @@ final class Handovers {
         private long previousReadBytes;
         private boolean previousReadKept = true;
 
+        private final java.util.function.LongSupplier clock;
+
         Watch() throws Exception {
+            this(System::nanoTime);
+        }
+
+        /** A watch reading time from {@code clock} (nanoseconds), for tests in virtual time. */
+        Watch(java.util.function.LongSupplier clock) throws Exception {
+            this.clock = clock;
             digest = MessageDigest.getInstance("SHA-256");
         }
 
         void data(byte[] buffer, int n) {
-            long now = System.nanoTime();
+            long now = clock.getAsLong();
             if (changeNanos >= 0) {
                 longestPauseNanos = Math.max(longestPauseNanos, now - lastDataNanos);
             }
@@ -192,7 +200,7 @@ final class Handovers {
 
         void changed() {
             keepPreviousRead(); // the last read before the change
-            changeNanos = System.nanoTime();
+            changeNanos = clock.getAsLong();
             lastDataNanos = changeNanos; // the pause counts from the change
         }
 

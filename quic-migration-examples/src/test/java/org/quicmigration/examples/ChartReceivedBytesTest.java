@@ -9,15 +9,19 @@ import org.junit.jupiter.api.Test;
 class ChartReceivedBytesTest {
 
     private static final byte[] BLOCK = new byte[16 * 1024];
+    private static final long MS = 1_000_000L;
+
+    /** Virtual time for the watches, in nanoseconds. */
+    private final java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000 * MS);
 
     @Test
     void thePauseAfterTheChangeShowsAsAFlatStepOfTheSameLength() throws Exception {
-        Handovers.Watch watch = new Handovers.Watch();
+        Handovers.Watch watch = new Handovers.Watch(() -> now.addAndGet(20_000));
         while (!watch.changeDue()) {
             watch.data(BLOCK, BLOCK.length);
         }
         watch.changed();
-        Thread.sleep(50); // the stall
+        now.addAndGet(50 * MS); // the stall
         while (watch.received() < Handovers.TOTAL) {
             watch.data(BLOCK, BLOCK.length);
         }
@@ -45,13 +49,13 @@ class ChartReceivedBytesTest {
 
     @Test
     void keepsAtMostOnePointAMillisecondAndOnlyTheLatestBeforeTheChange() throws Exception {
-        Handovers.Watch watch = new Handovers.Watch();
-        long start = System.nanoTime();
-        for (int i = 0; i < Handovers.Watch.BEFORE_CHANGE + 80; i++) { // a read every millisecond or so, for longer than the ring holds
+        Handovers.Watch watch = new Handovers.Watch(() -> now.addAndGet(20_000)); // a read takes 20 us
+        long start = now.get();
+        for (int i = 0; i < Handovers.Watch.BEFORE_CHANGE + 80; i++) { // a read a millisecond, longer than the ring holds
             watch.data(BLOCK, 1);
-            Thread.sleep(1);
+            now.addAndGet(MS + 10_000);
         }
-        double readingMillis = (System.nanoTime() - start) / 1e6;
+        double readingMillis = (now.get() - start) / 1e6;
         while (!watch.changeDue()) {
             watch.data(BLOCK, BLOCK.length); // fast reads up to the change: most are not kept
         }

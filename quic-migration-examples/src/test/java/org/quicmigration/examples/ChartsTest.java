@@ -133,13 +133,14 @@ class ChartsTest {
 
     @Test
     void readsWhatTheBenchmarksWrite() throws Exception {
-        Handovers.Watch watch = new Handovers.Watch();
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+        Handovers.Watch watch = new Handovers.Watch(() -> now.addAndGet(20_000)); // virtual time, 20 us a read
         byte[] block = new byte[64 * 1024];
         while (!watch.changeDue()) {
             watch.data(block, block.length);
         }
         watch.changed();
-        Thread.sleep(5);
+        now.addAndGet(5_000_000L); // a 5 ms pause
         while (watch.received() < Handovers.TOTAL) {
             watch.data(block, block.length);
         }
