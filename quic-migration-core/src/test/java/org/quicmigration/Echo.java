@@ -64,6 +64,11 @@ final class Echo {
             return connections.get(0);
         }
 
+        /** Every connection accepted so far, in order. */
+        java.util.List<MigratingConnection> connections() {
+            return connections;
+        }
+
         /** The last connection accepted so far, or null. */
         MigratingConnection latest() {
             return connections.isEmpty() ? null : connections.get(connections.size() - 1);
