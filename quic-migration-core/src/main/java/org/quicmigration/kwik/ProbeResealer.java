@@ -60,7 +60,8 @@ final class ProbeResealer {
      * @param probe      the path frame that packet carries, naming the destination ID to seal with
      * @param targetSize the size of the new datagram: 1200 bytes (RFC 9000 8.2.1), or less where the path's
      *                   anti-amplification budget allowed less
-     * @return the packet to send instead, or null if the datagram is not a 1-RTT packet that can be read back
+     * @return the packet to send instead, exactly {@code targetSize} bytes when that is at least the smallest such
+     *         packet, or null if the datagram is not a 1-RTT packet Kwik built that can be read back
      */
     Resealed reseal(byte[] datagram, int offset, int length, int idLength, RoutedProbeFrame probe, int targetSize) {
         int packetNumberOffset = offset + 1 + idLength;
@@ -78,6 +79,11 @@ final class ProbeResealer {
         for (int i = 0; i < packetNumberLength; i++) {
             packetNumber = (packetNumber << 8) | ((datagram[packetNumberOffset + i] ^ mask[1 + i]) & 0xff);
         }
+        if (packetNumberLength != encodedLength(packetNumber)) {
+            // Not a packet Kwik built (damaged, or not ours): the new packet would encode the number in fewer bytes
+            // than counted below and come out smaller than the target size.
+            return null;
+        }
         byte[] peerId = probe.resealWith();
         int overhead = 1 + peerId.length + packetNumberLength + AEAD_TAG_LENGTH;
         int padding = Math.max(0, targetSize - overhead - PATH_FRAME_LENGTH);
@@ -91,6 +97,11 @@ final class ProbeResealer {
         // 12.3, and beyond what Kwik can encode) makes the cipher accept the packet's.
         aead.aeadEncrypt(new byte[0], new byte[0], nonce(aead.getIv(), UNUSABLE_PACKET_NUMBER));
         return new Resealed(packet.generatePacketBytes(aead), packet);
+    }
+
+    /** The bytes Kwik (and the packet sealed here) encodes {@code packetNumber} in: as many as it needs. */
+    private static int encodedLength(long packetNumber) {
+        return packetNumber <= 0xff ? 1 : packetNumber <= 0xffff ? 2 : packetNumber <= 0xffffff ? 3 : 4;
     }
 
     /** RFC 9001 5.3: the packet number, left-padded to the IV's length, XORed with the IV. */

@@ -82,14 +82,14 @@ class ProbeResealerFuzzProperties {
         }
     }
 
-    private static Aead aead(long seed) {
+    static Aead aead(long seed) {
         byte[] secret = new byte[32];
         new Random(seed).nextBytes(secret);
         return new Aes128Gcm(V1, Role.Client, false, secret, null, new NullLogger());
     }
 
     /** The datagram Kwik's sender builds for a probe: maybe an ACK, then the path frame. */
-    private static byte[] kwiksPacket(Aead aead, byte[] destination, long packetNumber, boolean ack,
+    static byte[] kwiksPacket(Aead aead, byte[] destination, long packetNumber, boolean ack,
                                       RoutedProbeFrame probe) {
         ShortHeaderPacket packet = new ShortHeaderPacket(V1, destination,
                 ack ? new tech.kwik.core.frame.AckFrame(Math.max(0, packetNumber - 3)) : probe);
