@@ -59,6 +59,14 @@ public sealed interface MigrationEvent {
     record MigrationAbandoned(Instant time, NetworkPath path) implements MigrationEvent {
     }
 
+    /**
+     * The standby path {@code path} ({@link MigratingConnection#addStandbyPath}) changed to {@code state}; the round
+     * trip of its last answered probe, if any.
+     */
+    record StandbyPathChanged(Instant time, NetworkPath path, StandbyPath.State state,
+                              java.util.Optional<Duration> roundTrip) implements MigrationEvent {
+    }
+
     /** Packets on {@code path} now carry the destination connection ID {@code newId} (hex) instead of {@code oldId}. */
     record PeerConnectionIdChanged(Instant time, NetworkPath path, String oldId, String newId) implements MigrationEvent {
     }

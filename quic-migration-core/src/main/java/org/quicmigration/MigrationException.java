@@ -25,6 +25,8 @@ public final class MigrationException extends IOException {
         ADDRESS_UNUSABLE,
         /** Another migration of this connection is still running. */
         MIGRATION_IN_PROGRESS,
+        /** The connection keeps a standby path already ({@link MigratingConnection#addStandbyPath}: one at a time). */
+        STANDBY_EXISTS,
         /** The connection closed before the migration finished. */
         CONNECTION_CLOSED
     }

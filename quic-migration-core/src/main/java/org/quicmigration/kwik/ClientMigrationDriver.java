@@ -157,8 +157,8 @@ public final class ClientMigrationDriver {
             return;
         }
         Tuple tuple = new Tuple(local, activeRemote);
-        migrator.onPathFailed(tuple);
         observers.forEach(o -> o.pathFailed(tuple, reason));
+        perform(migrator.onPathFailed(now(), tuple));
         if (local.equals(socket.activeLocal())) {
             policy.activePathFailed(local);
         }
@@ -360,16 +360,25 @@ public final class ClientMigrationDriver {
             boolean confirmed = KwikInternals.handshakeConfirmed(connection);
             boolean disabled = connection.getPeerTransportParameters() != null
                     && connection.getPeerTransportParameters().getDisableMigration();
-            migrator.checkMigrationAllowed(confirmed, disabled, remote);
-            if (requested.getPort() != 0 && socket.hasPath(requested) && !requested.equals(socket.activeLocal())) {
-                socket.removePath(requested); // a path left a moment ago, still receiving: make room to bind again
+            Tuple standby = migrator.standbyTuple()
+                    .filter(tuple -> tuple.remote().equals(remote) && sameLocal(requested, tuple.local())).orElse(null);
+            InetSocketAddress bound;
+            if (standby != null) {
+                bound = standby.local(); // its socket is open and its path validated: the core switches at once
+            } else {
+                migrator.checkMigrationAllowed(confirmed, disabled, remote);
+                if (requested.getPort() != 0 && socket.hasPath(requested) && !requested.equals(socket.activeLocal())) {
+                    socket.removePath(requested); // a path left a moment ago, still receiving: make room to bind again
+                }
+                bound = socket.addPath(requested, remote);
             }
-            InetSocketAddress bound = socket.addPath(requested, remote);
             List<MigrationAction> actions;
             try {
                 actions = migrator.migrate(now(), new Tuple(bound, remote), mode, cause, confirmed, disabled, pto());
             } catch (MigrationRefusedException | RuntimeException e) {
-                socket.removePath(bound);
+                if (standby == null) {
+                    socket.removePath(bound);
+                }
                 throw e;
             }
             pending = result;
@@ -388,6 +397,59 @@ public final class ClientMigrationDriver {
                 THREAD.execute(() -> migrationEnded(null));
             }
         }
+    }
+
+    /** Whether {@code requested} (any port if 0) names the bound address {@code local}. */
+    private static boolean sameLocal(InetSocketAddress requested, InetSocketAddress local) {
+        return requested.getAddress().equals(local.getAddress())
+                && (requested.getPort() == 0 || requested.getPort() == local.getPort());
+    }
+
+    /**
+     * Keeps a validated standby path on {@code requested} (see {@link ClientMigrator#addStandby}), probed again every
+     * {@code reprobeInterval}.
+     *
+     * @return completes with the bound local address once the first probe is queued; fails with
+     *         {@link MigrationRefusedException} or {@link SocketException} (address unusable) if nothing started
+     */
+    public CompletableFuture<InetSocketAddress> addStandby(InetSocketAddress requested, Duration reprobeInterval) {
+        CompletableFuture<InetSocketAddress> result = new CompletableFuture<>();
+        THREAD.execute(() -> {
+            if (stopped) {
+                result.completeExceptionally(new SocketException("the connection has ended"));
+                return;
+            }
+            InetSocketAddress bound = null;
+            try {
+                boolean confirmed = KwikInternals.handshakeConfirmed(connection);
+                boolean disabled = connection.getPeerTransportParameters() != null
+                        && connection.getPeerTransportParameters().getDisableMigration();
+                migrator.checkStandbyAllowed(confirmed, disabled, activeRemote);
+                bound = socket.addPath(requested, activeRemote);
+                List<MigrationAction> actions = migrator.addStandby(now(), new Tuple(bound, activeRemote), confirmed,
+                        disabled, pto(), reprobeInterval);
+                result.complete(bound);
+                perform(actions);
+            } catch (MigrationRefusedException | SocketException | RuntimeException e) {
+                if (bound != null && migrator.standbyTuple().isEmpty()) {
+                    socket.removePath(bound);
+                }
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /** Gives up the standby path, if any: its ID is retired and its socket closed. */
+    public CompletableFuture<Void> removeStandby() {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        THREAD.execute(() -> {
+            if (!stopped) {
+                perform(migrator.removeStandby());
+            }
+            result.complete(null);
+        });
+        return result;
     }
 
     private static boolean isPolicyCause(MigrationCause cause) {
@@ -535,12 +597,17 @@ public final class ClientMigrationDriver {
         } else if (action instanceof MigrationAction.ResetRecovery) {
             KwikInternals.resetRecovery(connection, declaredLosses);
         } else if (action instanceof MigrationAction.ClosePath close) {
-            probing = null;
+            Object[] probed = probing;
+            if (probed != null && probed[0].equals(close.tuple().local())) {
+                probing = null;
+            }
             // The path is no longer used for sending, but the server may have sent there until it saw us move, half
             // a round trip or more after the switch: closing the socket at once loses that data (about one round
             // trip of stall after a validate-first move). So it keeps receiving for three PTOs.
             long linger = Math.min(MAX_LINGER_NANOS, Math.max(MIN_LINGER_NANOS, 3 * pto().toNanos()));
             socket.closePathLater(close.tuple().local(), linger, THREAD);
+        } else if (action instanceof MigrationAction.StandbyChanged standby) {
+            observers.forEach(o -> o.standbyChanged(standby.tuple(), standby.state(), standby.roundTripNanos()));
         } else if (action instanceof MigrationAction.StateChanged changed) {
             MigrationCause cause = pendingCause == null ? MigrationCause.APPLICATION : pendingCause;
             observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple(), cause));

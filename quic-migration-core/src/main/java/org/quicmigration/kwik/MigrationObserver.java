@@ -25,6 +25,10 @@ public interface MigrationObserver {
     default void pathFailed(Tuple tuple, String reason) {
     }
 
+    /** The standby path on {@code tuple} changed state; the round trip of its last answered probe, or -1. */
+    default void standbyChanged(Tuple tuple, org.quicmigration.core.migration.StandbyState state, long roundTripNanos) {
+    }
+
     /** The active path is gone and no other network is usable; the connection waits for one. */
     default void noUsableNetwork(Tuple tuple) {
     }

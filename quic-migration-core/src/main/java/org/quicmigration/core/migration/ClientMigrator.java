@@ -30,6 +30,8 @@ public final class ClientMigrator {
     private Attempt attempt;
     /** Paths whose sockets failed (the OS took the network away): never a path to fall back to. */
     private final java.util.Set<Tuple> failedPaths = new java.util.HashSet<>();
+    /** The standby path, or null: at most one, because it holds the spare peer connection ID. */
+    private Standby standby;
 
     /** One migration in progress. */
     private static final class Attempt {
@@ -107,9 +109,20 @@ public final class ClientMigrator {
     public List<MigrationAction> migrate(long nowNanos, Tuple newTuple, MigrationMode mode, MigrationCause cause,
                                          boolean handshakeConfirmed, boolean peerDisabledMigration,
                                          Duration currentPathPto) throws MigrationRefusedException {
-        checkMigrationAllowed(handshakeConfirmed, peerDisabledMigration, newTuple.remote());
+        boolean toStandby = standby != null && newTuple.equals(standby.tuple());
+        check(handshakeConfirmed, peerDisabledMigration, newTuple.remote(), !toStandby);
         if (newTuple.equals(activeTuple)) {
             throw new IllegalArgumentException("the connection already uses " + newTuple);
+        }
+        List<MigrationAction> actions = new ArrayList<>();
+        if (toStandby) {
+            Standby taken = standby;
+            standby = null;
+            actions.add(new MigrationAction.StandbyChanged(newTuple, StandbyState.IN_USE, taken.roundTripNanos()));
+            if (taken.state() == StandbyState.READY) {
+                return switchToStandby(nowNanos, taken, mode, cause, actions);
+            }
+            // Not validated (yet, or any more): an ordinary migration, with the ID the standby was given.
         }
         PeerConnectionIds.Entry oldId = peerIds.current(activeTuple).orElseThrow();
         // RFC 9000 9.5: "An endpoint MUST NOT reuse a connection ID when sending from more than one local address".
@@ -122,7 +135,6 @@ public final class ClientMigrator {
                 Pto.validationTimeout(currentPathPto, maxAckDelay).toNanos(), random);
         attempt = new Attempt(mode, cause, activeTuple, newTuple, oldId, newId, validation, nowNanos);
 
-        List<MigrationAction> actions = new ArrayList<>();
         if (mode == MigrationMode.SWITCH_THEN_VALIDATE) {
             enter(MigrationState.MIGRATION_STARTED, newTuple, nowNanos, actions);
             switchTo(newTuple, newId, attempt.oldTuple, actions);
@@ -139,6 +151,11 @@ public final class ClientMigrator {
      */
     public void checkMigrationAllowed(boolean handshakeConfirmed, boolean peerDisabledMigration,
                                       java.net.InetSocketAddress remote) throws MigrationRefusedException {
+        check(handshakeConfirmed, peerDisabledMigration, remote, true);
+    }
+
+    private void check(boolean handshakeConfirmed, boolean peerDisabledMigration, java.net.InetSocketAddress remote,
+                       boolean needsSpareId) throws MigrationRefusedException {
         if (attempt != null) {
             throw new MigrationRefusedException(MigrationRefusal.MIGRATION_IN_PROGRESS,
                     "a migration to " + attempt.newTuple + " has not finished");
@@ -155,9 +172,11 @@ public final class ClientMigrator {
             throw new MigrationRefusedException(MigrationRefusal.HANDSHAKE_NOT_CONFIRMED,
                     "the handshake is not confirmed yet (RFC 9000 section 9)");
         }
-        if (peerIds.spareCount() == 0) {
-            throw new MigrationRefusedException(MigrationRefusal.NO_SPARE_CONNECTION_ID,
-                    "the server has given no spare connection ID (" + peerIds.activeCount() + " active, all in use)");
+        if (needsSpareId && peerIds.spareCount() == 0) {
+            throw new MigrationRefusedException(MigrationRefusal.NO_SPARE_CONNECTION_ID, standby != null
+                    ? "the spare connection ID is held by the standby path " + standby.tuple()
+                    + "; move there, or remove the standby first"
+                    : "the server has given no spare connection ID (" + peerIds.activeCount() + " active, all in use)");
         }
     }
 
@@ -166,11 +185,19 @@ public final class ClientMigrator {
         if (attempt != null) {
             attempt.validation.challengeLeft(data, nowNanos);
         }
+        if (standby != null) {
+            standby.challengeLeft(nowNanos, data);
+        }
     }
 
     /** A PATH_RESPONSE arrived (on any path: RFC 9000 8.2.3). */
     public List<MigrationAction> onPathResponse(long nowNanos, byte[] data) {
         if (attempt == null || !attempt.validation.onResponse(data, nowNanos)) {
+            StandbyState before = standby == null ? null : standby.state();
+            if (standby != null && standby.onResponse(nowNanos, data) && before != StandbyState.READY) {
+                return List.of(new MigrationAction.StandbyChanged(standby.tuple(), StandbyState.READY,
+                        standby.roundTripNanos()));
+            }
             // RFC 9000 8.2.3: a response that matches no outstanding challenge is ignored.
             return List.of();
         }
@@ -193,10 +220,21 @@ public final class ClientMigrator {
 
     /** Time passed: resend a challenge or give up, as due. */
     public List<MigrationAction> onTimer(long nowNanos) {
-        if (attempt == null) {
-            return List.of();
-        }
         List<MigrationAction> actions = new ArrayList<>();
+        if (standby != null) {
+            if (standby.onTimer(nowNanos)) {
+                actions.add(new MigrationAction.StandbyChanged(standby.tuple(), StandbyState.FAILED,
+                        standby.roundTripNanos()));
+            }
+            sendStandbyChallenge(nowNanos, actions);
+        }
+        if (attempt != null) {
+            attemptTimer(nowNanos, actions);
+        }
+        return actions;
+    }
+
+    private void attemptTimer(long nowNanos, List<MigrationAction> actions) {
         Attempt failing = attempt;
         if (failing.validation.onTimer(nowNanos)) {
             if (failing.mode == MigrationMode.SWITCH_THEN_VALIDATE && failedPaths.contains(failing.oldTuple)) {
@@ -207,7 +245,7 @@ public final class ClientMigrator {
                     actions.add(new MigrationAction.ClosePath(failing.oldTuple));
                 }
                 finish(failing, false, false, nowNanos, actions);
-                return actions;
+                return;
             }
             peerIds.release(failing.newTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
             if (failing.mode == MigrationMode.SWITCH_THEN_VALIDATE) {
@@ -222,15 +260,18 @@ public final class ClientMigrator {
                 actions.add(new MigrationAction.ClosePath(failing.newTuple));
                 finish(failing, false, false, nowNanos, actions);
             }
-            return actions;
+            return;
         }
         sendDueChallenge(nowNanos, actions);
-        return actions;
     }
 
     /** The socket of {@code tuple} failed: the OS took its address, route or link away. */
-    public void onPathFailed(Tuple tuple) {
+    public List<MigrationAction> onPathFailed(long nowNanos, Tuple tuple) {
         failedPaths.add(tuple);
+        if (standby != null && standby.tuple().equals(tuple) && standby.onFailed(nowNanos)) {
+            return List.of(new MigrationAction.StandbyChanged(tuple, StandbyState.FAILED, standby.roundTripNanos()));
+        }
+        return List.of();
     }
 
     /** The socket of {@code tuple} works again. */
@@ -245,7 +286,8 @@ public final class ClientMigrator {
 
     /** When {@link #onTimer} next has work, or Long.MAX_VALUE. */
     public long nextTimerNanos() {
-        return attempt == null ? Long.MAX_VALUE : attempt.validation.nextTimerNanos();
+        long next = attempt == null ? Long.MAX_VALUE : attempt.validation.nextTimerNanos();
+        return standby == null ? next : Math.min(next, standby.nextTimerNanos());
     }
 
     /**
@@ -268,6 +310,13 @@ public final class ClientMigrator {
         }
         for (Tuple orphan : orphans) {
             Optional<PeerConnectionIds.Entry> replacement = peerIds.assign(orphan);
+            if (standby != null && orphan.equals(standby.tuple())) {
+                if (replacement.isEmpty()) {
+                    // RFC 9000 5.1.2: "MUST stop using" the retired ID, and the standby has no other.
+                    dropStandby(false, actions);
+                }
+                continue; // with a replacement, its next probe carries the new ID
+            }
             if (replacement.isEmpty() && !orphan.equals(activeTuple) && attempt != null) {
                 // The peer kept the rules (it need not give an ID per path of ours), but the migration's other path
                 // has no ID left, so nothing more can be sent there (RFC 9000 5.1.2: "MUST stop using").
@@ -283,6 +332,96 @@ public final class ClientMigrator {
             }
         }
         return actions;
+    }
+
+    /**
+     * Keeps {@code tuple} validated while the active path carries the data, so that {@link #migrate} to it switches
+     * at once, with no validation first: probed now, and every {@code reprobeInterval} once it answered. It takes the
+     * spare peer connection ID (RFC 9000 9.5: a path of its own needs an ID of its own), so while it exists a move to
+     * any other path is refused for want of one.
+     *
+     * @throws MigrationRefusedException as {@link #migrate} would be refused, or with
+     *         {@link MigrationRefusal#STANDBY_EXISTS}; nothing changed
+     */
+    public List<MigrationAction> addStandby(long nowNanos, Tuple tuple, boolean handshakeConfirmed,
+                                            boolean peerDisabledMigration, Duration currentPathPto,
+                                            Duration reprobeInterval) throws MigrationRefusedException {
+        checkStandbyAllowed(handshakeConfirmed, peerDisabledMigration, tuple.remote());
+        if (tuple.equals(activeTuple)) {
+            throw new IllegalArgumentException("the connection already uses " + tuple);
+        }
+        PeerConnectionIds.Entry id = peerIds.assign(tuple).orElseThrow();
+        standby = new Standby(tuple, nowNanos, reprobeInterval.toNanos(), Pto.initial(maxAckDelay).toNanos(),
+                Pto.validationTimeout(currentPathPto, maxAckDelay).toNanos(), random);
+        List<MigrationAction> actions = new ArrayList<>();
+        actions.add(new MigrationAction.StandbyChanged(tuple, StandbyState.PROBING, -1));
+        sendStandbyChallenge(nowNanos, actions);
+        return actions;
+    }
+
+    /** Throws the refusal {@link #addStandby} would get now, without changing anything. */
+    public void checkStandbyAllowed(boolean handshakeConfirmed, boolean peerDisabledMigration,
+                                    java.net.InetSocketAddress remote) throws MigrationRefusedException {
+        if (standby != null) {
+            throw new MigrationRefusedException(MigrationRefusal.STANDBY_EXISTS,
+                    "the connection keeps a standby path on " + standby.tuple() + " already");
+        }
+        // RFC 9000 18.2: a standby sends from a new local address, which disable_active_migration forbids too.
+        check(handshakeConfirmed, peerDisabledMigration, remote, true);
+    }
+
+    /** The standby path, if there is one. */
+    public Optional<Tuple> standbyTuple() {
+        return standby == null ? Optional.empty() : Optional.of(standby.tuple());
+    }
+
+    /** Gives up the standby path, if there is one: its ID is retired and its socket closed. */
+    public List<MigrationAction> removeStandby() {
+        List<MigrationAction> actions = new ArrayList<>();
+        if (standby != null) {
+            dropStandby(true, actions);
+        }
+        return actions;
+    }
+
+    private void dropStandby(boolean retireId, List<MigrationAction> actions) {
+        Tuple tuple = standby.tuple();
+        standby = null;
+        Optional<Long> sequence = peerIds.release(tuple);
+        if (retireId) {
+            sequence.ifPresent(retired -> actions.add(new MigrationAction.RetirePeerId(retired)));
+        }
+        actions.add(new MigrationAction.ClosePath(tuple));
+        actions.add(new MigrationAction.StandbyChanged(tuple, StandbyState.REMOVED, -1));
+    }
+
+    /**
+     * The move to a standby that answered its last probe: RFC 9000 9.3.1 lets a path validated recently go
+     * unvalidated again, so the switch is complete at once, with the standby's measured round trip.
+     */
+    private List<MigrationAction> switchToStandby(long nowNanos, Standby taken, MigrationMode mode,
+                                                  MigrationCause cause, List<MigrationAction> actions) {
+        Tuple target = taken.tuple();
+        PeerConnectionIds.Entry oldId = peerIds.current(activeTuple).orElseThrow();
+        PeerConnectionIds.Entry newId = peerIds.current(target).orElseThrow();
+        attempt = new Attempt(mode, cause, activeTuple, target, oldId, newId, taken.lastSucceeded(), nowNanos);
+        Attempt done = attempt;
+        enter(MigrationState.MIGRATION_STARTED, target, nowNanos, actions);
+        switchTo(target, newId, done.oldTuple, actions);
+        enter(MigrationState.MIGRATION_COMPLETE, target, nowNanos, actions);
+        // RFC 9000 5.1.2: an ID used on a path we left is retired.
+        peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
+        actions.add(new MigrationAction.ClosePath(done.oldTuple));
+        finish(done, true, false, nowNanos, actions);
+        return actions;
+    }
+
+    private void sendStandbyChallenge(long nowNanos, List<MigrationAction> actions) {
+        byte[] data = standby.challengeToSend(nowNanos);
+        if (data != null) {
+            ConnectionId id = peerIds.current(standby.tuple()).orElseThrow().id();
+            actions.add(new MigrationAction.SendPathChallenge(standby.tuple(), id, data));
+        }
     }
 
     /**

@@ -38,6 +38,10 @@ public sealed interface MigrationAction {
     record StateChanged(MigrationState from, MigrationState to, Tuple tuple, long atNanos) implements MigrationAction {
     }
 
+    /** The standby path on {@code tuple} changed state; the round trip of its last answered probe, or -1. */
+    record StandbyChanged(Tuple tuple, StandbyState state, long roundTripNanos) implements MigrationAction {
+    }
+
     /** The migration attempt ended; {@code outcome} says how. */
     record Finished(MigrationOutcome outcome) implements MigrationAction {
     }

@@ -12,5 +12,7 @@ public enum MigrationRefusal {
     /** RFC 9000 9.5: the new path needs a peer connection ID no other path uses, and the peer gave no spare. */
     NO_SPARE_CONNECTION_ID,
     /** Another migration of this connection has not finished. */
-    MIGRATION_IN_PROGRESS
+    MIGRATION_IN_PROGRESS,
+    /** The connection has a standby path already (one at a time: it holds the spare connection ID). */
+    STANDBY_EXISTS
 }

@@ -499,7 +499,7 @@ class ClientMigratorProperties {
                     migrator.onPathWorks(tuple);
                 } else {
                     failed.add(tuple);
-                    migrator.onPathFailed(tuple);
+                    migrator.onPathFailed(0, tuple);
                 }
             } else if (step instanceof NewId n) {
                 long sequence = nextSequence;

@@ -187,7 +187,7 @@ class ClientMigratorTest {
     @Test
     void anUnansweredPathIsKeptWhenTheOldPathFailedThereIsNothingToFallBackTo() throws Exception {
         migrator = migrator();
-        migrator.onPathFailed(WIFI);
+        migrator.onPathFailed(0, WIFI);
         migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, MigrationCause.WRITE_ERROR, true, false, PTO);
 
         List<MigrationAction> last = List.of();
@@ -208,7 +208,7 @@ class ClientMigratorTest {
     @Test
     void aPathThatWorksAgainIsAFallbackAgain() throws Exception {
         migrator = migrator();
-        migrator.onPathFailed(WIFI);
+        migrator.onPathFailed(0, WIFI);
         migrator.onPathWorks(WIFI);
         migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, true, false, PTO);
 
