@@ -340,7 +340,7 @@ class ClientMigrationTest {
         }
     }
 
-    private static InetAddress address(String literal) {
+    static InetAddress address(String literal) {
         try {
             return InetAddress.getByName(literal);
         } catch (java.net.UnknownHostException e) {
