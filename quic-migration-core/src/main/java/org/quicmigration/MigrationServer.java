@@ -103,6 +103,7 @@ public final class MigrationServer implements AutoCloseable {
         private int amplificationFactor = 3;
         private int maxPathsPerConnection = 8;
         private Duration pathValidationTimeout;
+        private Duration pathMemory = org.quicmigration.core.migration.ServerPathManager.DEFAULT_MEMORY;
         private InetSocketAddress preferredIpv4;
         private InetSocketAddress preferredIpv6;
         private MigrationListener migrationListener;
@@ -294,6 +295,23 @@ public final class MigrationServer implements AutoCloseable {
         }
 
         /**
+         * How long a connection remembers a client address it validated, counted from the last datagram from it
+         * (default 10 minutes). A client that comes back to such an address (a standby path it keeps probing, see
+         * {@link MigratingConnection#addStandbyPath}, or a network it used a moment ago) is followed with no
+         * validation first and no three-times limit: RFC 9000 9.3, "An endpoint MAY skip validation of a peer address
+         * if that address has been seen recently". The path the client left is still validated again (9.3.3). At
+         * most {@link #maxPathsPerConnection} addresses are kept, addresses never validated forgotten first.
+         *
+         * @param memory how long to remember; positive
+         * @return this builder
+         * @throws IllegalArgumentException if it is zero or negative
+         */
+        public Builder pathMemory(Duration memory) {
+            this.pathMemory = MigratingClient.requirePositive(memory, "pathMemory");
+            return this;
+        }
+
+        /**
          * Receives the path and migration events of every connection (client address changes, validations,
          * migrations completed or abandoned, connection ID changes), from the moment the connection is handed to
          * {@link #onConnection}. Per-connection listeners can be added with
@@ -416,7 +434,7 @@ public final class MigrationServer implements AutoCloseable {
             ServerSettings settings = new ServerSettings(bindAddress, certificate.chain(), certificate.privateKey(),
                     applicationProtocol, idleTimeout, streamReceiveWindow, maxStreamsPerConnection,
                     acceptClientMigration, amplificationFactor, maxPathsPerConnection, pathValidationTimeout,
-                    preferredIpv4, preferredIpv6, keyLog(keyLogFile));
+                    pathMemory, preferredIpv4, preferredIpv6, keyLog(keyLogFile));
             MigrationListener everyConnection = migrationListener;
             java.nio.file.Path qlogTo = qlogDirectory;
             List<PacketListener> listeners = List.copyOf(packetListeners);

@@ -141,7 +141,8 @@ final class ServerMigrationDriver {
         this.activePath = firstPath;
         this.activeTuple = firstPath;
         this.manager = new ServerPathManager(activeTuple, settings.amplificationFactor(),
-                settings.maxPathsPerConnection(), Duration.ofMillis(25), settings.pathValidationTimeout(), random);
+                settings.maxPathsPerConnection(), Duration.ofMillis(25), settings.pathValidationTimeout(),
+                settings.pathMemory(), random);
         this.resealer = new ProbeResealer(connection);
     }
 

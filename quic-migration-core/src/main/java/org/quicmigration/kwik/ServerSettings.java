@@ -20,6 +20,7 @@ import java.util.List;
  * @param amplificationFactor     how much more than it received the server sends to an unvalidated address
  * @param maxPathsPerConnection   how many client addresses a connection tracks at most
  * @param pathValidationTimeout   how long a client address has to answer a challenge; null for three PTOs
+ * @param pathMemory              how long a validated client address is remembered after its last datagram
  * @param preferredIpv4           the IPv4 preferred_address to offer and listen on (RFC 9000 9.6), or null
  * @param preferredIpv6           the IPv6 preferred_address to offer and listen on, or null
  * @param keyLog                  where to write every connection's TLS secrets, or null
@@ -28,7 +29,7 @@ public record ServerSettings(InetSocketAddress bindAddress, List<X509Certificate
                              PrivateKey privateKey, String applicationProtocol, Duration idleTimeout,
                              long streamReceiveWindow, int maxStreamsPerConnection,
                              boolean acceptClientMigration, int amplificationFactor, int maxPathsPerConnection,
-                             Duration pathValidationTimeout, InetSocketAddress preferredIpv4,
+                             Duration pathValidationTimeout, Duration pathMemory, InetSocketAddress preferredIpv4,
                              InetSocketAddress preferredIpv6, KeyLog keyLog) {
 
     /** True if the server offers a preferred address. */

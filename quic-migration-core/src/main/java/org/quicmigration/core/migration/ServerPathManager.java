@@ -48,6 +48,8 @@ public final class ServerPathManager {
         boolean smallChallengeSent;
         /** The validation underway only confirms, at full size, a path validated with small challenges (8.2.1). */
         boolean confirming;
+        /** When a datagram last came from the path: a validated path not heard from for the memory is forgotten. */
+        long lastHeardNanos;
 
         PathState(Tuple tuple, int amplificationFactor) {
             this.tuple = tuple;
@@ -61,6 +63,8 @@ public final class ServerPathManager {
     /** Overrides RFC 9000 8.2.4's three PTOs if not null. */
     private final Duration validationTimeout;
     private final RandomGenerator random;
+    /** How long a validated address counts as "seen recently" (RFC 9000 9.3) after its last datagram. */
+    private final long memoryNanos;
     /** Insertion order = age; the active and last validated paths are never evicted. */
     private final LinkedHashMap<Tuple, PathState> paths = new LinkedHashMap<>();
     private Tuple active;
@@ -89,6 +93,18 @@ public final class ServerPathManager {
      */
     public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
                              Duration validationTimeout, RandomGenerator random) {
+        this(handshakeTuple, amplificationFactor, maxPaths, maxAckDelay, validationTimeout, DEFAULT_MEMORY, random);
+    }
+
+    /** How long a validated address is remembered by default after its last datagram: ngtcp2's choice too. */
+    public static final Duration DEFAULT_MEMORY = Duration.ofMinutes(10);
+
+    /**
+     * @param memory how long a validated client address is remembered after its last datagram: a client that comes
+     *               back to it within that time is followed with no validation first and no three-times limit
+     */
+    public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
+                             Duration validationTimeout, Duration memory, RandomGenerator random) {
         if (maxPaths < MIN_PATHS) {
             throw new IllegalArgumentException("a connection needs at least " + MIN_PATHS + " paths tracked, was "
                     + maxPaths);
@@ -98,6 +114,7 @@ public final class ServerPathManager {
         this.maxAckDelay = maxAckDelay;
         this.validationTimeout = validationTimeout;
         this.random = random;
+        this.memoryNanos = memory.toNanos();
         PathState first = new PathState(handshakeTuple, amplificationFactor);
         first.budget.validated();
         paths.put(handshakeTuple, first);
@@ -128,7 +145,8 @@ public final class ServerPathManager {
     public List<ServerPathAction> onDatagram(long nowNanos, Tuple tuple, int bytes, boolean nonProbing,
                                              boolean highestPacketNumber, boolean clientKeptItsId,
                                              Duration currentPathPto) {
-        PathState path = track(tuple);
+        PathState path = track(nowNanos, tuple);
+        path.lastHeardNanos = nowNanos;
         path.budget.onReceived(bytes);
         if (nonProbing && highestPacketNumber) {
             // RFC 9000 9.3: "An endpoint only changes the address to which it sends packets in response to the
@@ -425,8 +443,14 @@ public final class ServerPathManager {
         actions.add(new ServerPathAction.SendPathChallenge(path.tuple, data));
     }
 
-    private PathState track(Tuple tuple) {
+    private PathState track(long nowNanos, Tuple tuple) {
         PathState path = paths.get(tuple);
+        if (path != null && forgotten(path, nowNanos)) {
+            // RFC 9000 9.3: "An endpoint MAY skip validation of a peer address if that address has been seen
+            // recently." Not heard from for longer than the memory, it is not recent: a new address again.
+            paths.remove(tuple);
+            path = null;
+        }
         if (path != null) {
             return path;
         }
@@ -438,13 +462,25 @@ public final class ServerPathManager {
         return path;
     }
 
-    /** Forgets the oldest path that is neither active nor the last validated one, nor being validated. */
+    /** A validated path, neither active nor the fall back, not heard from for longer than the memory. */
+    private boolean forgotten(PathState path, long nowNanos) {
+        return path.budget.isValidated() && path.validation == null && !path.tuple.equals(active)
+                && !path.tuple.equals(lastValidated) && nowNanos - path.lastHeardNanos > memoryNanos;
+    }
+
+    /**
+     * Forgets the oldest path that is neither active nor the last validated one, nor being validated; an address never
+     * validated before one the client may come back to, so a flood of new addresses cannot wipe the memory.
+     */
     private void evictOldestIdle() {
-        for (Iterator<Map.Entry<Tuple, PathState>> it = paths.entrySet().iterator(); it.hasNext(); ) {
-            PathState candidate = it.next().getValue();
-            if (!candidate.tuple.equals(active) && !candidate.tuple.equals(lastValidated) && candidate.validation == null) {
-                it.remove();
-                return;
+        for (boolean validatedToo : new boolean[]{false, true}) {
+            for (Iterator<Map.Entry<Tuple, PathState>> it = paths.entrySet().iterator(); it.hasNext(); ) {
+                PathState candidate = it.next().getValue();
+                if (!candidate.tuple.equals(active) && !candidate.tuple.equals(lastValidated)
+                        && candidate.validation == null && (validatedToo || !candidate.budget.isValidated())) {
+                    it.remove();
+                    return;
+                }
             }
         }
         // Every tracked path is busy: drop the oldest validation that is not for the active path.
