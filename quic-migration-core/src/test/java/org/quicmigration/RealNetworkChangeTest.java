@@ -157,6 +157,36 @@ class RealNetworkChangeTest {
     }
 
     @Test
+    void withAStandbyOnCellularTheMoveAfterTheWifiAddressIsRemovedNeedsNoValidation() throws Exception {
+        connect(client());
+        ClientMigrationTest.awaitSpare(connection);
+        StandbyPath standby = connection.addStandbyPath(new InetSocketAddress(lab.cellAddress(), 0));
+        assertThat(standby.awaitReady(Duration.ofSeconds(5))).as("the standby answers: %s", standby).isTrue();
+        LabDownload download = downloadUntilChangePoint(SIZE);
+
+        download.mark();
+        lab.removeWifiAddress();
+
+        assertIntact(download, SIZE);
+        assertThat(connection.localAddress()).as("events %s", events).isEqualTo(standby.localAddress());
+        assertThat(standby.state()).isEqualTo(StandbyPath.State.IN_USE);
+        int started = indexOf(MigrationEvent.MigrationStarted.class);
+        int completed = indexOf(MigrationEvent.MigrationCompleted.class);
+        assertThat(completed).as("the move completes; events %s", events).isGreaterThan(started);
+        assertThat(events.subList(started, completed)).as("no challenge between the start and the end of the move")
+                .noneMatch(MigrationEvent.PathValidationStarted.class::isInstance);
+    }
+
+    private int indexOf(Class<? extends MigrationEvent> type) {
+        for (int i = 0; i < events.size(); i++) {
+            if (type.isInstance(events.get(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
     void wifiLinkDownMidDownloadConnectionMovesToCellularByItself() throws Exception {
         connect(client());
         LabDownload download = downloadUntilChangePoint(SIZE);

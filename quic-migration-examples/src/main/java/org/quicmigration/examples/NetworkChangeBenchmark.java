@@ -27,6 +27,7 @@ import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationPolicy;
 import org.quicmigration.NetworkMonitor;
+import org.quicmigration.StandbyPath;
 import org.quicmigration.netlab.NetworkLab;
 
 /**
@@ -40,12 +41,15 @@ import org.quicmigration.netlab.NetworkLab;
  * <li>{@code address removed}: {@code ip addr del} of the Wi-Fi address;</li>
  * <li>{@code black hole}: the far end of the Wi-Fi link drops everything, silently (nftables at the device).</li>
  * </ul>
+ * Each change is measured twice for QUIC: as it comes, and with a standby path kept on cellular
+ * ({@link MigratingConnection#addStandbyPath}), which the policy's move then switches to at once.
  * The pause includes the few milliseconds the {@code ip}/{@code nft} command takes. The ways take turns in each
  * run; medians, ranges and ratios are printed and written to {@code target/network-change-benchmark.json}, with
  * the received bytes over time around the change of each way's median run, and {@link Charts} draws them next to
  * it. Needs root and nftables; where they are missing it prints SKIPPED and exits 0. Exits 1 if a download differs.
  *
  * <pre>./run-example NetworkChangeBenchmark 7 25</pre>
+ * <pre>./run-example NetworkChangeBenchmark timeline 25 [address-removed|black-hole] [standby]</pre>
  */
 public final class NetworkChangeBenchmark {
 
@@ -87,9 +91,10 @@ public final class NetworkChangeBenchmark {
             Bench bench = new Bench(lab, Integer.parseInt(ready[1]), Integer.parseInt(ready[2]), certificate(ready[3]));
             if (timeline) {
                 Change change = args.length > 2 && args[2].equals("black-hole") ? Change.BLACK_HOLE : Change.ADDRESS_REMOVED;
-                bench.quic(change, null); // warm-up
+                boolean standby = args.length > 3 && args[3].equals("standby");
+                bench.quic(change, standby, null); // warm-up
                 HandoverTimeline trace = new HandoverTimeline();
-                Handovers.Download download = bench.quic(change, trace);
+                Handovers.Download download = bench.quic(change, standby, trace);
                 System.out.printf(Locale.ROOT, "%s at %d ms each way: longest pause %.1f ms, digest %s%n", change, delay,
                         download.interruptionMillis(), Arrays.equals(expected, download.digest()) ? "intact" : "WRONG");
                 List<String> lines = trace.lines(50, 2_000);
@@ -106,15 +111,17 @@ public final class NetworkChangeBenchmark {
                 System.exit(Arrays.equals(expected, download.digest()) ? 0 : 1);
             }
             Map<String, Way> ways = new LinkedHashMap<>();
-            ways.put("quic, address removed", () -> bench.quic(Change.ADDRESS_REMOVED, null));
+            ways.put("quic, address removed", () -> bench.quic(Change.ADDRESS_REMOVED, false, null));
+            ways.put("quic standby, address removed", () -> bench.quic(Change.ADDRESS_REMOVED, true, null));
             ways.put("tcp+tls, address removed", () -> bench.tcp(Change.ADDRESS_REMOVED));
-            ways.put("quic, black hole", () -> bench.quic(Change.BLACK_HOLE, null));
+            ways.put("quic, black hole", () -> bench.quic(Change.BLACK_HOLE, false, null));
+            ways.put("quic standby, black hole", () -> bench.quic(Change.BLACK_HOLE, true, null));
             ways.put("tcp+tls, black hole", () -> bench.tcp(Change.BLACK_HOLE));
             Map<String, double[]> results = new LinkedHashMap<>();
             Map<String, Handovers.Download[]> downloads = new LinkedHashMap<>();
             ways.keySet().forEach(name -> results.put(name, new double[runs]));
             ways.keySet().forEach(name -> downloads.put(name, new Handovers.Download[runs]));
-            bench.quic(Change.ADDRESS_REMOVED, null); // warm-up
+            bench.quic(Change.ADDRESS_REMOVED, false, null); // warm-up
             for (int run = 0; run < runs; run++) {
                 for (Map.Entry<String, Way> way : ways.entrySet()) {
                     Handovers.Download download = way.getValue().run();
@@ -129,7 +136,7 @@ public final class NetworkChangeBenchmark {
             System.out.printf("%-28s %26s %12s%n", "way", "pause ms", "tcp / quic");
             for (Map.Entry<String, double[]> result : results.entrySet()) {
                 double median = median(result.getValue());
-                String rival = result.getKey().replace("quic", "tcp+tls");
+                String rival = result.getKey().replaceFirst("^quic( standby)?", "tcp+tls");
                 String ratio = result.getKey().startsWith("quic")
                         ? String.format(Locale.ROOT, "%.2f", median(results.get(rival)) / median) : "";
                 double[] sorted = result.getValue().clone();
@@ -197,8 +204,11 @@ public final class NetworkChangeBenchmark {
             }
         }
 
-        /** A QUIC download with the change; {@code timeline}, if not null, records what the client saw. */
-        Handovers.Download quic(Change change, HandoverTimeline timeline) throws Exception {
+        /**
+         * A QUIC download with the change, with a standby path on cellular or not; {@code timeline}, if not null,
+         * records what the client saw.
+         */
+        Handovers.Download quic(Change change, boolean standby, HandoverTimeline timeline) throws Exception {
             Handovers.Watch watch = new Handovers.Watch();
             MigratingClient.Builder builder = MigratingClient.builder()
                     .server(quicServer)
@@ -217,6 +227,12 @@ public final class NetworkChangeBenchmark {
                     connection.addMigrationListener(timeline::migration);
                 }
                 Examples.awaitSpareConnectionId(connection);
+                if (standby) {
+                    StandbyPath path = connection.addStandbyPath(new InetSocketAddress(lab.cellAddress(), 0));
+                    if (!path.awaitReady(java.time.Duration.ofSeconds(5))) {
+                        throw new IOException("the standby on cellular did not answer: " + path);
+                    }
+                }
                 BidirectionalStream stream = connection.openStream();
                 try (DataOutputStream out = new DataOutputStream(stream.getOutputStream())) {
                     out.writeLong(0);
