@@ -521,6 +521,10 @@ final class ServerMigrationDriver {
                 if (rebound != null) {
                     // W23 and W33, docs/kwik-workarounds.md#w23
                     KwikInternals.resendSentBefore(connection, rebound, congestion, declaredLosses);
+                } else if (completedAtOnce && migrated.validationRttNanos() > 0) {
+                    // A path validated before the move (a standby the client probed, an address it used recently):
+                    // no validation follows to seed the reset RTT estimator, so its earlier one does (W22).
+                    KwikInternals.seedRttFromValidation(connection, migrated.validationRttNanos());
                 }
                 if (completedAtOnce) {
                     retireWaitingIdLater(); // see KwikInternals.serverRetirePeerId: not in the moment of the switch

@@ -33,7 +33,7 @@ import org.quicmigration.core.cid.PeerConnectionIds;
  * Invariants of the client side of RFC 9000 9, checked after every input of random sequences: migrations of both
  * strategies (switch first, validate first) to a pool of local addresses (other networks, and the same address on
  * another port), some refused; PATH_RESPONSE frames with right, wrong and late data; timers in virtual time; sockets
- * that fail and work again; and a server that issues connection IDs as RFC 9000 5.1 lets it: in order or late,
+ * that fail and work again; a standby path added, probed, moved to and removed; and a server that issues connection IDs as RFC 9000 5.1 lets it: in order or late,
  * repeated, with retire_prior_to that stays or grows, never more than our active_connection_id_limit.
  *
  * <p>The harness performs the actions: it opens a path's socket when a migration to it starts and closes it on
@@ -76,9 +76,14 @@ class ClientMigratorProperties {
                 return;
             }
             assertThat(outcomes).as("outcomes of %s", call).hasSize(1);
-            assertThat(call.attemptBefore).as("the migration that ended with %s", call).isNotNull();
+            Attempt attempt = call.attemptBefore != null ? call.attemptBefore : call.started;
+            assertThat(attempt).as("the migration that ended with %s", call).isNotNull();
             MigrationOutcome outcome = outcomes.get(0);
-            Attempt attempt = call.attemptBefore;
+            if (call.attemptBefore == null) {
+                assertThat(attempt.to).as("a migration that ends as it starts goes to the standby, %s", call)
+                        .isEqualTo(call.standbyBefore);
+                assertThat(outcome.validated()).as("the move to a ready standby, %s", call).isTrue();
+            }
             Tuple active = call.client.migrator.activeTuple();
             assertThat(outcome.oldTuple()).isEqualTo(attempt.from);
             assertThat(outcome.newTuple()).isEqualTo(attempt.to);
@@ -143,6 +148,14 @@ class ClientMigratorProperties {
             if (starts == 1) {
                 assertThat(call.attemptBefore).as("a migration running when %s", call).isNull();
             }
+            if (call.refusal != null && call.step instanceof AddStandby) {
+                MigrationRefusal expected = call.standbyBefore != null ? MigrationRefusal.STANDBY_EXISTS
+                        : call.attemptBefore != null ? MigrationRefusal.MIGRATION_IN_PROGRESS
+                        : MigrationRefusal.NO_SPARE_CONNECTION_ID;
+                assertThat(call.refusal).as("the refusal of %s", call).isEqualTo(expected);
+                assertThat(call.actions).isEmpty();
+                return;
+            }
             if (call.refusal != null) {
                 Migrate m = (Migrate) call.step;
                 MigrationRefusal expected = call.attemptBefore != null ? MigrationRefusal.MIGRATION_IN_PROGRESS
@@ -172,7 +185,12 @@ class ClientMigratorProperties {
         run(setup, steps, call -> {
             Set<Tuple> open = new HashSet<>(call.openBefore);
             Tuple to = call.attemptBefore != null ? call.attemptBefore.to
+                    : call.started != null ? call.started.to
                     : call.client.attempt != null ? call.client.attempt.to : null;
+            Tuple standby = call.standbyBefore != null ? call.standbyBefore : call.client.standby;
+            if (standby != null) {
+                open.add(standby);
+            }
             if (to != null) {
                 open.add(to);
             }
@@ -181,8 +199,10 @@ class ClientMigratorProperties {
                 if (action instanceof MigrationAction.UsePath use) {
                     assertThat(open).as("open paths, one of which %s uses (%s)", action, call).contains(use.tuple());
                 } else if (action instanceof MigrationAction.SendPathChallenge challenge) {
-                    assertThat(challenge.tuple()).as("the path of %s (%s)", action, call).isEqualTo(to);
+                    assertThat(challenge.tuple()).as("the path of %s (%s)", action, call).isIn(to, standby);
                     assertThat(open).as("open paths (%s)", call).contains(challenge.tuple());
+                } else if (action instanceof MigrationAction.StandbyChanged changed) {
+                    assertThat(changed.tuple()).as("%s (%s)", action, call).isEqualTo(standby);
                 } else if (action instanceof MigrationAction.ClosePath close) {
                     assertThat(open.remove(close.tuple())).as("%s closes an open path (%s)", action, call).isTrue();
                     assertThat(close.tuple()).as("the path in use after %s", call).isNotEqualTo(active);
@@ -249,6 +269,39 @@ class ClientMigratorProperties {
     }
 
     /**
+     * A standby is ready only once a response to one of its own challenges arrived; a move to a ready standby is
+     * complete in the same call, validated, with no challenge (RFC 9000 9.3: "An endpoint MAY skip validation of a
+     * peer address if that address has been seen recently"); and while the standby holds the only spare ID, a move
+     * anywhere else is refused.
+     */
+    @Property(tries = 200)
+    void aStandbyIsReadyOnlyOnceItAnsweredAndTheMoveToItIsImmediate(@ForAll("setups") Setup setup,
+                                                                   @ForAll("steps") List<Step> steps) {
+        run(setup, steps, call -> {
+            for (MigrationAction action : call.actions) {
+                if (action instanceof MigrationAction.StandbyChanged changed
+                        && changed.state() == StandbyState.READY) {
+                    assertThat(call.step).as("what made the standby ready: %s", call).isInstanceOf(Response.class);
+                    assertThat(call.client.standbyChallenges).as("the standby's challenges, one answered by %s", call)
+                            .anyMatch(data -> java.util.Arrays.equals(data, call.responseData));
+                }
+            }
+            if (call.step instanceof Migrate && call.started != null && call.started.to.equals(call.standbyBefore)
+                    && call.standbyStateBefore == StandbyState.READY) {
+                assertThat(call.outcome).as("the outcome of %s", call).isNotNull();
+                assertThat(call.outcome.validated()).isTrue();
+                assertThat(call.actions).as("%s", call).noneMatch(MigrationAction.SendPathChallenge.class::isInstance);
+                assertThat(call.client.migrator.activeTuple()).isEqualTo(call.standbyBefore);
+            }
+            if (call.step instanceof Migrate m && call.standbyBefore != null && !POOL[m.to].equals(call.standbyBefore)
+                    && call.spareBefore == 0 && call.attemptBefore == null && m.handshakeConfirmed
+                    && !m.peerDisabledMigration) {
+                assertThat(call.refusal).as("the refusal of %s", call).isEqualTo(MigrationRefusal.NO_SPARE_CONNECTION_ID);
+            }
+        });
+    }
+
+    /**
      * A server that keeps the rules of RFC 9000 5.1.1 and 5.1.2 never makes the client close the connection: RFC 9000
      * 5.1.2: "This ordering allows an endpoint to replace all active connection IDs without the possibility of a
      * peer having no available connection IDs and without exceeding the limit the peer sets in the
@@ -308,6 +361,14 @@ class ClientMigratorProperties {
     record Deliver() implements Step {
     }
 
+    /** The application keeps a standby on {@code POOL[to]}, probed every {@code intervalMillis} once it answered. */
+    record AddStandby(int to, int intervalMillis) implements Step {
+    }
+
+    /** The application removes the standby. */
+    record RemoveStandby() implements Step {
+    }
+
     @Provide
     Arbitrary<Setup> setups() {
         return Combinators.combine(Arbitraries.integers().between(2, 6), Arbitraries.integers().between(0, 5),
@@ -337,7 +398,10 @@ class ClientMigratorProperties {
                         weight(2, socket),
                         weight(5, newId),
                         weight(1, Arbitraries.integers().between(0, 100).map(Repeat::new)),
-                        weight(1, Arbitraries.just(new Deliver())))
+                        weight(1, Arbitraries.just(new Deliver())),
+                        weight(2, Combinators.combine(Arbitraries.integers().between(0, POOL.length - 1),
+                                Arbitraries.integers().between(100, 30_000)).as(AddStandby::new)),
+                        weight(1, Arbitraries.just(new RemoveStandby())))
                 .list().ofMinSize(8).ofMaxSize(60).withSizeDistribution(RandomDistribution.uniform());
     }
 
@@ -376,6 +440,11 @@ class ClientMigratorProperties {
         final Set<Tuple> openBefore;
         final Set<Tuple> failedBefore;
         final int spareBefore;
+        final Tuple standbyBefore;
+        final StandbyState standbyStateBefore;
+        /** The migration this call started, if any. */
+        Attempt started;
+        byte[] responseData;
         List<MigrationAction> actions = List.of();
         MigrationRefusal refusal;
         MigrationOutcome outcome;
@@ -391,6 +460,8 @@ class ClientMigratorProperties {
             this.openBefore = Set.copyOf(client.open);
             this.failedBefore = Set.copyOf(client.failed);
             this.spareBefore = client.peerIds.spareCount();
+            this.standbyBefore = client.standby;
+            this.standbyStateBefore = client.standbyState;
         }
 
         @Override
@@ -415,6 +486,10 @@ class ClientMigratorProperties {
         final List<byte[]> challenges = new ArrayList<>();
         final Set<Long> retired = new TreeSet<>();
         Attempt attempt;
+        /** The standby path and its last reported state, or null. */
+        Tuple standby;
+        StandbyState standbyState;
+        final List<byte[]> standbyChallenges = new ArrayList<>();
         long now;
         // The server's side of the connection IDs.
         long nextSequence;
@@ -465,6 +540,7 @@ class ClientMigratorProperties {
                     call.actions = migrator.migrate(now, to, m.mode, m.handshakeConfirmed, m.peerDisabledMigration,
                             pto);
                     attempt = new Attempt(call.activeBefore, to, m.mode);
+                    call.started = attempt;
                     open.add(to);
                 } catch (MigrationRefusedException e) {
                     call.refusal = e.refusal();
@@ -481,6 +557,7 @@ class ClientMigratorProperties {
                     }
                 }
                 call.what = " = " + HexFormat.of().formatHex(data);
+                call.responseData = data;
                 call.actions = migrator.onPathResponse(now, data);
             } else if (step instanceof Advance a) {
                 now += a.millis * MS;
@@ -529,6 +606,21 @@ class ClientMigratorProperties {
                     return;
                 }
                 receive(call, held.poll());
+            } else if (step instanceof AddStandby a) {
+                Tuple to = POOL[a.to];
+                if (open.contains(to)) {
+                    return; // the caller never keeps a standby on a path that has a socket already
+                }
+                try {
+                    call.actions = migrator.addStandby(now, to, true, false, pto, Duration.ofMillis(a.intervalMillis));
+                    open.add(to);
+                    standby = to;
+                    standbyChallenges.clear();
+                } catch (MigrationRefusedException e) {
+                    call.refusal = e.refusal();
+                }
+            } else if (step instanceof RemoveStandby) {
+                call.actions = migrator.removeStandby();
             }
             perform(call);
         }
@@ -558,7 +650,16 @@ class ClientMigratorProperties {
             for (MigrationAction action : call.actions) {
                 if (action instanceof MigrationAction.SendPathChallenge challenge) {
                     challenges.add(challenge.data());
+                    if (challenge.tuple().equals(standby)) {
+                        standbyChallenges.add(challenge.data());
+                    }
                     migrator.challengeLeft(now, challenge.data());
+                } else if (action instanceof MigrationAction.StandbyChanged changed) {
+                    standbyState = changed.state();
+                    if (changed.state() == StandbyState.IN_USE || changed.state() == StandbyState.REMOVED) {
+                        standby = null;
+                        standbyState = null;
+                    }
                 } else if (action instanceof MigrationAction.ClosePath close) {
                     open.remove(close.tuple());
                 } else if (action instanceof MigrationAction.RetirePeerId retire) {
