@@ -27,6 +27,16 @@ class StrandedDataTest {
 
     @Test
     void dataTheClientAcknowledgesFromTheNewPathIsNotSentAgain() throws Exception {
+        moveAfterTheUplinkDied(false);
+    }
+
+    @Test
+    void dataTheClientAcknowledgesFromAStandbyItMovedToIsNotSentAgain() throws Exception {
+        // The server validated the standby long before: the move is complete at once, with no validation.
+        moveAfterTheUplinkDied(true);
+    }
+
+    private void moveAfterTheUplinkDied(boolean standby) throws Exception {
         byte[] body = Echo.randomBytes(SIZE, 21);
         List<PacketEvent> received = new CopyOnWriteArrayList<>();
         AtomicReference<Instant> moved = new AtomicReference<>();
@@ -40,6 +50,10 @@ class StrandedDataTest {
                          }
                      }).build().connect()) {
             awaitSpare(connection);
+            if (standby) {
+                assertThat(connection.addStandbyPath(new InetSocketAddress(CELLULAR, 0))
+                        .awaitReady(java.time.Duration.ofSeconds(5))).as("the standby is ready").isTrue();
+            }
             BidirectionalStream stream = connection.openStream();
             stream.getOutputStream().write(1);
             stream.getOutputStream().close();
@@ -79,7 +93,7 @@ class StrandedDataTest {
             long duplicate = duplicateStreamBytesSince(received, moved.get());
             long unacknowledged = streamBytesOnSince(received, WIFI, moved.get());
             long cancelled = accepted.first().stallGuardCounters()[4];
-            System.out.printf("stranded data: %d bytes received again after the move; %d received on the old path"
+            System.out.printf((standby ? "to a standby, " : "") + "stranded data: %d bytes received again after the move; %d received on the old path"
                     + " after its uplink died; %d resends cancelled%n", duplicate, unacknowledged, cancelled);
             // The client acknowledges from the new path what it received on the old one: those resends go.
             assertThat(cancelled).as("resends of data the client acknowledged after the move, cancelled")

@@ -27,7 +27,9 @@ import org.quicmigration.core.migration.MigrationAction;
 import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationOutcome;
+import org.quicmigration.core.migration.MigrationRefusal;
 import org.quicmigration.core.migration.MigrationRefusedException;
+import org.quicmigration.core.migration.StandbyState;
 import org.quicmigration.core.policy.PolicyConfig;
 
 /**
@@ -62,6 +64,8 @@ public final class ClientMigrationDriver {
     private volatile InetSocketAddress activeRemote;
     /** The network-change policy's runner; binding thread only, but for {@link #noUsableNetwork}. */
     private final NetworkPolicyRunner policy;
+    /** Whether the standby, if any, is the policy's (the application's own is never given up for a move). */
+    private boolean policyStandby;
     /** Why the migration in progress started, and the local address it goes to; binding thread only. */
     private MigrationCause pendingCause;
     private java.net.InetAddress pendingTarget;
@@ -200,6 +204,26 @@ public final class ClientMigrationDriver {
         public void noUsableNetwork() {
             Tuple active = new Tuple(socket.activeLocal(), activeRemote);
             observers.forEach(o -> o.noUsableNetwork(active));
+        }
+
+        @Override
+        public void keepStandby(InetSocketAddress local, Duration probeInterval) {
+            addStandby(local, probeInterval, true).whenComplete((bound, error) -> THREAD.execute(() -> {
+                if (stopped) {
+                    return;
+                }
+                if (error != null) {
+                    LOG.log(System.Logger.Level.DEBUG, () -> "no standby on " + local + ": " + error.getMessage());
+                    policy.standbyRefused();
+                } else {
+                    policy.standbyChanged(bound.getAddress());
+                }
+            }));
+        }
+
+        @Override
+        public void dropStandby() {
+            perform(migrator.removeStandby());
         }
     }
 
@@ -344,6 +368,38 @@ public final class ClientMigrationDriver {
 
     private void startMigration(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
                                 MigrationCause cause, CompletableFuture<MigrationOutcome> result) {
+        startMigration(requested, remote, mode, cause, result, -1);
+    }
+
+    /** How long a migration waits for the spare ID a policy's standby held: the server's answer to its retirement. */
+    private static final long SPARE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final long SPARE_POLL_MILLIS = 5;
+
+    /**
+     * @param waitedNanos how long this migration has waited for the spare ID the policy's standby gave up; -1 if it
+     *                    has not given one up
+     */
+    private void startMigration(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
+                                MigrationCause cause, CompletableFuture<MigrationOutcome> result, long waitedNanos) {
+        if (policyStandby && !stopped && peerIds.spareCount() == 0 && migrator.standbyTuple()
+                .filter(tuple -> tuple.remote().equals(remote) && sameLocal(requested, tuple.local())).isEmpty()
+                && migrator.standbyTuple().isPresent()) {
+            // The policy's standby holds the only spare ID and this move goes elsewhere: the standby is given up;
+            // the server answers its ID's retirement with a new one, which the move then takes.
+            perform(migrator.removeStandby());
+            waitedNanos = 0;
+        }
+        if (waitedNanos >= 0 && waitedNanos < SPARE_WAIT_NANOS && peerIds.spareCount() == 0 && !stopped) {
+            long waited = waitedNanos + TimeUnit.MILLISECONDS.toNanos(SPARE_POLL_MILLIS);
+            THREAD.schedule(() -> startMigration(requested, remote, mode, cause, result, waited), SPARE_POLL_MILLIS,
+                    TimeUnit.MILLISECONDS);
+            return;
+        }
+        startMigrationNow(requested, remote, mode, cause, result);
+    }
+
+    private void startMigrationNow(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
+                                   MigrationCause cause, CompletableFuture<MigrationOutcome> result) {
         boolean policyOwn = isPolicyCause(cause);
         if (stopped) {
             result.completeExceptionally(new SocketException("the connection has ended"));
@@ -413,6 +469,11 @@ public final class ClientMigrationDriver {
      *         {@link MigrationRefusedException} or {@link SocketException} (address unusable) if nothing started
      */
     public CompletableFuture<InetSocketAddress> addStandby(InetSocketAddress requested, Duration reprobeInterval) {
+        return addStandby(requested, reprobeInterval, false);
+    }
+
+    private CompletableFuture<InetSocketAddress> addStandby(InetSocketAddress requested, Duration reprobeInterval,
+                                                            boolean forPolicy) {
         CompletableFuture<InetSocketAddress> result = new CompletableFuture<>();
         THREAD.execute(() -> {
             if (stopped) {
@@ -428,6 +489,7 @@ public final class ClientMigrationDriver {
                 bound = socket.addPath(requested, activeRemote);
                 List<MigrationAction> actions = migrator.addStandby(now(), new Tuple(bound, activeRemote), confirmed,
                         disabled, pto(), reprobeInterval);
+                policyStandby = forPolicy;
                 result.complete(bound);
                 perform(actions);
             } catch (MigrationRefusedException | SocketException | RuntimeException e) {
@@ -536,6 +598,9 @@ public final class ClientMigrationDriver {
                         finished.outcome().validationRttNanos()));
             }
         }
+        if (actions.stream().anyMatch(a -> a instanceof MigrationAction.ResetRecovery)) {
+            KwikInternals.shrinkWindowForMove(connection); // before the switch: no burst at the old path's rate
+        }
         boolean moved = false;
         for (MigrationAction action : actions) {
             try {
@@ -608,6 +673,16 @@ public final class ClientMigrationDriver {
             socket.closePathLater(close.tuple().local(), linger, THREAD);
         } else if (action instanceof MigrationAction.StandbyChanged standby) {
             observers.forEach(o -> o.standbyChanged(standby.tuple(), standby.state(), standby.roundTripNanos()));
+            if (standby.state() == StandbyState.IN_USE || standby.state() == StandbyState.REMOVED) {
+                if (policyStandby) {
+                    THREAD.execute(() -> {
+                        if (!stopped) {
+                            policy.standbyChanged(null);
+                        }
+                    });
+                }
+                policyStandby = false;
+            }
         } else if (action instanceof MigrationAction.StateChanged changed) {
             MigrationCause cause = pendingCause == null ? MigrationCause.APPLICATION : pendingCause;
             observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple(), cause));

@@ -42,6 +42,12 @@ final class NetworkPolicyRunner {
 
         /** The active path is gone and no other network is usable. */
         void noUsableNetwork();
+
+        /** Keeps a standby on {@code local}; reports back with {@link #standbyChanged} or {@link #standbyRefused}. */
+        void keepStandby(InetSocketAddress local, java.time.Duration probeInterval);
+
+        /** Gives up the standby. */
+        void dropStandby();
     }
 
     private final QuicClientConnectionImpl connection;
@@ -110,6 +116,16 @@ final class NetworkPolicyRunner {
         policy.onMigrationStarted(host.now(), cause);
     }
 
+    /** The standby the policy asked for exists now on {@code local}; null: the connection has none any more. */
+    void standbyChanged(java.net.InetAddress local) {
+        apply(policy.onStandby(host.now(), local));
+    }
+
+    /** The standby the policy asked for could not start. */
+    void standbyRefused() {
+        apply(policy.onStandbyRefused(host.now()));
+    }
+
     /** The migration in progress ended; the connection is now on {@code activeLocal}. */
     void migrationEnded(InetSocketAddress activeLocal, boolean validated) {
         apply(policy.onMigrationFinished(host.now(), activeLocal.getAddress(), validated));
@@ -170,9 +186,16 @@ final class NetworkPolicyRunner {
     private void apply(List<PolicyAction> actions) {
         for (PolicyAction action : actions) {
             if (action instanceof PolicyAction.Migrate migrate) {
+                host.migrate(new InetSocketAddress(migrate.local(), 0), migrate.mode(), migrate.cause());
+                // Logged once the move is under way: a console that blocks (a full pipe) must not delay it.
                 LOG.log(System.Logger.Level.INFO, () -> "moving to " + migrate.local() + " (" + migrate.cause() + ", "
                         + migrate.mode() + ")");
-                host.migrate(new InetSocketAddress(migrate.local(), 0), migrate.mode(), migrate.cause());
+            } else if (action instanceof PolicyAction.KeepStandby keep) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "keeping a standby on " + keep.local());
+                host.keepStandby(new InetSocketAddress(keep.local(), 0), keep.probeInterval());
+            } else if (action instanceof PolicyAction.DropStandby drop) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "dropping the standby on " + drop.local());
+                host.dropStandby();
             } else if (action instanceof PolicyAction.WaitForNetwork wait) {
                 LOG.log(System.Logger.Level.INFO, () -> "network of " + wait.lost() + " lost and no other usable; waiting");
                 host.noUsableNetwork();

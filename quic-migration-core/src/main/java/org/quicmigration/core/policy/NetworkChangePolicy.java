@@ -31,6 +31,9 @@ import org.quicmigration.core.migration.MigrationMode;
  *     failed return is retried after {@link PolicyConfig#returnFirstRetry()}, doubling up to
  *     {@link PolicyConfig#returnMaxRetry()}, for at most {@link PolicyConfig#maxTimeAway()}.</li>
  * </ul>
+ * With {@link PolicyConfig#standbyProbeInterval()} set, the policy also keeps a standby path on the network a move
+ * would go to now (the most preferred other usable one), so that the move, when it comes, needs no validation; it
+ * drops the standby when that network changes, and asks for none while a move is due or running.
  * At most {@link PolicyConfig#maxMigrationsPerCause()} migrations per cause; one migration at a time. A network the
  * application moved to itself stays until the set of networks changes.
  *
@@ -61,6 +64,12 @@ public final class NetworkChangePolicy {
     private long returnAtNanos = Long.MAX_VALUE;
     private long returnRetryNanos;
     private long leftPreferredAtNanos = -1;
+    /** The standby kept for the policy (its local address), or null; whether one was asked for and not reported. */
+    private InetAddress standby;
+    private boolean standbyAsked;
+    private long standbyRetryAtNanos = Long.MIN_VALUE;
+    /** How long to wait before asking again for a standby that was refused (no spare connection ID yet, say). */
+    static final long STANDBY_RETRY_NANOS = 500_000_000L;
 
     /**
      * @param config            the knobs
@@ -187,6 +196,25 @@ public final class NetworkChangePolicy {
         return evaluate(nowNanos);
     }
 
+    /**
+     * The standby asked for with {@link PolicyAction.KeepStandby} exists now on {@code local}; or, with null, the
+     * connection has no standby any more (it was moved to, removed, or lost its connection ID).
+     */
+    public List<PolicyAction> onStandby(long nowNanos, InetAddress local) {
+        lastNanos = nowNanos;
+        standby = local;
+        standbyAsked = false;
+        return evaluate(nowNanos);
+    }
+
+    /** The standby asked for could not start (no spare connection ID yet, a migration running); asked again later. */
+    public List<PolicyAction> onStandbyRefused(long nowNanos) {
+        lastNanos = nowNanos;
+        standbyAsked = false;
+        standbyRetryAtNanos = nowNanos + STANDBY_RETRY_NANOS;
+        return evaluate(nowNanos);
+    }
+
     /** Time passed. */
     public List<PolicyAction> onTimer(long nowNanos) {
         lastNanos = nowNanos;
@@ -219,10 +247,42 @@ public final class NetworkChangePolicy {
         if (retryAtNanos > lastNanos && (failed.contains(active) || activeGone() || degrading())) {
             next = Math.min(next, retryAtNanos);
         }
+        if (config.standbyProbeInterval() != null && standby == null && standbyRetryAtNanos > lastNanos) {
+            next = Math.min(next, standbyRetryAtNanos);
+        }
         return next;
     }
 
     private List<PolicyAction> evaluate(long nowNanos) {
+        List<PolicyAction> actions = decideMove(nowNanos);
+        if (migrating == null && config.enabled() && config.standbyProbeInterval() != null) {
+            keepStandby(nowNanos, actions);
+        }
+        return actions;
+    }
+
+    /**
+     * The standby goes on the network a move would go to now; none while the active path is lost (the move comes
+     * first) or no other network is usable.
+     */
+    private void keepStandby(long nowNanos, List<PolicyAction> actions) {
+        boolean lost = activeGone() || failed.contains(active);
+        LocalNetwork next = lost ? null
+                : best(network -> !network.address().equals(active) && !failed.contains(network.address()));
+        InetAddress wanted = next == null ? null : next.address();
+        if (standby != null && !standby.equals(wanted) && !lost) {
+            actions.add(new PolicyAction.DropStandby(standby));
+            standby = null;
+            standbyRetryAtNanos = nowNanos; // a new one as soon as the dropped one's connection ID is replaced
+            return;
+        }
+        if (standby == null && wanted != null && !standbyAsked && nowNanos >= standbyRetryAtNanos) {
+            standbyAsked = true;
+            actions.add(new PolicyAction.KeepStandby(wanted, config.standbyProbeInterval()));
+        }
+    }
+
+    private List<PolicyAction> decideMove(long nowNanos) {
         List<PolicyAction> actions = new ArrayList<>(1);
         if (!config.enabled() || migrating != null) {
             return actions;

@@ -19,6 +19,17 @@ public sealed interface PolicyAction {
     record WaitForNetwork(InetAddress lost) implements PolicyAction {
     }
 
+    /**
+     * Keep a standby path on {@code local} (any port), probed every {@code probeInterval}; report the outcome with
+     * {@link NetworkChangePolicy#onStandby} or {@link NetworkChangePolicy#onStandbyRefused}.
+     */
+    record KeepStandby(InetAddress local, java.time.Duration probeInterval) implements PolicyAction {
+    }
+
+    /** Give up the standby on {@code local}: it is no longer on the network a move would go to. */
+    record DropStandby(InetAddress local) implements PolicyAction {
+    }
+
     /** The policy started its last allowed migration for {@code cause}; it starts no more for that cause. */
     record LimitReached(MigrationCause cause, int migrations) implements PolicyAction {
     }

@@ -19,11 +19,29 @@ import java.util.regex.Pattern;
  * @param retryAfterFailure   the wait before the policy tries again after one of its migrations failed
  * @param interfacePatterns   the interfaces the policy may use, most preferred first ({@code *} matches any
  *                            characters); empty: every interface the monitor reports, the kernel's choice first
+ * @param standbyProbeInterval if not null, keep a standby path on the network a move would go to, probed at this
+ *                             interval; null: no standby
  */
 public record PolicyConfig(boolean enabled, boolean onNetworkLoss, boolean onPathDegrading, int degradingPtoCount,
                            boolean returnToPreferred, Duration returnFirstRetry, Duration returnMaxRetry,
                            int maxMigrationsPerCause, Duration maxTimeAway, Duration retryAfterFailure,
-                           List<String> interfacePatterns) {
+                           List<String> interfacePatterns, Duration standbyProbeInterval) {
+
+    /** Without a standby. */
+    public PolicyConfig(boolean enabled, boolean onNetworkLoss, boolean onPathDegrading, int degradingPtoCount,
+                        boolean returnToPreferred, Duration returnFirstRetry, Duration returnMaxRetry,
+                        int maxMigrationsPerCause, Duration maxTimeAway, Duration retryAfterFailure,
+                        List<String> interfacePatterns) {
+        this(enabled, onNetworkLoss, onPathDegrading, degradingPtoCount, returnToPreferred, returnFirstRetry,
+                returnMaxRetry, maxMigrationsPerCause, maxTimeAway, retryAfterFailure, interfacePatterns, null);
+    }
+
+    /** The same knobs, keeping a standby probed at {@code interval} (null: none). */
+    public PolicyConfig withStandby(Duration interval) {
+        return new PolicyConfig(enabled, onNetworkLoss, onPathDegrading, degradingPtoCount, returnToPreferred,
+                returnFirstRetry, returnMaxRetry, maxMigrationsPerCause, maxTimeAway, retryAfterFailure,
+                interfacePatterns, interval);
+    }
 
     public PolicyConfig {
         interfacePatterns = List.copyOf(interfacePatterns);
