@@ -137,6 +137,34 @@ class StandbyPathTest {
         }
     }
 
+    @Test
+    void thePolicysStandbyFollowsTheNetworksAndAnApplicationsMoveElsewhereGivesItUp() throws Exception {
+        ManualNetworkMonitor networks = NetworkMonitor.manual();
+        networks.update(List.of(new Network("wlan0", WIFI), new Network("rmnet0", CELLULAR)), WIFI);
+        try (MigrationServer server = ClientMigrationTest.startServer();
+             MigratingConnection connection = Echo.client(server).localAddress(new InetSocketAddress(WIFI, 0))
+                     .networkMonitor(networks)
+                     .migrationPolicy(MigrationPolicy.builder().preferInterfaces("wlan*", "rmnet*")
+                             .keepStandby(Duration.ofMillis(300)).build()).build().connect()) {
+            List<MigrationEvent> events = new CopyOnWriteArrayList<>();
+            connection.addMigrationListener(events::add);
+
+            Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.StandbyPathChanged changed
+                    && changed.state() == StandbyPath.State.READY && changed.path().local().getAddress().equals(CELLULAR)),
+                    10_000, "the policy keeps a ready standby on cellular; events " + events);
+            assertThat(connection.spareConnectionIds()).as("the standby holds the spare ID").isZero();
+
+            // The application moves to a third address: the policy's standby is given up for it.
+            MigrationResult result = connection.migrate(new InetSocketAddress(THIRD, 0)).get(10, TimeUnit.SECONDS);
+
+            assertThat(result.newPath().local().getAddress()).isEqualTo(THIRD);
+            assertThat(events).anyMatch(e -> e instanceof MigrationEvent.StandbyPathChanged changed
+                    && changed.state() == StandbyPath.State.REMOVED && changed.path().local().getAddress().equals(CELLULAR));
+            byte[] data = Echo.randomBytes(200_000, 5);
+            assertThat(Echo.exchange(connection, data)).isEqualTo(Echo.sha256(data));
+        }
+    }
+
     private static int indexOf(List<MigrationEvent> events, Class<? extends MigrationEvent> type) {
         return indexOf(events, type::isInstance);
     }
