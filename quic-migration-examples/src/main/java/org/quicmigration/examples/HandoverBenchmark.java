@@ -41,6 +41,10 @@ public final class HandoverBenchmark {
                 : new long[]{0, 25};
         Map<String, Way> ways = new LinkedHashMap<>();
         ways.put("quic migrate, old network dead", servers -> Handovers.quic(servers, Handovers.QuicChange.MIGRATE_ABRUPT));
+        ways.put("quic to standby, old dead",
+                servers -> Handovers.quic(servers, Handovers.QuicChange.MIGRATE_TO_STANDBY));
+        ways.put("quic to remembered, old dead",
+                servers -> Handovers.quic(servers, Handovers.QuicChange.MIGRATE_TO_REMEMBERED));
         ways.put("quic migrate, old network up", servers -> Handovers.quic(servers, Handovers.QuicChange.MIGRATE_POLITE));
         ways.put("quic validate-first, old up",
                 servers -> Handovers.quic(servers, Handovers.QuicChange.MIGRATE_VALIDATE_FIRST));

@@ -26,6 +26,7 @@ import org.quicmigration.MigratingClient;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationServer;
 import org.quicmigration.MigrationStrategy;
+import org.quicmigration.StandbyPath;
 import org.quicmigration.ServerCertificate;
 
 /**
@@ -359,6 +360,13 @@ final class Handovers {
     enum QuicChange {
         /** The old network dies at the change; the client migrates. */
         MIGRATE_ABRUPT,
+        /** The old network dies at the change; the client migrates to the standby path it kept on the new one. */
+        MIGRATE_TO_STANDBY,
+        /**
+         * The old network dies at the change; the client migrates to an address (and port) it used a moment before the
+         * download, which the server remembers as validated.
+         */
+        MIGRATE_TO_REMEMBERED,
         /** The old network stays up; the client migrates. */
         MIGRATE_POLITE,
         /** The old network stays up; the client validates the new path first, then moves. */
@@ -376,6 +384,19 @@ final class Handovers {
             MigratingConnection connection = connect(servers, network, BEFORE);
             try {
                 Examples.awaitSpareConnectionId(connection);
+                InetSocketAddress after = new InetSocketAddress(AFTER, 0);
+                if (change == QuicChange.MIGRATE_TO_STANDBY) {
+                    StandbyPath standby = connection.addStandbyPath(after);
+                    if (!standby.awaitReady(Duration.ofSeconds(5))) {
+                        throw new IOException("the standby did not answer: " + standby);
+                    }
+                } else if (change == QuicChange.MIGRATE_TO_REMEMBERED) {
+                    after = connection.migrate(after).get(10, java.util.concurrent.TimeUnit.SECONDS).newPath().local();
+                    Examples.awaitSpareConnectionId(connection);
+                    connection.migrate(new InetSocketAddress(BEFORE, 0)).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    Examples.awaitSpareConnectionId(connection);
+                }
+                InetSocketAddress target = after;
                 boolean resume = true;
                 while (resume) {
                     resume = false;
@@ -391,9 +412,9 @@ final class Handovers {
                             if (watch.changeDue()) {
                                 watch.changed();
                                 switch (change) {
-                                    case MIGRATE_ABRUPT -> {
+                                    case MIGRATE_ABRUPT, MIGRATE_TO_STANDBY, MIGRATE_TO_REMEMBERED -> {
                                         network.outage(BEFORE, true);
-                                        connection.migrate(new InetSocketAddress(AFTER, 0));
+                                        connection.migrate(target);
                                     }
                                     case MIGRATE_POLITE -> connection.migrate(new InetSocketAddress(AFTER, 0));
                                     case MIGRATE_VALIDATE_FIRST -> connection.migrate(new InetSocketAddress(AFTER, 0),

@@ -13,7 +13,8 @@ class HandoverBenchmarkTest {
 
         assertThat(run.finished()).as("finished within 60 s; output:%n%s", run.output()).isTrue();
         assertThat(run.exitCode()).as("exit code; output:%n%s", run.output()).isZero();
-        for (String way : new String[]{"quic migrate, old network dead", "quic migrate, old network up",
+        for (String way : new String[]{"quic migrate, old network dead", "quic to standby, old dead",
+                "quic to remembered, old dead", "quic migrate, old network up",
                 "quic NAT rebinding", "quic new connection", "tcp+tls reconnect"}) {
             assertThat(run.output()).containsPattern(java.util.regex.Pattern.quote(way) + " +0 ms +\\d+\\.\\d \\(");
         }
