@@ -74,6 +74,35 @@ class ServerPathMemoryTest {
         assertThat(paths.isValidated(CELLULAR)).as("the validated address is still remembered").isTrue();
     }
 
+    @Test
+    void aReplayedPacketFromARememberedAddressIsFollowedButThePathInUseIsChallengedAndTheClientsNextPacketWins() {
+        moveToCellularAndValidate(0);
+        paths.onDatagram(2 * MS, WIFI, 1200, true, true, false, PTO);
+        paths.onTimer(20_000 * MS);
+
+        // An attacker replays a packet of the client with cellular's address as its source (RFC 9000 9.3.3).
+        List<ServerPathAction> replayed = paths.onDatagram(30_000 * MS, CELLULAR, 1200, true, true, false, PTO);
+
+        assertThat(replayed).contains(new ServerPathAction.SendOn(CELLULAR));
+        // RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path".
+        assertThat(challengedTuples(replayed)).containsExactly(WIFI);
+        List<ServerPathAction> back = paths.onDatagram(30_010 * MS, WIFI, 1200, true, true, false, PTO);
+        assertThat(back).contains(new ServerPathAction.SendOn(WIFI));
+        assertThat(paths.activeTuple()).isEqualTo(WIFI);
+    }
+
+    @Test
+    void anAddressNeverValidatedForThisConnectionIsNotRemembered() {
+        // Validated for another connection, or by nobody: to this connection it is new, budget and all (9.3.1).
+        Tuple stranger = new Tuple(SERVER, new InetSocketAddress("127.0.0.9", 9000));
+
+        List<ServerPathAction> moved = paths.onDatagram(0, stranger, 100, true, true, false, PTO);
+
+        assertThat(challengedTuples(moved)).contains(stranger);
+        assertThat(paths.isValidated(stranger)).isFalse();
+        assertThat(paths.remainingBudget(stranger)).isLessThanOrEqualTo(300);
+    }
+
     /** The client moves to cellular at {@code start} and answers the server's challenge 20 ms later. */
     private void moveToCellularAndValidate(long start) {
         List<ServerPathAction> moved = paths.onDatagram(start, CELLULAR, 1200, true, true, false, PTO);
