@@ -11,6 +11,7 @@ import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingConnection;
 import org.quicmigration.MigrationException;
 import org.quicmigration.MigrationResult;
+import org.quicmigration.MigrationStrategy;
 
 /** Small pieces the examples share. */
 final class Examples {
@@ -54,10 +55,16 @@ final class Examples {
      * be on its way; RFC 9000 9 forbids migrating before it.
      */
     static MigrationResult migrate(MigratingConnection connection, InetSocketAddress to) throws Exception {
+        return migrate(connection, to, MigrationStrategy.SWITCH_THEN_VALIDATE);
+    }
+
+    /** As {@link #migrate(MigratingConnection, InetSocketAddress)}, with {@code strategy}. */
+    static MigrationResult migrate(MigratingConnection connection, InetSocketAddress to, MigrationStrategy strategy)
+            throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (true) {
             try {
-                return connection.migrate(to).get(10, TimeUnit.SECONDS);
+                return connection.migrate(to, strategy).get(10, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 boolean early = e.getCause() instanceof MigrationException refused
                         && refused.reason() == MigrationException.Reason.HANDSHAKE_NOT_CONFIRMED;
@@ -113,12 +120,16 @@ final class Examples {
     }
 
     /**
-     * Opens a stream, sends an empty request, and reads the answer of a {@link #digestedDownload} server: the
-     * SHA-256, then the data, checked against it. Runs {@code halfway} once, when half of {@code size} is in.
+     * Opens a stream, sends {@code size} as 8 bytes (a {@link #digestedDownload} server ignores the request; one of
+     * {@link DemoServer}'s protocol, such as {@link NettyDownloadServer}, sends that many bytes), and reads the
+     * answer: the SHA-256, then the data, checked against it. Runs {@code halfway} once, when half of {@code size}
+     * is in.
      */
     static Downloaded downloadDigested(MigratingConnection connection, long size, Runnable halfway) throws Exception {
         BidirectionalStream stream = connection.openStream();
-        stream.getOutputStream().close();
+        try (java.io.DataOutputStream request = new java.io.DataOutputStream(stream.getOutputStream())) {
+            request.writeLong(size);
+        }
         try (InputStream in = stream.getInputStream()) {
             byte[] expected = in.readNBytes(32);
             java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");

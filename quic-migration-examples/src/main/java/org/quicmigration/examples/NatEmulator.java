@@ -18,14 +18,15 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * address the NAT opens an "outside" UDP socket (a binding) and forwards to the server from it, and forwards what
  * the server sends to that binding back to the client. {@link #rebindAll()} gives every client a new binding at
  * once and closes the old ones, so the server's datagrams to old bindings are lost: the NAT rebinding the QUIC
- * interop runner's rebind-port test makes, for every client at the same moment.
+ * interop runner's rebind-port test makes, for every client at the same moment; {@link #rebindAll(InetAddress)}
+ * moves the bindings to another outside address too, as its rebind-addr test does.
  */
 final class NatEmulator implements AutoCloseable {
 
     private final Selector selector;
     private final DatagramChannel inside;
     private final InetSocketAddress server;
-    private final InetAddress outsideAddress;
+    private volatile InetAddress outsideAddress;
     private final Map<SocketAddress, DatagramChannel> bindingOf = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Thread thread;
@@ -49,6 +50,19 @@ final class NatEmulator implements AutoCloseable {
         return (InetSocketAddress) inside.getLocalAddress();
     }
 
+    /** The outside address of every binding open now: where the server sees its clients. */
+    java.util.List<InetSocketAddress> bindingAddresses() {
+        java.util.List<InetSocketAddress> addresses = new java.util.ArrayList<>();
+        for (DatagramChannel binding : bindingOf.values()) {
+            try {
+                addresses.add((InetSocketAddress) binding.getLocalAddress());
+            } catch (IOException e) {
+                // closed by a rebinding meanwhile: no longer a binding
+            }
+        }
+        return addresses;
+    }
+
     /** How many clients have a binding. */
     int bindings() {
         return bindingOf.size();
@@ -56,8 +70,17 @@ final class NatEmulator implements AutoCloseable {
 
     /** Gives every client a new binding (a new port) and closes the old ones; returns when done. */
     void rebindAll() throws InterruptedException {
+        rebindAll(outsideAddress);
+    }
+
+    /**
+     * Gives every client a new binding on {@code newOutsideAddress} (a loopback address), for them and for clients
+     * still to come, and closes the old ones; returns when done.
+     */
+    void rebindAll(InetAddress newOutsideAddress) throws InterruptedException {
         java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
         tasks.add(() -> {
+            outsideAddress = newOutsideAddress;
             for (Map.Entry<SocketAddress, DatagramChannel> entry : bindingOf.entrySet()) {
                 try {
                     DatagramChannel old = entry.getValue();

@@ -20,6 +20,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
+import io.netty.handler.codec.quic.QuicPathEvent;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
@@ -40,6 +41,7 @@ final class NettyDownloadServer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel channel;
+    private final java.util.List<QuicPathEvent> pathEvents = new java.util.ArrayList<>(); // guarded by itself
 
     NettyDownloadServer(ServerCertificate certificate, String protocol) throws Exception {
         QuicSslContext ssl = QuicSslContextBuilder.forServer(certificate.privateKey(), null,
@@ -72,15 +74,60 @@ final class NettyDownloadServer implements AutoCloseable {
         return (InetSocketAddress) channel.localAddress();
     }
 
+    /** Every path event quiche reported so far (a new client address, its validation, the move to it), in order. */
+    java.util.List<QuicPathEvent> pathEvents() {
+        synchronized (pathEvents) {
+            return java.util.List.copyOf(pathEvents);
+        }
+    }
+
+    /**
+     * The client address of a path event. Netty QUIC 4.2.18 reports the port with its two bytes swapped (a client
+     * on port 41898, 0xa3aa, is reported on 43683, 0xaaa3), so this swaps them back.
+     */
+    static InetSocketAddress remote(QuicPathEvent event) {
+        int port = Short.toUnsignedInt(Short.reverseBytes((short) event.remote().getPort()));
+        return new InetSocketAddress(event.remote().getAddress(), port);
+    }
+
+    /**
+     * Waits at most {@code timeout} for a path event that matches, among those after the first {@code skip};
+     * returns whether one came.
+     */
+    boolean awaitPathEvent(int skip, java.util.function.Predicate<QuicPathEvent> matches, java.time.Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (pathEvents) {
+            while (pathEvents.stream().skip(skip).noneMatch(matches)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(pathEvents, left);
+            }
+            return true;
+        }
+    }
+
     @Override
     public void close() {
         channel.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    /** The connection-level handler: nothing to do, but one instance serves every connection, so it is sharable. */
+    /** The connection-level handler: records path events; one instance serves every connection, so it is sharable. */
     @ChannelHandler.Sharable
-    private static final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+    private final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext context, Object event) throws Exception {
+            if (event instanceof QuicPathEvent path) {
+                synchronized (pathEvents) {
+                    pathEvents.add(path);
+                    pathEvents.notifyAll();
+                }
+            }
+            super.userEventTriggered(context, event);
+        }
     }
 
     /** One stream: reads the 8-byte size, then writes digest and data as fast as the stream is writable. */

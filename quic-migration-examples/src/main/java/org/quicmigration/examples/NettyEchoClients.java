@@ -66,7 +66,15 @@ final class NettyEchoClients implements AutoCloseable {
 
         /** Sends {@code data} on a new stream, with FIN, and completes with everything the server sent back. */
         CompletableFuture<byte[]> echo(byte[] data) {
-            Collector collector = new Collector();
+            return exchange(data, Long.MAX_VALUE, () -> { });
+        }
+
+        /**
+         * As {@link #echo}, running {@code then} once on the event loop when {@code after} bytes have come back, so
+         * a test can change the network in the middle of a transfer.
+         */
+        CompletableFuture<byte[]> exchange(byte[] data, long after, Runnable then) {
+            Collector collector = new Collector(after, then);
             connection.createStream(QuicStreamType.BIDIRECTIONAL, collector).addListener(created -> {
                 if (created.isSuccess()) {
                     // Data and FIN in one frame: a separate shutdownOutput() may overtake the data (peers.md).
@@ -111,13 +119,25 @@ final class NettyEchoClients implements AutoCloseable {
     private static final class Collector extends ChannelInboundHandlerAdapter {
         final CompletableFuture<byte[]> done = new CompletableFuture<>();
         private final ByteArrayOutputStream received = new ByteArrayOutputStream();
+        private final long after;
+        private Runnable then;
+
+        Collector(long after, Runnable then) {
+            this.after = after;
+            this.then = then;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext context, Object message) {
             ByteBuf data = (ByteBuf) message;
             try {
                 data.readBytes(received, data.readableBytes());
-            } catch (IOException e) {
+                if (then != null && received.size() >= after) {
+                    Runnable once = then;
+                    then = null;
+                    once.run();
+                }
+            } catch (IOException | RuntimeException e) {
                 done.completeExceptionally(e);
             } finally {
                 data.release();

@@ -175,7 +175,8 @@ public final class RebindingGoodput {
         }
     }
 
-    private static void serve(MigratingConnection connection) {
+    /** A server connection handler of {@link DemoServer}'s protocol: one download per stream, until the client is done. */
+    static void serve(MigratingConnection connection) {
         try {
             while (true) {
                 BidirectionalStream stream = connection.acceptStream(Duration.ofMinutes(1));
