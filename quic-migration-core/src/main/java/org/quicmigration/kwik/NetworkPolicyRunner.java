@@ -142,10 +142,7 @@ final class NetworkPolicyRunner {
 
     /** Any thread: reads the feed there (it may do a system call) and hands the snapshot to the policy. */
     private void networksMayHaveChanged() {
-        boolean ipv4 = server.getAddress() instanceof java.net.Inet4Address;
-        List<LocalNetwork> usable = networks.networks().stream()
-                .filter(network -> (network.address() instanceof java.net.Inet4Address) == ipv4)
-                .toList();
+        List<LocalNetwork> usable = NetworkChangePolicy.usableToward(networks.networks(), server.getAddress());
         java.net.InetAddress kernelChoice = networks.defaultSource(host.activeRemote());
         THREAD.execute(() -> {
             if (!host.stopped()) {

@@ -84,6 +84,21 @@ public final class NetworkChangePolicy {
         this.returnRetryNanos = config.returnFirstRetry().toNanos();
     }
 
+    /**
+     * The networks that can carry a connection to {@code server}: those of its address family and of its scope. A
+     * loopback server is reached from loopback addresses only (the kernel delivers a datagram to 127.0.0.1 whatever
+     * its source, so a non-loopback source would "work" and move a connection off loopback); any other server from
+     * non-loopback addresses only.
+     */
+    public static List<LocalNetwork> usableToward(List<LocalNetwork> networks, InetAddress server) {
+        boolean ipv4 = server instanceof java.net.Inet4Address;
+        boolean loopback = server.isLoopbackAddress();
+        return networks.stream()
+                .filter(network -> (network.address() instanceof java.net.Inet4Address) == ipv4)
+                .filter(network -> network.address().isLoopbackAddress() == loopback)
+                .toList();
+    }
+
     /** True while the active path is gone and no other network is usable. */
     public boolean waitingForNetwork() {
         return waiting;

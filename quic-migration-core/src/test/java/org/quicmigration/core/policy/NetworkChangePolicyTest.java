@@ -38,6 +38,19 @@ class NetworkChangePolicyTest {
     }
 
     @Test
+    void aLoopbackServerIsReachedFromLoopbackNetworksOnlyAndAnyOtherFromNoLoopbackOne() throws Exception {
+        LocalNetwork loopback = network("lo", "127.0.0.2");
+        LocalNetwork v6 = new LocalNetwork("wlan0", InetAddress.getByName("2001:db8::2"));
+        List<LocalNetwork> all = List.of(WIFI, loopback, CELL, v6);
+
+        // A connection to 127.0.0.1 must not be moved to Wi-Fi's address: the kernel would deliver it from there.
+        assertThat(NetworkChangePolicy.usableToward(all, InetAddress.getByName("127.0.0.1"))).containsExactly(loopback);
+        assertThat(NetworkChangePolicy.usableToward(all, InetAddress.getByName("198.18.9.1")))
+                .containsExactly(WIFI, CELL);
+        assertThat(NetworkChangePolicy.usableToward(all, InetAddress.getByName("2001:db8::1"))).containsExactly(v6);
+    }
+
+    @Test
     void removedAddressMovesAtOnceSwitchingFirstToTheOtherNetwork() {
         NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
 
