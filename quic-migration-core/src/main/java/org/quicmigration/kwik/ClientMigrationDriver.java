@@ -424,7 +424,7 @@ public final class ClientMigrationDriver {
             } else {
                 migrator.checkMigrationAllowed(confirmed, disabled, remote);
                 if (requested.getPort() != 0 && socket.hasPath(requested) && !requested.equals(socket.activeLocal())) {
-                    socket.removePath(requested); // a path left a moment ago, still receiving: make room to bind again
+                    socket.removePathAndRelease(requested); // a path left a moment ago, still receiving: bind it again
                 }
                 bound = socket.addPath(requested, remote);
             }

@@ -48,6 +48,8 @@ final class ClientPathSocket extends DatagramSocket {
     private final InetSocketAddress server;
     private final Runnable onPortUnreachable;
     private final Selector selector;
+    /** Selection operations completed; each one releases the sockets of the channels closed before it. */
+    private volatile long selections;
     private final Map<InetSocketAddress, DatagramChannel> channels = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<DatagramChannel> toRegister = new ConcurrentLinkedQueue<>();
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(BUFFER_SIZE);
@@ -182,6 +184,20 @@ final class ClientPathSocket extends DatagramSocket {
                 removePath(local);
             }
         }, delayNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * As {@link #removePath}, then waits (at most 200 ms) until the socket has really let go of its port, so that
+     * {@code local} can be bound again at once: a channel registered with a selector keeps its socket until the next
+     * selection operation deregisters it.
+     */
+    void removePathAndRelease(InetSocketAddress local) {
+        long before = selections;
+        removePath(local);
+        long deadline = System.nanoTime() + 200_000_000L;
+        while (selections == before && System.nanoTime() < deadline && !closed) {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000); // the receiver thread's select returns at once
+        }
     }
 
     /** Closes the path of {@code local} and forgets its routes. */
@@ -492,6 +508,7 @@ final class ClientPathSocket extends DatagramSocket {
                 if (ready == null || !ready.hasNext()) {
                     registerPending();
                     selector.select();
+                    selections++;
                     ready = selector.selectedKeys().iterator();
                     continue;
                 }
