@@ -598,9 +598,6 @@ public final class ClientMigrationDriver {
                         finished.outcome().validationRttNanos()));
             }
         }
-        if (actions.stream().anyMatch(a -> a instanceof MigrationAction.ResetRecovery)) {
-            KwikInternals.shrinkWindowForMove(connection); // before the switch: no burst at the old path's rate
-        }
         boolean moved = false;
         for (MigrationAction action : actions) {
             try {

@@ -851,25 +851,6 @@ final class KwikInternals {
     }
 
     /**
-     * Shrinks the congestion window to its initial size at once, before a move whose recovery reset
-     * ({@link #resetRecovery}) comes last (W22, docs/kwik-workarounds.md#w22). Between the switch to the new path and
-     * the reset, Kwik's sender may fill the old path's window: a trace of a move to a standby path showed 33 packets of
-     * new data (41 kB) sent to the new path in those few milliseconds, which then took the new path's initial window
-     * for a round trip, ahead of the data the client was missing.
-     */
-    static void shrinkWindowForMove(QuicConnectionImpl connection) {
-        Object cc = get(SENDER_CONGESTION_CONTROLLER, invoke(GET_SENDER, connection));
-        if (CC_SLOW_START_THRESHOLD.getDeclaringClass().isInstance(cc)) {
-            synchronized (cc) {
-                long initial = (int) get(CC_INITIAL_WINDOW, null);
-                if ((long) get(CC_WINDOW, cc) > initial) {
-                    set(CC_WINDOW, cc, initial);
-                }
-            }
-        }
-    }
-
-    /**
      * Starts a new recovery period now (W22, docs/kwik-workarounds.md#w22), for a path whose congestion state
      * {@link #resetRecovery} reset: packets sent
      * before now on the path left behind (built with its connection ID in the moment of the move, so they can only

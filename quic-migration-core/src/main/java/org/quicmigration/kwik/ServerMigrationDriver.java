@@ -462,9 +462,6 @@ final class ServerMigrationDriver {
 
     private void perform(List<ServerPathAction> actions, boolean fromPacket) {
         boolean freshId = actions.stream().anyMatch(a -> a instanceof ServerPathAction.UseFreshClientId);
-        if (actions.stream().anyMatch(a -> a instanceof ServerPathAction.ResetRecovery)) {
-            KwikInternals.shrinkWindowForMove(connection); // before the switch: no burst at the old path's rate
-        }
         for (ServerPathAction action : actions) {
             if (action instanceof ServerPathAction.SendOn sendOn) {
                 moveTo(sendOn.tuple(), freshId);
