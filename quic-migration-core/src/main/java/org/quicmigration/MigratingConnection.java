@@ -175,6 +175,8 @@ public final class MigratingConnection implements AutoCloseable {
      * moment the active network goes away. Each probe is a PATH_CHALLENGE in a 1200-byte datagram (RFC 9000 8.2.1)
      * and its answer: about 2.4 kB per probe each way, 430 kB an hour at the default interval. Once the standby is
      * {@link StandbyPath.State#READY}, {@link #migrate} to its address, with either strategy, switches at once.
+     * Called right after {@link MigratingClient#connect}, it first waits (up to 3 s) for what a new path needs and
+     * may still be on its way: the handshake's confirmation and the server's first spare connection ID.
      *
      * @param local         the local address of the standby (port 0 for any)
      * @param probeInterval how often to probe it once it answered (at least 100 ms)

@@ -64,6 +64,8 @@ public final class ClientMigrationDriver {
     private volatile InetSocketAddress activeRemote;
     /** The network-change policy's runner; binding thread only, but for {@link #noUsableNetwork}. */
     private final NetworkPolicyRunner policy;
+    /** The actions being performed start a move; binding thread only. */
+    private boolean movingNow;
     /** Whether the standby, if any, is the policy's (the application's own is never given up for a move). */
     private boolean policyStandby;
     /** Why the migration in progress started, and the local address it goes to; binding thread only. */
@@ -475,31 +477,53 @@ public final class ClientMigrationDriver {
     private CompletableFuture<InetSocketAddress> addStandby(InetSocketAddress requested, Duration reprobeInterval,
                                                             boolean forPolicy) {
         CompletableFuture<InetSocketAddress> result = new CompletableFuture<>();
-        THREAD.execute(() -> {
-            if (stopped) {
-                result.completeExceptionally(new SocketException("the connection has ended"));
-                return;
+        long deadline = System.nanoTime() + STANDBY_START_WAIT_NANOS;
+        THREAD.execute(() -> startStandby(requested, reprobeInterval, forPolicy, result, deadline));
+        return result;
+    }
+
+    /**
+     * How long a standby asked for right after the handshake waits for what it needs: the handshake's confirmation
+     * (HANDSHAKE_DONE) and the server's first spare connection ID, which may both still be on their way.
+     */
+    private static final long STANDBY_START_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
+
+    private void startStandby(InetSocketAddress requested, Duration reprobeInterval, boolean forPolicy,
+                              CompletableFuture<InetSocketAddress> result, long deadline) {
+        if (stopped) {
+            result.completeExceptionally(new SocketException("the connection has ended"));
+            return;
+        }
+        InetSocketAddress bound = null;
+        try {
+            boolean confirmed = KwikInternals.handshakeConfirmed(connection);
+            boolean disabled = connection.getPeerTransportParameters() != null
+                    && connection.getPeerTransportParameters().getDisableMigration();
+            migrator.checkStandbyAllowed(confirmed, disabled, activeRemote);
+            bound = socket.addPath(requested, activeRemote);
+            List<MigrationAction> actions = migrator.addStandby(now(), new Tuple(bound, activeRemote), confirmed,
+                    disabled, pto(), reprobeInterval);
+            policyStandby = forPolicy;
+            result.complete(bound);
+            perform(actions);
+        } catch (MigrationRefusedException e) {
+            if (bound != null && migrator.standbyTuple().isEmpty()) {
+                socket.removePath(bound);
             }
-            InetSocketAddress bound = null;
-            try {
-                boolean confirmed = KwikInternals.handshakeConfirmed(connection);
-                boolean disabled = connection.getPeerTransportParameters() != null
-                        && connection.getPeerTransportParameters().getDisableMigration();
-                migrator.checkStandbyAllowed(confirmed, disabled, activeRemote);
-                bound = socket.addPath(requested, activeRemote);
-                List<MigrationAction> actions = migrator.addStandby(now(), new Tuple(bound, activeRemote), confirmed,
-                        disabled, pto(), reprobeInterval);
-                policyStandby = forPolicy;
-                result.complete(bound);
-                perform(actions);
-            } catch (MigrationRefusedException | SocketException | RuntimeException e) {
-                if (bound != null && migrator.standbyTuple().isEmpty()) {
-                    socket.removePath(bound);
-                }
+            boolean soon = e.refusal() == MigrationRefusal.HANDSHAKE_NOT_CONFIRMED
+                    || e.refusal() == MigrationRefusal.NO_SPARE_CONNECTION_ID && migrator.standbyTuple().isEmpty();
+            if (soon && System.nanoTime() < deadline) {
+                THREAD.schedule(() -> startStandby(requested, reprobeInterval, forPolicy, result, deadline),
+                        SPARE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+            } else {
                 result.completeExceptionally(e);
             }
-        });
-        return result;
+        } catch (SocketException | RuntimeException e) {
+            if (bound != null && migrator.standbyTuple().isEmpty()) {
+                socket.removePath(bound);
+            }
+            result.completeExceptionally(e);
+        }
     }
 
     /** Gives up the standby path, if any: its ID is retired and its socket closed. */
@@ -598,6 +622,8 @@ public final class ClientMigrationDriver {
                         finished.outcome().validationRttNanos()));
             }
         }
+        movingNow = actions.stream().anyMatch(a -> a instanceof MigrationAction.StateChanged changed
+                && changed.to() == org.quicmigration.core.migration.MigrationState.MIGRATION_STARTED);
         boolean moved = false;
         for (MigrationAction action : actions) {
             try {
@@ -614,6 +640,9 @@ public final class ClientMigrationDriver {
             // network is dead nothing else would go out on the new path until the silence PING (W10), 150 ms or
             // more later, and the server would learn of the move only then. A PING is non-probing; queued now, after
             // the new path's ID and socket are in place, it leaves on the new path.
+            // W35: the last ACKs may have gone to a dead network; the first non-probing packet here repeats them all
+            // (after the challenge: a small first datagram would leave the server a small budget, RFC 9000 8).
+            KwikInternals.acknowledgeAllInNextPacket(connection);
             connection.send(new tech.kwik.core.frame.PingFrame(), lost -> { }, true);
         }
         snapshotPeerIds();
@@ -651,6 +680,11 @@ public final class ClientMigrationDriver {
                     .onDeparture(left -> THREAD.execute(() -> migrator.challengeLeft(left - epochNanos, data))));
             observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
         } else if (action instanceof MigrationAction.RetirePeerId retire) {
+            if (movingNow) {
+                // A move to a path validated before retires the old ID at once: that packet is the first on the new
+                // path, so it carries the ACK (W35).
+                KwikInternals.acknowledgeAllInNextPacket(connection);
+            }
             connection.retireDestinationConnectionId((int) retire.sequence());
             // Kwik queues RETIRE_CONNECTION_ID without waking its sender; on an idle connection it then waits for
             // the next packet (seconds). The server answers it with a fresh ID, which the next migration needs

@@ -92,6 +92,8 @@ final class KwikInternals {
     private static final Field TLS_CLIENT_ENGINE_STATUS_HANDLER;
     private static final Field TLS_CLIENT_ENGINE_CLIENT_HELLO;
     private static final Method CID_INFO_SET_STATUS;
+    private static final Field ACK_NEW_PACKETS;
+    private static final Field ACK_NEW_PACKETS_SINCE;
     private static final Field RECOVERY_STOPPED;
     private static final Field LOSS_DETECTOR_CONGESTION_CONTROLLER;
     private static final Method PACKET_STATUS_SET_LOST;
@@ -180,6 +182,8 @@ final class KwikInternals {
             members.add(field(tech.kwik.agent15.engine.impl.TlsClientEngineImpl.class, "clientHello"));
             members.add(method(tech.kwik.core.cid.ConnectionIdInfo.class, "setStatus",
                     tech.kwik.core.cid.ConnectionIdStatus.class));
+            members.add(field(tech.kwik.core.ack.AckGenerator.class, "newPacketsToAcknowledge"));
+            members.add(field(tech.kwik.core.ack.AckGenerator.class, "newPacketsToAcknowlegdeSince"));
             // Used without reflection, but only meaningful if present: the filter chain position and the probe queue.
             tech.kwik.core.packet.DropDuplicatePacketsFilter.class.getName();
             method(tech.kwik.core.send.SenderImpl.class, "sendProbe", List.class, tech.kwik.core.common.EncryptionLevel.class);
@@ -256,7 +260,9 @@ final class KwikInternals {
         TLS_CLIENT_ENGINE_STATUS = ok ? (Field) members.get(i++) : null;
         TLS_CLIENT_ENGINE_STATUS_HANDLER = ok ? (Field) members.get(i++) : null;
         TLS_CLIENT_ENGINE_CLIENT_HELLO = ok ? (Field) members.get(i++) : null;
-        CID_INFO_SET_STATUS = ok ? (Method) members.get(i) : null;
+        CID_INFO_SET_STATUS = ok ? (Method) members.get(i++) : null;
+        ACK_NEW_PACKETS = ok ? (Field) members.get(i++) : null;
+        ACK_NEW_PACKETS_SINCE = ok ? (Field) members.get(i) : null;
     }
 
     private KwikInternals() {
@@ -303,6 +309,30 @@ final class KwikInternals {
      * Kwik's max_ack_delay (25 ms): the interval at which two idle Kwik endpoints answer each other.
      */
     static final int MIN_RTT_FOR_ACK_PINGS_MILLIS = 50;
+
+    /**
+     * Makes the next 1-RTT packet carry an ACK frame of every range not yet known to be acknowledged (W35,
+     * docs/kwik-workarounds.md#w35). Kwik puts an ACK only in a packet built after new ack-eliciting packets arrived;
+     * at a move away from a dead network the last ACKs it sent were lost there, so the first packets on the new path
+     * told the server nothing of what had arrived, and the server's first resends after its recovery reset
+     * (RFC 9000 9.4) carried data the client already had: one round trip more before the first missing byte.
+     */
+    static void acknowledgeAllInNextPacket(QuicConnectionImpl connection) {
+        Object sender = invoke(GET_SENDER, connection);
+        tech.kwik.core.ack.GlobalAckGenerator global = (tech.kwik.core.ack.GlobalAckGenerator)
+                get(SENDER_ACK_GENERATOR, sender);
+        tech.kwik.core.ack.AckGenerator app = global.getAckGenerator(tech.kwik.core.common.PnSpace.App);
+        synchronized (app) {
+            if (!app.hasAckToSend()) {
+                return;
+            }
+            set(ACK_NEW_PACKETS, app, true);
+            if (get(ACK_NEW_PACKETS_SINCE, app) == null) {
+                set(ACK_NEW_PACKETS_SINCE, app, java.time.Instant.now());
+            }
+        }
+        ((tech.kwik.core.send.SenderImpl) sender).sendAck(tech.kwik.core.common.PnSpace.App, 0);
+    }
 
     /**
      * W8 (docs/kwik-workarounds.md#w8): stops two idle endpoints from keeping each other awake for ever on a fast path. RFC 9000 13.2.4: a receiver
