@@ -43,12 +43,7 @@ public final class MigratingConnection implements AutoCloseable {
     private final KwikConnection connection;
     private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
     private final ConnectionTracing tracing;
-    /** The standby path's handle, and the driver's last report about a standby (it may come before the handle). */
-    private final Object standbyLock = new Object();
-    private StandbyPath standby;
-    private InetSocketAddress lastStandbyLocal;
-    private StandbyPath.State lastStandbyState;
-    private Duration lastStandbyRoundTrip;
+    private final StandbyReports standby = new StandbyReports();
     /** The paths used, oldest first, at most {@link #MAX_PATH_HISTORY}; guarded by itself. */
     private final java.util.ArrayDeque<NetworkPath> pathHistory = new java.util.ArrayDeque<>();
     static final int MAX_PATH_HISTORY = 64;
@@ -211,18 +206,13 @@ public final class MigratingConnection implements AutoCloseable {
                     "interrupted while starting the standby on " + local, e);
         }
         StandbyPath handle = new StandbyPath(this, bound, probeInterval);
-        synchronized (standbyLock) {
-            if (bound.equals(lastStandbyLocal)) {
-                handle.changed(lastStandbyState, lastStandbyRoundTrip);
-            }
-            standby = handle;
-        }
+        standby.adopt(handle);
         return handle;
     }
 
     void removeStandby(StandbyPath handle) {
         ClientMigrationDriver driver = connection.migrationDriver();
-        if (driver != null && handle == standby && isOpen()) {
+        if (driver != null && standby.isCurrent(handle) && isOpen()) {
             driver.removeStandby();
         }
     }
@@ -538,14 +528,7 @@ public final class MigratingConnection implements AutoCloseable {
                                    long roundTripNanos) {
             StandbyPath.State translated = StandbyPath.State.valueOf(state.name());
             Duration roundTrip = roundTripNanos < 0 ? null : Duration.ofNanos(roundTripNanos);
-            synchronized (standbyLock) {
-                lastStandbyLocal = tuple.local();
-                lastStandbyState = translated;
-                lastStandbyRoundTrip = roundTrip;
-                if (standby != null && standby.localAddress().equals(tuple.local())) {
-                    standby.changed(translated, roundTrip);
-                }
-            }
+            standby.report(tuple.local(), translated, roundTrip);
             publish(new MigrationEvent.StandbyPathChanged(Instant.now(), path(tuple), translated,
                     java.util.Optional.ofNullable(roundTrip)));
         }

@@ -13,10 +13,12 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -91,6 +93,8 @@ class ChaosSoakTest {
         Echo.Accepted accepted = new Echo.Accepted();
         List<Lane> lanes = new ArrayList<>();
         ScheduledExecutorService controller = Executors.newSingleThreadScheduledExecutor();
+        ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor();
+        CompletableFuture<String> stalled = new CompletableFuture<>();
         AtomicBoolean running = new AtomicBoolean(true);
         Thread hog = startCpuHog(running);
         List<Thread> workers = new ArrayList<>();
@@ -110,11 +114,17 @@ class ChaosSoakTest {
                 workers.add(startTransfers(lane, new Random(SEED * 31 + i), running));
             }
             controller.schedule(() -> act(lanes, random, controller, running), 500, TimeUnit.MILLISECONDS);
+            watchdog.scheduleAtFixedRate(() -> {
+                String report = stallReport(lanes);
+                if (report != null) {
+                    stalled.complete(report);
+                }
+            }, 100, 100, TimeUnit.MILLISECONDS);
 
-            long end = System.nanoTime() + DURATION.toNanos();
-            while (System.nanoTime() < end) {
-                watch(lanes);
-                Thread.sleep(100); // the watchdog's polling interval, not synchronisation
+            try {
+                fail(stalled.get(DURATION.toNanos(), TimeUnit.NANOSECONDS));
+            } catch (TimeoutException e) {
+                // the run's time is up, and no transfer stalled
             }
             running.set(false);
             controller.shutdown();
@@ -124,10 +134,12 @@ class ChaosSoakTest {
             }
             long drain = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             for (Thread worker : workers) {
-                while (worker.isAlive() && System.nanoTime() < drain) {
-                    watch(lanes);
+                while (worker.isAlive() && System.nanoTime() < drain && !stalled.isDone()) {
                     worker.join(100);
                 }
+            }
+            if (stalled.isDone()) {
+                fail(stalled.getNow(null));
             }
             report(lanes);
             for (Lane lane : lanes) {
@@ -146,6 +158,7 @@ class ChaosSoakTest {
         } finally {
             running.set(false);
             controller.shutdownNow();
+            watchdog.shutdownNow();
             hog.interrupt();
             for (Lane lane : lanes) {
                 if (lane.client != null) {
@@ -156,16 +169,18 @@ class ChaosSoakTest {
         }
     }
 
-    /** Fails the run with a stall report if a transfer has received nothing for {@link #STALL_MILLIS}. */
-    private static void watch(List<Lane> lanes) {
+    /** A stall report if a transfer has received nothing for {@link #STALL_MILLIS}, else null. */
+    private static String stallReport(List<Lane> lanes) {
         for (Lane lane : lanes) {
             long silent = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lane.lastProgressNanos.get());
             if (lane.transferring.get() && silent > STALL_MILLIS) {
-                fail("connection %d stalled: nothing received for %d ms%nclient: %s%nclient path: %s%nserver: %s%n"
-                                + "relay: %s%n%s", lane.index, silent, lane.client.describeSendSide(), lane.client.path(),
-                        lane.server.describeSendSide(), lane.relay.describe(), Diagnostics.threadDump());
+                return String.format("connection %d stalled: nothing received for %d ms%nclient: %s%nclient path: %s%n"
+                                + "server: %s%nrelay: %s%n%s", lane.index, silent, lane.client.describeSendSide(),
+                        lane.client.path(), lane.server.describeSendSide(), lane.relay.describe(),
+                        Diagnostics.threadDump());
             }
         }
+        return null;
     }
 
     /** Echo transfers of random sizes, one after the other, until the run ends or one fails. */

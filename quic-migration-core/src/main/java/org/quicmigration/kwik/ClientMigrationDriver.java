@@ -383,9 +383,8 @@ public final class ClientMigrationDriver {
      */
     private void startMigration(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
                                 MigrationCause cause, CompletableFuture<MigrationOutcome> result, long waitedNanos) {
-        if (policyStandby && !stopped && peerIds.spareCount() == 0 && migrator.standbyTuple()
-                .filter(tuple -> tuple.remote().equals(remote) && sameLocal(requested, tuple.local())).isEmpty()
-                && migrator.standbyTuple().isPresent()) {
+        if (policyStandby && !stopped && peerIds.spareCount() == 0 && migrator.standbyTuple().isPresent()
+                && standbyFor(requested, remote) == null) {
             // The policy's standby holds the only spare ID and this move goes elsewhere: the standby is given up;
             // the server answers its ID's retirement with a new one, which the move then takes.
             perform(migrator.removeStandby());
@@ -418,8 +417,7 @@ public final class ClientMigrationDriver {
             boolean confirmed = KwikInternals.handshakeConfirmed(connection);
             boolean disabled = connection.getPeerTransportParameters() != null
                     && connection.getPeerTransportParameters().getDisableMigration();
-            Tuple standby = migrator.standbyTuple()
-                    .filter(tuple -> tuple.remote().equals(remote) && sameLocal(requested, tuple.local())).orElse(null);
+            Tuple standby = standbyFor(requested, remote);
             InetSocketAddress bound;
             if (standby != null) {
                 bound = standby.local(); // its socket is open and its path validated: the core switches at once
@@ -455,6 +453,12 @@ public final class ClientMigrationDriver {
                 THREAD.execute(() -> migrationEnded(null));
             }
         }
+    }
+
+    /** The standby path a move to {@code requested} (any port if 0) and {@code remote} goes to, or null. */
+    private Tuple standbyFor(InetSocketAddress requested, InetSocketAddress remote) {
+        return migrator.standbyTuple()
+                .filter(tuple -> tuple.remote().equals(remote) && sameLocal(requested, tuple.local())).orElse(null);
     }
 
     /** Whether {@code requested} (any port if 0) names the bound address {@code local}. */
