@@ -308,6 +308,10 @@ public final class ClientMigrator {
         if (orphans.remove(activeTuple)) {
             orphans.add(0, activeTuple);
         }
+        // The standby last: a migration's other path (its fall back) needs an ID more than a path kept for later.
+        if (standby != null && orphans.remove(standby.tuple())) {
+            orphans.add(standby.tuple());
+        }
         for (Tuple orphan : orphans) {
             Optional<PeerConnectionIds.Entry> replacement = peerIds.assign(orphan);
             if (standby != null && orphan.equals(standby.tuple())) {

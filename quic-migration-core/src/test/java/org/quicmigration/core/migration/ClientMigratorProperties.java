@@ -632,7 +632,9 @@ class ClientMigratorProperties {
             peerIds.active().forEach(entry -> left.add(entry.sequence()));
             left.add(frame.sequence);
             left.removeIf(sequence -> sequence < largestRetirePriorTo || retired.contains(sequence));
-            if (left.size() < open.size() && attempt != null && attempt.mode == MigrationMode.SWITCH_THEN_VALIDATE
+            // The standby gives its ID up first (ClientMigrator.onNewConnectionId), so it does not count here.
+            int needing = open.size() - (standby != null && open.contains(standby) ? 1 : 0);
+            if (left.size() < needing && attempt != null && attempt.mode == MigrationMode.SWITCH_THEN_VALIDATE
                     && migrator.activeTuple().equals(attempt.to)) {
                 // Fewer IDs left than paths in use: the path the switch left keeps none, so there is nothing to go
                 // back to, as if its socket had failed (ClientMigratorTest.aServerThatRetiresBothIds...).
