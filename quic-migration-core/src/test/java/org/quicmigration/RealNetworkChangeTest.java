@@ -263,6 +263,10 @@ class RealNetworkChangeTest {
         long stalledAt = download.received();
         lab.restoreCellAddress();
 
+        // The monitor sees the address within its interval (250 ms), and the connection sends at once: not at its
+        // next probe timeout, which the outage doubled again and again.
+        Await.until(() -> download.received() > stalledAt, 2_000,
+                "data within 2 s of the network's return; events " + events);
         assertIntact(download, SIZE);
         assertThat(download.received()).isGreaterThan(stalledAt);
         assertThat(connection.localAddress().getAddress()).isEqualTo(lab.cellAddress());

@@ -199,6 +199,11 @@ public final class ClientMigrationDriver {
 
         @Override
         public void migrate(InetSocketAddress local, MigrationMode mode, MigrationCause cause) {
+            if (cause == MigrationCause.NETWORK_LOST) {
+                // The monitor saw the active address go; no send may have failed yet. The path is gone all the same,
+                // and a move that cannot be validated must not fall back to it.
+                perform(migrator.onPathFailed(now(), new Tuple(socket.activeLocal(), activeRemote)));
+            }
             startMigration(local, activeRemote, mode, cause, new CompletableFuture<>());
         }
 
@@ -206,6 +211,13 @@ public final class ClientMigrationDriver {
         public void noUsableNetwork() {
             Tuple active = new Tuple(socket.activeLocal(), activeRemote);
             observers.forEach(o -> o.noUsableNetwork(active));
+        }
+
+        @Override
+        public void resume(java.net.InetAddress local) {
+            if (socket.activeLocal().getAddress().equals(local) && migrator.currentCause() == null) {
+                KwikInternals.resumeAfterOutage(connection, declaredLosses); // W36
+            }
         }
 
         @Override

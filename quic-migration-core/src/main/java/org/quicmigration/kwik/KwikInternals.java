@@ -948,6 +948,22 @@ final class KwikInternals {
     }
 
     /**
+     * W36 (docs/kwik-workarounds.md#w36): the active path's network is back after an outage the connection sat out
+     * on it. Kwik doubled its probe timeout at every probe the outage swallowed, so its next try can be seconds
+     * away (measured: data resumed about 3 s after the address returned, after 3 s without it). This resends now
+     * what is in flight (it never arrived; congestion control stays as it was, as for {@link #resendSentBefore}),
+     * starts the probe timeouts from one PTO again and sends a PING with every ACK range, so that the peer learns
+     * what arrived before the outage and the path is heard from at once.
+     */
+    static void resumeAfterOutage(QuicConnectionImpl connection, DeclaredLosses losses) {
+        Object sender = invoke(GET_SENDER, connection);
+        set(RECOVERY_PTO_COUNT, get(SENDER_RECOVERY_MANAGER, sender), 0);
+        resendSentBefore(connection, java.time.Instant.now(), null, losses);
+        acknowledgeAllInNextPacket(connection);
+        connection.send(new tech.kwik.core.frame.PingFrame(), lost -> { }, true);
+    }
+
+    /**
      * The congestion controller's window, slow-start threshold and recovery start, for {@link #resendSentBefore}
      * (W23):
      * taken when the server moves to a NAT-rebound address, before Kwik's own loss detection (once acknowledgements

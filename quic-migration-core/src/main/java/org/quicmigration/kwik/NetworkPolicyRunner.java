@@ -43,6 +43,9 @@ final class NetworkPolicyRunner {
         /** The active path is gone and no other network is usable. */
         void noUsableNetwork();
 
+        /** The active path's network, on {@code local}, is back after an outage: send on it now. */
+        void resume(java.net.InetAddress local);
+
         /** Keeps a standby on {@code local}; reports back with {@link #standbyChanged} or {@link #standbyRefused}. */
         void keepStandby(InetSocketAddress local, java.time.Duration probeInterval);
 
@@ -193,6 +196,10 @@ final class NetworkPolicyRunner {
             } else if (action instanceof PolicyAction.DropStandby drop) {
                 LOG.log(System.Logger.Level.DEBUG, () -> "dropping the standby on " + drop.local());
                 host.dropStandby();
+            } else if (action instanceof PolicyAction.Resume resume) {
+                activePathFailed = false;
+                host.resume(resume.local());
+                LOG.log(System.Logger.Level.INFO, () -> "network of " + resume.local() + " back; resuming on it");
             } else if (action instanceof PolicyAction.WaitForNetwork wait) {
                 LOG.log(System.Logger.Level.INFO, () -> "network of " + wait.lost() + " lost and no other usable; waiting");
                 host.noUsableNetwork();

@@ -30,6 +30,8 @@ import org.quicmigration.core.migration.MigrationMode;
  * <li><b>Preferred network back</b>: a network ranked above the active one is usable. It is probed before use; a
  *     failed return is retried after {@link PolicyConfig#returnFirstRetry()}, doubling up to
  *     {@link PolicyConfig#returnMaxRetry()}, for at most {@link PolicyConfig#maxTimeAway()}.</li>
+ * <li><b>Network back</b>: the lost network of a connection that could not leave it returns. The connection resumes
+ *     on it at once ({@link PolicyAction.Resume}) instead of waiting for its next, backed-off probe timeout.</li>
  * </ul>
  * With {@link PolicyConfig#standbyProbeInterval()} set, the policy also keeps a standby path on the network a move
  * would go to now (the most preferred other usable one), so that the move, when it comes, needs no validation; it
@@ -55,6 +57,8 @@ public final class NetworkChangePolicy {
     private MigrationCause migrating;
     private boolean applicationChose;
     private boolean waiting;
+    /** Whether the active path was lost when the policy last looked (see {@link PolicyAction.Resume}). */
+    private boolean activeLost;
     private int consecutivePtos;
     /** The probe timeouts counted before the last migration ended; only those after it count toward degrading. */
     private int ptoBaseline;
@@ -188,6 +192,9 @@ public final class NetworkChangePolicy {
         migrating = null;
         InetAddress before = active;
         active = activeNow;
+        if (!activeNow.equals(before)) {
+            activeLost = false; // a path the connection just moved to was never seen lost
+        }
         ptoBaseline = consecutivePtos;
         degradingHandled = false;
         boolean ours = cause != null && cause != MigrationCause.APPLICATION && cause != MigrationCause.SERVER_PREFERRED_ADDRESS;
@@ -270,10 +277,26 @@ public final class NetworkChangePolicy {
 
     private List<PolicyAction> evaluate(long nowNanos) {
         List<PolicyAction> actions = decideMove(nowNanos);
+        resumeIfBack(actions);
         if (migrating == null && config.enabled() && config.standbyProbeInterval() != null) {
             keepStandby(nowNanos, actions);
         }
         return actions;
+    }
+
+    /**
+     * The active path's network came back while the connection stayed on it (nothing better to move to, or a move
+     * that could not leave): it resumes there at once. While a migration runs, the migration decides.
+     */
+    private void resumeIfBack(List<PolicyAction> actions) {
+        if (migrating != null || !config.enabled()) {
+            return;
+        }
+        boolean lost = activeGone() || failed.contains(active);
+        if (activeLost && !lost) {
+            actions.add(new PolicyAction.Resume(active));
+        }
+        activeLost = lost;
     }
 
     /**

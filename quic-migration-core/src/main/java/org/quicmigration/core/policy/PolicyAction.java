@@ -20,6 +20,14 @@ public sealed interface PolicyAction {
     }
 
     /**
+     * The active path's network is back (its address reappeared, or a send on it worked again) after it was lost, and
+     * the connection is still on it: send on it now. What was sent meanwhile never arrived, and the engine's probe
+     * timeouts, doubled at every unanswered probe, would otherwise wait seconds before the next try.
+     */
+    record Resume(InetAddress local) implements PolicyAction {
+    }
+
+    /**
      * Keep a standby path on {@code local} (any port), probed every {@code probeInterval}; report the outcome with
      * {@link NetworkChangePolicy#onStandby} or {@link NetworkChangePolicy#onStandbyRefused}.
      */

@@ -67,6 +67,36 @@ class NetworkChangePolicyProperties {
         });
     }
 
+    /**
+     * A connection is resumed only on the path it uses, with no migration running, once that path's network is
+     * usable (or was never reported: it cannot be lost) and its sends have not failed; and not twice without a loss
+     * in between.
+     */
+    @Property(tries = 250, edgeCases = EdgeCasesMode.NONE)
+    void resumesOnlyThePathInUseOnceItsNetworkIsBack(@ForAll("configs") PolicyConfig config,
+                                                     @ForAll("steps") List<Step> steps) {
+        boolean[] resumedSinceLoss = {false};
+        Set<InetAddress> reported = new HashSet<>();
+        run(config, steps, call -> {
+            reported.addAll(call.usable);
+            InetAddress active = call.policy.active();
+            boolean present = call.usable.contains(active) || !reported.contains(active);
+            if (!present || call.failed.contains(active)) {
+                resumedSinceLoss[0] = false;
+            }
+            for (PolicyAction action : call.actions) {
+                if (action instanceof PolicyAction.Resume resume) {
+                    assertThat(call.runningBefore).as("a migration running when %s", call).isFalse();
+                    assertThat(resume.local()).as("%s after %s", resume, call).isEqualTo(active);
+                    assertThat(present).as("%s usable or never reported (%s)", active, call).isTrue();
+                    assertThat(call.failed).as("failed addresses (%s)", call).doesNotContain(active);
+                    assertThat(resumedSinceLoss[0]).as("%s again without a loss (%s)", resume, call).isFalse();
+                    resumedSinceLoss[0] = true;
+                }
+            }
+        });
+    }
+
     /** A disabled policy does nothing, whatever happens, and asks for no timer. */
     @Property(tries = 150, edgeCases = EdgeCasesMode.NONE)
     void aDisabledPolicyNeverActs(@ForAll("steps") List<Step> steps) {

@@ -13,6 +13,7 @@ import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.policy.PolicyAction.LimitReached;
 import org.quicmigration.core.policy.PolicyAction.Migrate;
+import org.quicmigration.core.policy.PolicyAction.Resume;
 import org.quicmigration.core.policy.PolicyAction.WaitForNetwork;
 
 /** The network-change policy's decisions, in virtual time. */
@@ -104,8 +105,43 @@ class NetworkChangePolicyTest {
         NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
         policy.onNetworks(10 * MS, List.of(), null);
 
-        assertThat(policy.onNetworks(900 * MS, List.of(WIFI), WIFI.address())).isEmpty();
+        assertThat(policy.onNetworks(900 * MS, List.of(WIFI), WIFI.address()))
+                .as("the connection sends on it at once").containsExactly(new Resume(WIFI.address()));
         assertThat(policy.waitingForNetwork()).isFalse();
+        assertThat(policy.onTimer(1_000 * MS)).as("resumed once").isEmpty();
+    }
+
+    @Test
+    void aConnectionLeftOnAnUnansweredPathResumesThereWhenItsNetworkReturns() {
+        NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
+        assertThat(policy.onPathFailed(10 * MS, WIFI.address())).containsExactly(
+                new Migrate(CELL.address(), MigrationMode.SWITCH_THEN_VALIDATE, MigrationCause.WRITE_ERROR));
+        policy.onNetworks(20 * MS, List.of(), null);
+        // The switch to cellular could not be validated, and Wi-Fi had failed: the connection stays on cellular.
+        assertThat(policy.onMigrationFinished(3_000 * MS, CELL.address(), false))
+                .containsExactly(new WaitForNetwork(CELL.address()));
+
+        assertThat(policy.onNetworks(3_500 * MS, List.of(CELL), CELL.address()))
+                .containsExactly(new Resume(CELL.address()));
+    }
+
+    @Test
+    void aSendThatWorksAgainOnTheActivePathResumesIt() {
+        NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
+        policy.onNetworks(5 * MS, List.of(WIFI), WIFI.address());
+        assertThat(policy.onPathFailed(10 * MS, WIFI.address())).containsExactly(new WaitForNetwork(WIFI.address()));
+
+        assertThat(policy.onPathWorks(400 * MS, WIFI.address())).containsExactly(new Resume(WIFI.address()));
+    }
+
+    @Test
+    void aMoveToAnotherNetworkIsNoResumption() {
+        NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
+        policy.onNetworks(10 * MS, List.of(CELL), CELL.address());
+
+        assertThat(policy.onMigrationFinished(60 * MS, CELL.address(), true)).isEmpty();
+        assertThat(policy.onNetworks(900 * MS, List.of(WIFI, CELL), WIFI.address()))
+                .noneMatch(action -> action instanceof Resume);
     }
 
     @Test
