@@ -33,6 +33,8 @@ import org.quicmigration.core.migration.MigrationMode;
  * <li><b>Network back</b>: the lost network of a connection that could not leave it returns. The connection resumes
  *     on it at once ({@link PolicyAction.Resume}) instead of waiting for its next, backed-off probe timeout.</li>
  * </ul>
+ * Without a kept standby, a degrading path's way out is probed one probe timeout before the move is due (a
+ * short-lived standby), so that the move finds it validated.
  * With {@link PolicyConfig#standbyProbeInterval()} set, the policy also keeps a standby path on the network a move
  * would go to now (the most preferred other usable one), so that the move, when it comes, needs no validation; it
  * drops the standby when that network changes, and asks for none while a move is due or running.
@@ -72,6 +74,8 @@ public final class NetworkChangePolicy {
     private InetAddress standby;
     private boolean standbyAsked;
     private long standbyRetryAtNanos = Long.MIN_VALUE;
+    /** The reprobe interval of the standby that probes ahead of a degrading move: it lives a few probe timeouts. */
+    static final java.time.Duration AHEAD_PROBE_INTERVAL = java.time.Duration.ofSeconds(20);
     /** How long to wait before asking again for a standby that was refused (no spare connection ID yet, say). */
     static final long STANDBY_RETRY_NANOS = 500_000_000L;
 
@@ -278,8 +282,12 @@ public final class NetworkChangePolicy {
     private List<PolicyAction> evaluate(long nowNanos) {
         List<PolicyAction> actions = decideMove(nowNanos);
         resumeIfBack(actions);
-        if (migrating == null && config.enabled() && config.standbyProbeInterval() != null) {
-            keepStandby(nowNanos, actions);
+        if (migrating == null && config.enabled()) {
+            if (config.standbyProbeInterval() != null) {
+                keepStandby(nowNanos, actions);
+            } else {
+                probeAheadOfDegrading(actions);
+            }
         }
         return actions;
     }
@@ -297,6 +305,29 @@ public final class NetworkChangePolicy {
             actions.add(new PolicyAction.Resume(active));
         }
         activeLost = lost;
+    }
+
+    /**
+     * Without a kept standby, a degrading path's way out is probed one probe timeout before the move is due: a
+     * standby on the network the move would go to, asked for at one probe timeout short of
+     * {@link PolicyConfig#degradingPtoCount()}. Its answer is in when the move comes, which then switches at once
+     * instead of probing first (one round trip sooner); it is given up when the path recovers. Once an episode: the
+     * move, or the path's recovery, ends it.
+     */
+    private void probeAheadOfDegrading(List<PolicyAction> actions) {
+        int threshold = config.degradingPtoCount();
+        boolean ahead = config.onPathDegrading() && threshold >= 2 && !degradingHandled
+                && consecutivePtos - ptoBaseline >= threshold - 1 && !activeGone() && !failed.contains(active);
+        LocalNetwork next = ahead
+                ? best(network -> !network.address().equals(active) && !failed.contains(network.address())) : null;
+        InetAddress wanted = next == null ? null : next.address();
+        if (standby != null && !standby.equals(wanted)) {
+            actions.add(new PolicyAction.DropStandby(standby));
+            standby = null;
+        } else if (standby == null && wanted != null && !standbyAsked) {
+            standbyAsked = true;
+            actions.add(new PolicyAction.KeepStandby(wanted, AHEAD_PROBE_INTERVAL));
+        }
     }
 
     /**

@@ -11,6 +11,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
+import org.quicmigration.core.policy.PolicyAction.DropStandby;
+import org.quicmigration.core.policy.PolicyAction.KeepStandby;
 import org.quicmigration.core.policy.PolicyAction.LimitReached;
 import org.quicmigration.core.policy.PolicyAction.Migrate;
 import org.quicmigration.core.policy.PolicyAction.Resume;
@@ -148,13 +150,41 @@ class NetworkChangePolicyTest {
     void degradingPathIsProbedOnceAfterTheConfiguredProbeTimeouts() {
         NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
 
-        assertThat(policy.onProbeTimeouts(100 * MS, 3)).isEmpty();
+        assertThat(policy.onProbeTimeouts(50 * MS, 2)).isEmpty();
+        assertThat(policy.onProbeTimeouts(100 * MS, 3)).as("the way out probed one probe timeout ahead")
+                .containsExactly(new KeepStandby(CELL.address(), NetworkChangePolicy.AHEAD_PROBE_INTERVAL));
+        policy.onStandby(110 * MS, CELL.address());
         assertThat(policy.onProbeTimeouts(300 * MS, 4)).containsExactly(
                 new Migrate(CELL.address(), MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PATH_DEGRADING));
+        policy.onStandby(310 * MS, null); // the move took it
         assertThat(policy.onMigrationFinished(3_300 * MS, WIFI.address(), false)).as("the probe failed").isEmpty();
         assertThat(policy.onProbeTimeouts(3_400 * MS, 5)).as("same episode: no second probe").isEmpty();
         policy.onProbeTimeouts(3_500 * MS, 0);
         assertThat(policy.onProbeTimeouts(9_000 * MS, 4)).as("a new episode").hasSize(1);
+    }
+
+    @Test
+    void theStandbyProbedAheadOfADegradingMoveIsGivenUpWhenThePathRecovers() {
+        NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
+        assertThat(policy.onProbeTimeouts(100 * MS, 3)).hasSize(1);
+        assertThat(policy.onProbeTimeouts(120 * MS, 3)).as("asked for once").isEmpty();
+        policy.onStandby(130 * MS, CELL.address());
+
+        assertThat(policy.onProbeTimeouts(200 * MS, 0)).containsExactly(new DropStandby(CELL.address()));
+        assertThat(policy.onProbeTimeouts(900 * MS, 3)).as("a new episode")
+                .containsExactly(new KeepStandby(CELL.address(), NetworkChangePolicy.AHEAD_PROBE_INTERVAL));
+    }
+
+    @Test
+    void noStandbyIsProbedAheadWithoutTheDegradingRuleOrAnotherNetwork() {
+        PolicyConfig d = PolicyConfig.defaults();
+        PolicyConfig noDegrading = new PolicyConfig(true, true, false, 4, true, d.returnFirstRetry(), d.returnMaxRetry(),
+                d.maxMigrationsPerCause(), d.maxTimeAway(), d.retryAfterFailure(), List.of());
+        assertThat(onWifi(noDegrading).onProbeTimeouts(100 * MS, 3)).isEmpty();
+
+        NetworkChangePolicy alone = onWifi(PolicyConfig.defaults());
+        alone.onNetworks(50 * MS, List.of(WIFI), WIFI.address());
+        assertThat(alone.onProbeTimeouts(100 * MS, 3)).isEmpty();
     }
 
     @Test
