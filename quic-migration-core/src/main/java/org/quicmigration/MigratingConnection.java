@@ -39,6 +39,12 @@ public final class MigratingConnection implements AutoCloseable {
     /** One thread for all listener callbacks: events stay in order and never run on network threads. */
     static final ExecutorService EVENTS = Executors.newSingleThreadExecutor(
             MigrationServer.daemonThreads("quic-migration-events"));
+    /**
+     * Completes the futures {@link #migrate} returns: a stage the application chains to one runs here, never on the
+     * binding thread that serves every connection, and one that blocks holds up nothing else.
+     */
+    static final ExecutorService COMPLETIONS = Executors.newCachedThreadPool(
+            MigrationServer.daemonThreads("quic-migration-completion"));
 
     private final KwikConnection connection;
     private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
@@ -70,6 +76,9 @@ public final class MigratingConnection implements AutoCloseable {
      * <p>This is {@link MigrationStrategy#SWITCH_THEN_VALIDATE}; when the old network still works,
      * {@link #migrate(InetSocketAddress, MigrationStrategy)} with {@link MigrationStrategy#VALIDATE_THEN_SWITCH}
      * moves without slowing the connection down.
+     *
+     * <p>The future completes on a thread of the library's that serves no network: a stage chained to it may block
+     * without holding up this or any other connection.
      *
      * @param newLocal the local address to use from now on
      * @return completes with the result once the new path is validated; fails with {@link MigrationException}
@@ -106,7 +115,7 @@ public final class MigratingConnection implements AutoCloseable {
         }
         MigrationMode mode = strategy == MigrationStrategy.VALIDATE_THEN_SWITCH
                 ? MigrationMode.VALIDATE_THEN_SWITCH : MigrationMode.SWITCH_THEN_VALIDATE;
-        driver.migrate(newLocal, mode).whenComplete((outcome, error) -> {
+        driver.migrate(newLocal, mode).whenCompleteAsync((outcome, error) -> {
             if (error != null) {
                 result.completeExceptionally(translate(error, newLocal));
             } else if (!outcome.validated()) {
@@ -124,7 +133,7 @@ public final class MigratingConnection implements AutoCloseable {
                         Duration.ofNanos(outcome.validationRttNanos()), Duration.ofNanos(System.nanoTime() - start),
                         outcome.challengesSent(), MigrationCause.of(outcome.cause())));
             }
-        });
+        }, COMPLETIONS);
         return result;
     }
 
@@ -447,10 +456,6 @@ public final class MigratingConnection implements AutoCloseable {
         return "MigratingConnection[" + localAddress() + " <-> " + peerAddress() + (isOpen() ? "" : ", closed") + "]";
     }
 
-    /** Test hook: records what this client connection sends. */
-    void wireTrace(org.quicmigration.kwik.WireTrace trace) {
-        connection.wireTrace(trace);
-    }
 
     private ClientMigrationDriver requireDriver() {
         ClientMigrationDriver driver = connection.migrationDriver();
@@ -565,49 +570,9 @@ public final class MigratingConnection implements AutoCloseable {
         }
     }
 
-    /**
-     * Work-arounds the engine needed so far (lost send requests restored, credit frames re-sent, of the restored
-     * requests those for streams Kwik had forgotten, cancelled loss-detection timers set again, and resends of
-     * data declared lost at a move but acknowledged since, cancelled); for tests.
-     */
-    long[] stallGuardCounters() {
-        return new long[]{connection.sendRequestsRestored(), connection.creditReadvertised(),
-                connection.finalFramesRestored(), connection.lossTimersRearmed(), connection.resendsCancelled()};
-    }
-
-    /** Server side, test hook: starts remembering what the first datagram to each client address carried. */
-    void recordFirstSends() {
-        connection.recordFirstSends();
-    }
-
-    /** Server side, test hook: per client address, "PATH_CHALLENGE", "PATH_RESPONSE" or "other". */
-    java.util.Map<InetSocketAddress, String> firstSends() {
-        return connection.firstSends();
-    }
-
-    /** Whether the handshake is confirmed, which a migration needs (RFC 9000 9); for tests. */
-    boolean handshakeConfirmed() {
-        return connection.handshakeConfirmed();
-    }
-
-    /** Server side: how many client paths the connection tracks now (0 without migration support); for tests. */
-    int trackedPaths() {
-        return connection.serverTrackedPaths();
-    }
-
-    /** Test hook: cancels the engine's loss-detection timer, as a race in Kwik can. */
-    void cancelLossTimerAsKwiksRaceDoes() {
-        connection.cancelLossTimerAsKwiksRaceDoes();
-    }
-
-    /** The congestion window and the bytes in flight, in bytes; for tests. */
-    long[] congestionWindowAndBytesInFlight() {
-        return connection.congestionWindowAndBytesInFlight();
-    }
-
-    /** The engine's send-side state, for stall reports in tests. */
-    String describeSendSide() {
-        return connection.describeSendSide();
+    /** What tests and stall reports look at inside the connection; see {@link ConnectionDiagnostics}. */
+    ConnectionDiagnostics diagnostics() {
+        return new ConnectionDiagnostics(connection);
     }
 
     /** A stream's output whose failures are this library's exceptions, never the engine's. */

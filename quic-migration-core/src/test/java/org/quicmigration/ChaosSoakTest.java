@@ -145,7 +145,7 @@ class ChaosSoakTest {
             for (Lane lane : lanes) {
                 if (lane.failure.get() != null) {
                     throw new AssertionError("connection " + lane.index + " failed; client: "
-                            + lane.client.describeSendSide() + "; server: " + lane.server.describeSendSide()
+                            + lane.client.diagnostics().describeSendSide() + "; server: " + lane.server.diagnostics().describeSendSide()
                             + "; relay: " + lane.relay.describe(), lane.failure.get());
                 }
                 assertThat(lane.corrupt.get()).as("corrupt transfers on connection %d", lane.index).isZero();
@@ -175,8 +175,8 @@ class ChaosSoakTest {
             long silent = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lane.lastProgressNanos.get());
             if (lane.transferring.get() && silent > STALL_MILLIS) {
                 return String.format("connection %d stalled: nothing received for %d ms%nclient: %s%nclient path: %s%n"
-                                + "server: %s%nrelay: %s%n%s", lane.index, silent, lane.client.describeSendSide(),
-                        lane.client.path(), lane.server.describeSendSide(), lane.relay.describe(),
+                                + "server: %s%nrelay: %s%n%s", lane.index, silent, lane.client.diagnostics().describeSendSide(),
+                        lane.client.path(), lane.server.diagnostics().describeSendSide(), lane.relay.describe(),
                         Diagnostics.threadDump());
             }
         }
@@ -294,8 +294,8 @@ class ChaosSoakTest {
             rebinds += lane.relay.rebinds();
             dropped += lane.relay.dropped();
             duplicated += lane.relay.duplicated();
-            long[] client = lane.client.stallGuardCounters();
-            long[] server = lane.server.stallGuardCounters();
+            long[] client = lane.client.diagnostics().stallGuardCounters();
+            long[] server = lane.server.diagnostics().stallGuardCounters();
             for (int i = 0; i < client.length && i < 5; i++) {
                 guards[i] += client[i];
                 guards[5 + i] += server[i];

@@ -33,7 +33,7 @@ class ClientMigrationTest {
             List<MigrationEvent> events = new CopyOnWriteArrayList<>();
             connection.addMigrationListener(events::add);
             WireRecorder wire = new WireRecorder();
-            connection.wireTrace(wire);
+            connection.diagnostics().wireTrace(wire);
             byte[] before = Echo.randomBytes(100_000, 1);
             assertThat(Echo.exchange(connection, before)).isEqualTo(Echo.sha256(before));
             String oldId = connection.destinationConnectionId();
@@ -143,7 +143,7 @@ class ClientMigrationTest {
                         digest = Echo.exchange(connection, data);
                     } catch (Exception e) {
                         throw new AssertionError("echo after migration " + i + " failed; client: "
-                                + connection.describeSendSide() + "; server: " + accepted.latestState(), e);
+                                + connection.diagnostics().describeSendSide() + "; server: " + accepted.latestState(), e);
                     }
                     assertThat(digest).as("echo after migration %d", i).isEqualTo(Echo.sha256(data));
                 }
@@ -334,9 +334,9 @@ class ClientMigrationTest {
             Await.until(() -> connection.spareConnectionIds() > 0, 5_000, "the server gives a spare connection ID");
             // connect() returns when the client's handshake completes; HANDSHAKE_DONE, which confirms it and allows
             // migration, may still be on its way (and may come after the spare ID).
-            Await.until(connection::handshakeConfirmed, 5_000, "the handshake is confirmed");
+            Await.until(() -> connection.diagnostics().handshakeConfirmed(), 5_000, "the handshake is confirmed");
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "; " + connection.describeSendSide(), e);
+            throw new AssertionError(e.getMessage() + "; " + connection.diagnostics().describeSendSide(), e);
         }
     }
 

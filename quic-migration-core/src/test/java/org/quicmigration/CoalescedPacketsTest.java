@@ -26,7 +26,7 @@ class CoalescedPacketsTest {
              MigratingConnection connection = Echo.client(server).server(relay.address()).build().connect()) {
             byte[] warmUp = Echo.randomBytes(10_000, 1);
             assertThat(Echo.exchange(connection, warmUp)).isEqualTo(Echo.sha256(warmUp));
-            Await.until(connection::handshakeConfirmed, 5_000, "the handshake is confirmed, Handshake keys gone");
+            Await.until(() -> connection.diagnostics().handshakeConfirmed(), 5_000, "the handshake is confirmed, Handshake keys gone");
 
             AtomicInteger prefixed = new AtomicInteger();
             relay.prefixShortHeaderDatagrams(datagram -> {

@@ -77,7 +77,7 @@ final class Echo {
         /** The send side of the last accepted connection, for failure messages. */
         String latestState() {
             MigratingConnection connection = latest();
-            return connection == null ? "none" : connection.describeSendSide();
+            return connection == null ? "none" : connection.diagnostics().describeSendSide();
         }
     }
 

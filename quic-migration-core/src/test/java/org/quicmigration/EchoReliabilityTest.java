@@ -59,8 +59,8 @@ class EchoReliabilityTest {
             for (int i = 0; i < TRANSFERS; i++) {
                 if (i % TRANSFERS_PER_CONNECTION == 0) {
                     if (connection != null) {
-                        restored += connection.stallGuardCounters()[0];
-                        readvertised += connection.stallGuardCounters()[1];
+                        restored += connection.diagnostics().stallGuardCounters()[0];
+                        readvertised += connection.diagnostics().stallGuardCounters()[1];
                         countBothSides(connection, accepted.latest(), finalFrames, lossTimers);
                         connection.close();
                     }
@@ -75,7 +75,7 @@ class EchoReliabilityTest {
                     digest = echoed.get(DEADLINE_MILLIS, TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
                     fail("transfer %d stalled: no complete echo within %d ms%nclient: %s%nserver: %s%n%s", i, DEADLINE_MILLIS,
-                            current.describeSendSide(), accepted.latestState(), Diagnostics.threadDump());
+                            current.diagnostics().describeSendSide(), accepted.latestState(), Diagnostics.threadDump());
                     return worst;
                 } catch (ExecutionException e) {
                     throw new AssertionError("transfer " + i + " failed", e.getCause());
@@ -86,8 +86,8 @@ class EchoReliabilityTest {
             }
         } finally {
             if (connection != null) {
-                restored += connection.stallGuardCounters()[0];
-                readvertised += connection.stallGuardCounters()[1];
+                restored += connection.diagnostics().stallGuardCounters()[0];
+                readvertised += connection.diagnostics().stallGuardCounters()[1];
                 countBothSides(connection, accepted.latest(), finalFrames, lossTimers);
                 connection.close();
             }
@@ -101,11 +101,11 @@ class EchoReliabilityTest {
     /** Adds both sides' counts of restored final frames and of loss timers set again (client first). */
     private static void countBothSides(MigratingConnection client, MigratingConnection server, long[] finalFrames,
             long[] lossTimers) {
-        finalFrames[0] += client.stallGuardCounters()[2];
-        lossTimers[0] += client.stallGuardCounters()[3];
+        finalFrames[0] += client.diagnostics().stallGuardCounters()[2];
+        lossTimers[0] += client.diagnostics().stallGuardCounters()[3];
         if (server != null) {
-            finalFrames[1] += server.stallGuardCounters()[2];
-            lossTimers[1] += server.stallGuardCounters()[3];
+            finalFrames[1] += server.diagnostics().stallGuardCounters()[2];
+            lossTimers[1] += server.diagnostics().stallGuardCounters()[3];
         }
     }
 }

@@ -28,7 +28,7 @@ class FlowControlRecoveryTest {
                 CompletableFuture<byte[]> echoed = Echo.exchangeAsync(connection, data);
                 assertThat(echoed.get(30, TimeUnit.SECONDS)).as("SHA-256 of echo %d", i).isEqualTo(Echo.sha256(data));
             }
-            readvertised = accepted.first().stallGuardCounters()[1] + connection.stallGuardCounters()[1];
+            readvertised = accepted.first().diagnostics().stallGuardCounters()[1] + connection.diagnostics().stallGuardCounters()[1];
             assertThat(readvertised).as("credit frames re-sent for a blocked peer, by client and server")
                     .isPositive();
         }

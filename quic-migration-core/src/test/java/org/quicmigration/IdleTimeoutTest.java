@@ -25,7 +25,7 @@ class IdleTimeoutTest {
                      .packetListener(packet -> packets.add(packet.time() + " " + packet.direction() + " " + packet.frameTypes()))
                      .build().connect()) {
             // Many small exchanges: the smoothed RTT settles near loopback's (about 1 ms), far below the ACK delay,
-            // where Kwik alone kept an idle connection awake for ever (see KwikInternals.stopPingPongWhenIdle).
+            // where Kwik alone kept an idle connection awake for ever (see KwikAcks.stopPingPongWhenIdle).
             for (int i = 0; i < 40; i++) {
                 byte[] data = Echo.randomBytes(1024, i);
                 assertThat(Echo.exchange(connection, data)).isEqualTo(Echo.sha256(data));

@@ -26,10 +26,10 @@ class LostLossTimerTest {
             byte[] data = Echo.randomBytes(400_000, 2);
             CompletableFuture<byte[]> echoed = Echo.exchangeAsync(connection, data);
             Await.until(() -> {
-                long[] window = connection.congestionWindowAndBytesInFlight();
+                long[] window = connection.diagnostics().congestionWindowAndBytesInFlight();
                 return window[1] > 0 && window[0] - window[1] < 1_300;
             }, 5_000, "the congestion window fills with packets the server drops");
-            connection.cancelLossTimerAsKwiksRaceDoes();
+            connection.diagnostics().cancelLossTimerAsKwiksRaceDoes();
             server.dropDatagramsFrom(address -> false);
 
             // Without the guard this times out: the window stays full and no PTO ever fires. The guard's counter is

@@ -106,11 +106,11 @@ class Ngtcp2ClientInteropTest {
                 MigratingConnection onServer = lastConnection;
                 assertThat(Echo.sha256(Files.readAllBytes(body))).as("SHA-256 of the body (%d bytes arrived);"
                                 + " server: %s; events %s; log:%n%s", Files.size(body),
-                                onServer == null ? "none" : onServer.describeSendSide(), events, output)
+                                onServer == null ? "none" : onServer.diagnostics().describeSendSide(), events, output)
                         .isEqualTo(Echo.sha256(expected));
                 Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.MigrationCompleted), 5_000,
                         "the server followed gtlsclient to its new address; events " + events + "; server: "
-                                + (onServer == null ? "none" : onServer.describeSendSide()) + "; log ends with:\n" + output);
+                                + (onServer == null ? "none" : onServer.diagnostics().describeSendSide()) + "; log ends with:\n" + output);
                 if (preferred) {
                     InetSocketAddress offered = server.preferredAddresses().get(0);
                     assertThat(events).as("the move went to the preferred address %s; log:%n%s", offered, output)

@@ -118,10 +118,10 @@ class RealNetworkChangeTest {
             digest = download.digest().get(DOWNLOAD_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             assertNoEngineTypes(e.getCause());
-            throw new AssertionError("download failed; events " + events + "; " + connection.describeSendSide(), e.getCause());
+            throw new AssertionError("download failed; events " + events + "; " + connection.diagnostics().describeSendSide(), e.getCause());
         } catch (TimeoutException e) {
             throw new AssertionError("download stalled at " + download.received() + " bytes; events " + events
-                    + "; " + connection.describeSendSide());
+                    + "; " + connection.diagnostics().describeSendSide());
         }
         assertThat(digest).as("SHA-256 of %d bytes; events %s", size, events).isEqualTo(LabDownload.expectedDigest(size));
         System.out.printf("longest pause after the change: %.1f ms; events %s%n", download.longestPauseMillis(), events);

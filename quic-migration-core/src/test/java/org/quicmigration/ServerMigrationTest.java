@@ -37,7 +37,7 @@ class ServerMigrationTest {
         List<MigrationEvent> events = new CopyOnWriteArrayList<>();
         java.util.concurrent.CompletableFuture<MigratingConnection> serverSide = new java.util.concurrent.CompletableFuture<>();
         try (MigrationServer server = Echo.serverBuilder().migrationListener(events::add).onConnection(c -> {
-                 c.recordFirstSends();
+                 c.diagnostics().recordFirstSends();
                  serverSide.complete(c);
                  Echo.serve(c);
              }).start();
@@ -74,8 +74,8 @@ class ServerMigrationTest {
                 } catch (Exception e) {
                     throw new AssertionError("transfer failed after " + nat.rebinds() + " rebindings (relay failure: "
                             + nat.failure() + "); client: "
-                            + connection.describeSendSide() + "; server: "
-                            + (serverSide.isDone() ? serverSide.join().describeSendSide() : "none"), e);
+                            + connection.diagnostics().describeSendSide() + "; server: "
+                            + (serverSide.isDone() ? serverSide.join().diagnostics().describeSendSide() : "none"), e);
                 }
 
                 assertThat(digest).as("SHA-256 of 6 MB echoed through %d rebindings", nat.rebinds())
@@ -96,7 +96,7 @@ class ServerMigrationTest {
                     && e.path().remote().equals(current)), 5_000, "a MigrationCompleted event for " + current);
             // The QUIC interop runner's rule for rebind-port and rebind-addr: the server's first packet on every new
             // 4-tuple carries PATH_CHALLENGE.
-            java.util.Map<InetSocketAddress, String> firstSends = new java.util.HashMap<>(onServer.firstSends());
+            java.util.Map<InetSocketAddress, String> firstSends = new java.util.HashMap<>(onServer.diagnostics().firstSends());
             firstSends.remove(firstBinding);
             assertThat(firstSends).as("new client addresses the server sent to").isNotEmpty();
             assertThat(firstSends).as("what the server's first datagram to each new client address carried")
@@ -199,12 +199,12 @@ class ServerMigrationTest {
             for (int i = 0; i < 1_000; i++) {
                 nat.rebind(HOME);
                 if (i % 50 == 0) {
-                    maxTracked = Math.max(maxTracked, onServer.trackedPaths());
+                    maxTracked = Math.max(maxTracked, onServer.diagnostics().trackedPaths());
                 }
             }
             traffic.interrupt();
             traffic.join(30_000);
-            maxTracked = Math.max(maxTracked, onServer.trackedPaths());
+            maxTracked = Math.max(maxTracked, onServer.diagnostics().trackedPaths());
 
             assertThat(nat.rebinds()).isEqualTo(1_000);
             assertThat(maxTracked).as("paths the server tracks for one connection").isLessThanOrEqualTo(8);

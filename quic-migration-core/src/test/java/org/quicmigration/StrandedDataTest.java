@@ -95,7 +95,7 @@ class StrandedDataTest {
             assertThat(digest.digest()).as("SHA-256 of the download").isEqualTo(Echo.sha256(body));
             long duplicate = duplicateStreamBytesSince(received, moved.get());
             long unacknowledged = streamBytesOnSince(received, WIFI, moved.get());
-            long cancelled = accepted.first().stallGuardCounters()[4];
+            long cancelled = accepted.first().diagnostics().stallGuardCounters()[4];
             System.out.printf((standby ? "to a standby, " : "") + "stranded data: %d bytes received again after the move; %d received on the old path"
                     + " after its uplink died; %d resends cancelled%n", duplicate, unacknowledged, cancelled);
             // The last acknowledgements went to the dead uplink; the first packet on the new path says what arrived,

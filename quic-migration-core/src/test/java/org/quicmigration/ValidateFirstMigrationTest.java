@@ -175,16 +175,16 @@ class ValidateFirstMigrationTest {
                      .build().connect()) {
             awaitSpare(connection);
             server.dropDatagramsFrom(address -> address.getAddress().equals(CELLULAR));
-            long windowBefore = connection.congestionWindowAndBytesInFlight()[0];
+            long windowBefore = connection.diagnostics().congestionWindowAndBytesInFlight()[0];
 
             ExecutionException failure = org.assertj.core.api.Assertions.catchThrowableOfType(
                     () -> connection.migrate(new InetSocketAddress(CELLULAR, 0), MigrationStrategy.VALIDATE_THEN_SWITCH)
                             .get(10, TimeUnit.SECONDS), ExecutionException.class);
 
             assertThat(failure.getCause()).isInstanceOf(MigrationException.class);
-            Await.until(() -> connection.congestionWindowAndBytesInFlight()[1] == 0, 2_000,
-                    "nothing in flight: " + connection.describeSendSide());
-            assertThat(connection.congestionWindowAndBytesInFlight()[0]).as("congestion window")
+            Await.until(() -> connection.diagnostics().congestionWindowAndBytesInFlight()[1] == 0, 2_000,
+                    "nothing in flight: " + connection.diagnostics().describeSendSide());
+            assertThat(connection.diagnostics().congestionWindowAndBytesInFlight()[0]).as("congestion window")
                     .isGreaterThanOrEqualTo(windowBefore);
         }
     }

@@ -66,6 +66,8 @@ public final class ClientMigrationDriver {
     private final NetworkPolicyRunner policy;
     /** The actions being performed start a move; binding thread only. */
     private boolean movingNow;
+    /** True while performing the start of a switch-first move (a move and its challenge); binding thread only. */
+    private boolean switchingFirst;
     /** Whether the standby, if any, is the policy's (the application's own is never given up for a move). */
     private boolean policyStandby;
     /** Why the migration in progress started, and the local address it goes to; binding thread only. */
@@ -216,7 +218,7 @@ public final class ClientMigrationDriver {
         @Override
         public void resume(java.net.InetAddress local) {
             if (socket.activeLocal().getAddress().equals(local) && migrator.currentCause() == null) {
-                KwikInternals.resumeAfterOutage(connection, declaredLosses); // W36
+                KwikCongestion.resumeAfterOutage(connection, declaredLosses); // W36
             }
         }
 
@@ -262,7 +264,7 @@ public final class ClientMigrationDriver {
         tech.kwik.core.impl.TransportParameters.PreferredAddress preferred =
                 parameters == null ? null : parameters.getPreferredAddress();
         if (preferred != null && preferred.getConnectionId() != null && preferred.getConnectionId().length > 0) {
-            KwikInternals.registerPreferredAddressId(connection, preferred.getConnectionId(),
+            KwikConnectionIds.registerPreferredAddressId(connection, preferred.getConnectionId(),
                     preferred.getStatelessResetToken());
         }
     }
@@ -277,7 +279,7 @@ public final class ClientMigrationDriver {
         }
         boolean ipv4 = server.getAddress() instanceof java.net.Inet4Address;
         java.net.InetAddress address = ipv4 ? preferred.getIp4() : preferred.getIp6();
-        int port = KwikInternals.decodePreferredPort(ipv4 ? preferred.getIp4Port() : preferred.getIp6Port());
+        int port = KwikConnectionIds.decodePreferredPort(ipv4 ? preferred.getIp4Port() : preferred.getIp6Port());
         if (address == null) {
             return null;
         }
@@ -298,7 +300,7 @@ public final class ClientMigrationDriver {
             if (stopped) {
                 return;
             }
-            if (!KwikInternals.handshakeConfirmed(connection)) {
+            if (!KwikHandshake.handshakeConfirmed(connection)) {
                 if (System.nanoTime() < deadlineNanos) {
                     followPreferredAddressWhenConfirmed(preferred, deadlineNanos);
                 } else {
@@ -426,7 +428,7 @@ public final class ClientMigrationDriver {
             return;
         }
         try {
-            boolean confirmed = KwikInternals.handshakeConfirmed(connection);
+            boolean confirmed = KwikHandshake.handshakeConfirmed(connection);
             boolean disabled = connection.getPeerTransportParameters() != null
                     && connection.getPeerTransportParameters().getDisableMigration();
             Tuple standby = standbyFor(requested, remote);
@@ -512,7 +514,7 @@ public final class ClientMigrationDriver {
         }
         InetSocketAddress bound = null;
         try {
-            boolean confirmed = KwikInternals.handshakeConfirmed(connection);
+            boolean confirmed = KwikHandshake.handshakeConfirmed(connection);
             boolean disabled = connection.getPeerTransportParameters() != null
                     && connection.getPeerTransportParameters().getDisableMigration();
             migrator.checkStandbyAllowed(confirmed, disabled, activeRemote);
@@ -595,17 +597,21 @@ public final class ClientMigrationDriver {
 
     private volatile boolean stopped;
     private volatile DeclaredLosses declaredLosses;
-    /** The local address of a path being probed before use (validate first), and its destination ID; or null. */
-    private volatile Object[] probing;
+    /** The path being probed before use (validate first), or null. */
+    private volatile Probing probing;
+
+    /** A path probed before use: its local address and its destination connection ID. */
+    private record Probing(InetSocketAddress local, byte[] peerId) {
+    }
 
     /**
      * The destination ID of the path on {@code local} if it is being probed before use (validate first), else null;
      * any thread. A PATH_CHALLENGE the server sends there is answered there, with this ID (RFC 9000 8.2.2, 9.5).
      */
     byte[] probingPathId(InetSocketAddress local) {
-        Object[] current = probing;
-        return current != null && current[0].equals(local) && !local.equals(socket.activeLocal())
-                ? (byte[]) current[1] : null;
+        Probing current = probing;
+        return current != null && current.local().equals(local) && !local.equals(socket.activeLocal())
+                ? current.peerId() : null;
     }
 
     /** Where the packets declared lost at a move are recorded (see {@link DeclaredLosses}). */
@@ -640,6 +646,7 @@ public final class ClientMigrationDriver {
         }
         movingNow = actions.stream().anyMatch(a -> a instanceof MigrationAction.StateChanged changed
                 && changed.to() == org.quicmigration.core.migration.MigrationState.MIGRATION_STARTED);
+        switchingFirst = movingNow && actions.stream().anyMatch(a -> a instanceof MigrationAction.SendPathChallenge);
         boolean moved = false;
         for (MigrationAction action : actions) {
             try {
@@ -658,7 +665,7 @@ public final class ClientMigrationDriver {
             // the new path's ID and socket are in place, it leaves on the new path.
             // W35: the last ACKs may have gone to a dead network; the first non-probing packet here repeats them all
             // (after the challenge: a small first datagram would leave the server a small budget, RFC 9000 8).
-            KwikInternals.acknowledgeAllInNextPacket(connection);
+            KwikAcks.acknowledgeAllInNextPacket(connection);
             connection.send(new tech.kwik.core.frame.PingFrame(), lost -> { }, true);
         }
         snapshotPeerIds();
@@ -667,96 +674,125 @@ public final class ClientMigrationDriver {
 
     private void performOne(MigrationAction action) {
         if (action instanceof MigrationAction.UsePath use) {
-            ConnectionId previous = activePeerId;
-            socket.route(use.peerId().id(), use.tuple().local());
-            socket.activate(use.tuple().local());
-            KwikInternals.usePeerConnectionId(connection, use.peerId().id().bytes()); // W13
-            activePeerId = use.peerId().id();
-            activeRemote = use.tuple().remote();
-            KwikInternals.flush(connection);
-            observers.forEach(o -> o.peerIdChanged(previous, use.peerId().id(), use.tuple()));
+            usePath(use);
         } else if (action instanceof MigrationAction.SendPathChallenge challenge) {
-            // The challenge uses Kwik's current destination ID, which the core made the new path's ID, so the path
-            // socket routes it to the new path. It goes as a probe: congestion control would hold it back while the
-            // bytes lost on a dead old path still count as in flight (W19, docs/kwik-workarounds.md#w19).
-            byte[] data = challenge.data();
-            RoutedProbeFrame frame;
-            if (challenge.peerId().equals(activePeerId)) {
-                frame = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE, data,
-                        connection.getDestinationConnectionId().length, Long.MAX_VALUE, null);
-            } else {
-                // Validate first (RFC 9000 9.1): the path is probed while the active one carries the data. Kwik
-                // builds the challenge with the active path's ID; the socket seals it again with the new path's
-                // (W20, docs/kwik-workarounds.md#w20).
-                socket.route(challenge.peerId(), challenge.tuple().local());
-                probing = new Object[]{challenge.tuple().local(), challenge.peerId().bytes()};
-                frame = RoutedProbeFrame.resealed(data, challenge.peerId().bytes());
-            }
-            KwikInternals.sendProbe(connection, frame
-                    .onDeparture(left -> THREAD.execute(() -> migrator.challengeLeft(left - epochNanos, data))));
-            observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
+            sendChallenge(challenge);
         } else if (action instanceof MigrationAction.RetirePeerId retire) {
-            if (movingNow) {
-                // A move to a path validated before retires the old ID at once: that packet is the first on the new
-                // path, so it carries the ACK (W35).
-                KwikInternals.acknowledgeAllInNextPacket(connection);
-            }
-            connection.retireDestinationConnectionId((int) retire.sequence());
-            // Kwik queues RETIRE_CONNECTION_ID without waking its sender; on an idle connection it then waits for
-            // the next packet (seconds). The server answers it with a fresh ID, which the next migration needs
-            // (W14, docs/kwik-workarounds.md#w14).
-            KwikInternals.flush(connection);
+            retirePeerId(retire);
         } else if (action instanceof MigrationAction.ResetRecovery) {
-            KwikInternals.resetRecovery(connection, declaredLosses);
+            KwikCongestion.resetRecovery(connection, declaredLosses);
         } else if (action instanceof MigrationAction.ClosePath close) {
-            Object[] probed = probing;
-            if (probed != null && probed[0].equals(close.tuple().local())) {
-                probing = null;
-            }
-            // The path is no longer used for sending, but the server may have sent there until it saw us move, half
-            // a round trip or more after the switch: closing the socket at once loses that data (about one round
-            // trip of stall after a validate-first move). So it keeps receiving for three PTOs.
-            long linger = Math.min(MAX_LINGER_NANOS, Math.max(MIN_LINGER_NANOS, 3 * pto().toNanos()));
-            socket.closePathLater(close.tuple().local(), linger, THREAD);
+            closePathSoon(close);
         } else if (action instanceof MigrationAction.StandbyChanged standby) {
-            observers.forEach(o -> o.standbyChanged(standby.tuple(), standby.state(), standby.roundTripNanos()));
-            if (standby.state() == StandbyState.IN_USE || standby.state() == StandbyState.REMOVED) {
-                if (policyStandby) {
-                    THREAD.execute(() -> {
-                        if (!stopped) {
-                            policy.standbyChanged(null);
-                        }
-                    });
-                }
-                policyStandby = false;
-            }
+            reportStandby(standby);
         } else if (action instanceof MigrationAction.StateChanged changed) {
             MigrationCause cause = pendingCause == null ? MigrationCause.APPLICATION : pendingCause;
             observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple(), cause));
         } else if (action instanceof MigrationAction.Finished finished) {
-            MigrationOutcome outcome = finished.outcome();
-            if (outcome.validated() && !outcome.newTuple().onlyPortsDifferFrom(outcome.oldTuple())) {
-                KwikInternals.seedRttFromValidation(connection, outcome.validationRttNanos());
-                KwikInternals.startRecoveryPeriod(connection);
-            }
-            if (!outcome.validated()) {
-                observers.forEach(o -> o.validationFailed(outcome.newTuple()));
-            }
-            CompletableFuture<MigrationOutcome> done = pending;
-            pending = null;
-            pendingCause = null;
-            pendingTarget = null;
-            if (!outcome.validated() && !outcome.fellBack() && !outcome.oldTuple().equals(outcome.newTuple())
-                    && socket.activeLocal().equals(outcome.newTuple().local())) {
-                LOG.log(System.Logger.Level.INFO, () -> "path " + outcome.newTuple() + " did not answer, but the old path"
-                        + " failed: staying on it");
-            }
-            if (done != null) {
-                done.complete(outcome);
-            }
-            joined.forEach(future -> future.complete(outcome));
-            joined.clear();
+            finish(finished);
         }
+    }
+
+    private void usePath(MigrationAction.UsePath use) {
+        if (switchingFirst) {
+            // W35: whatever packet Kwik builds first for the new path (one for the reader's credit, say, in the
+            // moment before the move's own) carries every ACK range too.
+            KwikAcks.markEveryRangeUnacknowledged(connection);
+        }
+        ConnectionId previous = activePeerId;
+        socket.route(use.peerId().id(), use.tuple().local());
+        socket.activate(use.tuple().local());
+        KwikConnectionIds.usePeerConnectionId(connection, use.peerId().id().bytes()); // W13
+        activePeerId = use.peerId().id();
+        activeRemote = use.tuple().remote();
+        KwikRecovery.flush(connection);
+        observers.forEach(o -> o.peerIdChanged(previous, use.peerId().id(), use.tuple()));
+    }
+
+    private void sendChallenge(MigrationAction.SendPathChallenge challenge) {
+        // The challenge uses Kwik's current destination ID, which the core made the new path's ID, so the path
+        // socket routes it to the new path. It goes as a probe: congestion control would hold it back while the
+        // bytes lost on a dead old path still count as in flight (W19, docs/kwik-workarounds.md#w19).
+        byte[] data = challenge.data();
+        RoutedProbeFrame frame;
+        if (challenge.peerId().equals(activePeerId)) {
+            frame = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE, data,
+                    connection.getDestinationConnectionId().length, Long.MAX_VALUE, null);
+        } else {
+            // Validate first (RFC 9000 9.1): the path is probed while the active one carries the data. Kwik
+            // builds the challenge with the active path's ID; the socket seals it again with the new path's
+            // (W20, docs/kwik-workarounds.md#w20).
+            socket.route(challenge.peerId(), challenge.tuple().local());
+            probing = new Probing(challenge.tuple().local(), challenge.peerId().bytes());
+            frame = RoutedProbeFrame.resealed(data, challenge.peerId().bytes());
+        }
+        KwikRecovery.sendProbe(connection, frame
+                .onDeparture(left -> THREAD.execute(() -> migrator.challengeLeft(left - epochNanos, data))));
+        observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
+    }
+
+    private void retirePeerId(MigrationAction.RetirePeerId retire) {
+        if (movingNow) {
+            // A move to a path validated before retires the old ID at once: that packet is the first on the new
+            // path, so it carries the ACK (W35).
+            KwikAcks.acknowledgeAllInNextPacket(connection);
+        }
+        connection.retireDestinationConnectionId((int) retire.sequence());
+        // Kwik queues RETIRE_CONNECTION_ID without waking its sender; on an idle connection it then waits for
+        // the next packet (seconds). The server answers it with a fresh ID, which the next migration needs
+        // (W14, docs/kwik-workarounds.md#w14).
+        KwikRecovery.flush(connection);
+    }
+
+    private void closePathSoon(MigrationAction.ClosePath close) {
+        Probing probed = probing;
+        if (probed != null && probed.local().equals(close.tuple().local())) {
+            probing = null;
+        }
+        // The path is no longer used for sending, but the server may have sent there until it saw us move, half
+        // a round trip or more after the switch: closing the socket at once loses that data (about one round
+        // trip of stall after a validate-first move). So it keeps receiving for three PTOs.
+        long linger = Math.min(MAX_LINGER_NANOS, Math.max(MIN_LINGER_NANOS, 3 * pto().toNanos()));
+        socket.closePathLater(close.tuple().local(), linger, THREAD);
+    }
+
+    private void reportStandby(MigrationAction.StandbyChanged standby) {
+        observers.forEach(o -> o.standbyChanged(standby.tuple(), standby.state(), standby.roundTripNanos()));
+        if (standby.state() == StandbyState.IN_USE || standby.state() == StandbyState.REMOVED) {
+            if (policyStandby) {
+                THREAD.execute(() -> {
+                    if (!stopped) {
+                        policy.standbyChanged(null);
+                    }
+                });
+            }
+            policyStandby = false;
+        }
+    }
+
+    private void finish(MigrationAction.Finished finished) {
+        MigrationOutcome outcome = finished.outcome();
+        if (outcome.validated() && !outcome.newTuple().onlyPortsDifferFrom(outcome.oldTuple())) {
+            KwikCongestion.seedRttFromValidation(connection, outcome.validationRttNanos());
+            KwikCongestion.startRecoveryPeriod(connection);
+        }
+        if (!outcome.validated()) {
+            observers.forEach(o -> o.validationFailed(outcome.newTuple()));
+        }
+        CompletableFuture<MigrationOutcome> done = pending;
+        pending = null;
+        pendingCause = null;
+        pendingTarget = null;
+        if (!outcome.validated() && !outcome.fellBack() && !outcome.oldTuple().equals(outcome.newTuple())
+                && socket.activeLocal().equals(outcome.newTuple().local())) {
+            LOG.log(System.Logger.Level.INFO, () -> "path " + outcome.newTuple() + " did not answer, but the old path"
+                    + " failed: staying on it");
+        }
+        if (done != null) {
+            done.complete(outcome);
+        }
+        joined.forEach(future -> future.complete(outcome));
+        joined.clear();
     }
 
     private void snapshotPeerIds() {
@@ -777,7 +813,7 @@ public final class ClientMigrationDriver {
     }
 
     private Duration pto() {
-        return Duration.ofMillis(KwikInternals.ptoMillis(connection));
+        return Duration.ofMillis(KwikRecovery.ptoMillis(connection));
     }
 
     private long now() {

@@ -66,7 +66,7 @@ final class FrameObserver extends NullLogger {
                 }
             }
             if (connection != null) {
-                KwikInternals.keepRttAboveZero(connection.rttEstimator());
+                KwikCongestion.keepRttAboveZero(connection.rttEstimator());
                 PacketObserver observer = connection.packetObserver();
                 if (observer != null) {
                     traceReceived(observer, connection, time, datagram, packet);
@@ -118,7 +118,7 @@ final class FrameObserver extends NullLogger {
                             pathId = socket.leftPathId(arrivedOn);
                         }
                     }
-                    KwikInternals.sendProbe(connection.kwik(), pathId == null ? response : response.resealedWith(pathId));
+                    KwikRecovery.sendProbe(connection.kwik(), pathId == null ? response : response.resealedWith(pathId));
                 }
             }
             if (connection != null && tracedClient != null) {
@@ -201,7 +201,7 @@ final class FrameObserver extends NullLogger {
                         ? (client == null ? null : client.kwik())
                         : ServerMigrationDriver.takeProbeToDetach();
                 if (connection != null) {
-                    KwikInternals.detachProbeFromRecovery(connection, packet);
+                    KwikRecovery.detachProbeFromRecovery(connection, packet);
                 }
             } catch (RuntimeException e) {
                 // never disturb Kwik's sender; the packet stays in Kwik's recovery

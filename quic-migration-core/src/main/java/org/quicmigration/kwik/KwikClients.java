@@ -44,7 +44,7 @@ public final class KwikClients {
         QuicClientConnectionImpl connection = build(settings, portUnreachable, socket, holder);
         if (settings.keyLog() != null) {
             // W31 (docs/kwik-workarounds.md#w31), before the engine produces any secret.
-            KwikInternals.logClientSecrets(connection, settings.keyLog());
+            KwikHandshake.logClientSecrets(connection, settings.keyLog());
         }
         KwikConnection result = new KwikConnection(connection,
                 (InetSocketAddress) socket.get().getLocalSocketAddress(), settings.server(), StallGuard.start(connection, true));
@@ -55,7 +55,7 @@ public final class KwikClients {
 
         // agent15 records that it waits for the ServerHello only after handing over the ClientHello; a ServerHello
         // read before that would be ignored for good (W6, docs/kwik-workarounds.md#w6).
-        socket.get().holdReceivedUntil(() -> KwikInternals.clientHelloSent(connection),
+        socket.get().holdReceivedUntil(() -> KwikHandshake.clientHelloSent(connection),
                 settings.connectTimeout().toMillis());
         CompletableFuture<Void> handshake = new CompletableFuture<>();
         Thread connector = new Thread(() -> {
@@ -85,9 +85,9 @@ public final class KwikClients {
             throw e;
         }
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
-            KwikInternals.keepRttAboveZero(connection);
-            KwikInternals.shareIdleTimer(connection); // a thread less per connection (W9)
-            KwikInternals.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out (W8)
+            KwikCongestion.keepRttAboveZero(connection);
+            KwikAcks.shareIdleTimer(connection); // a thread less per connection (W9)
+            KwikAcks.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out (W8)
             try {
                 PeerPreferredAddress.of(connection.getPeerTransportParameters());
             } catch (org.quicmigration.core.TransportErrorException e) {

@@ -63,7 +63,7 @@ public final class KwikConnection {
     /** Called on Kwik's receiver thread for every stream the peer opens; never blocks. */
     void peerOpenedStream(QuicStream stream) {
         if (stream.isBidirectional()) {
-            KwikInternals.orderRetransmissions(stream, declaredLosses);
+            KwikStreams.orderRetransmissions(stream, declaredLosses);
             acceptedStreams.add(new KwikStream(stream));
         }
         // Unidirectional streams from the peer are left unread: the public API offers bidirectional streams only.
@@ -134,7 +134,7 @@ public final class KwikConnection {
         }
         try {
             QuicStream stream = connection.createStream(false);
-            KwikInternals.orderRetransmissions(stream, declaredLosses);
+            KwikStreams.orderRetransmissions(stream, declaredLosses);
             return stream.getOutputStream();
         } catch (IOException e) {
             ended = termination;
@@ -149,7 +149,7 @@ public final class KwikConnection {
         }
         try {
             QuicStream stream = connection.createStream(true);
-            KwikInternals.orderRetransmissions(stream, declaredLosses);
+            KwikStreams.orderRetransmissions(stream, declaredLosses);
             return new KwikStream(stream);
         } catch (IOException e) {
             ended = termination;
@@ -206,19 +206,19 @@ public final class KwikConnection {
 
     /** Test hook: cancels Kwik's loss-detection timer as a race in Kwik can (W5, see {@link StallGuard}). */
     public void cancelLossTimerAsKwiksRaceDoes() {
-        KwikInternals.cancelLossTimerAsKwiksRaceDoes(connection);
+        KwikRecovery.cancelLossTimerAsKwiksRaceDoes(connection);
     }
 
     /** The congestion window and the bytes in flight, in bytes; for tests. */
     public long[] congestionWindowAndBytesInFlight() {
-        return KwikInternals.congestionWindowAndBytesInFlight(connection);
+        return KwikCongestion.congestionWindowAndBytesInFlight(connection);
     }
 
     /** What Kwik's send side holds right now, for stall reports in tests and logs; any thread. */
     public String describeSendSide() {
         ClientMigrationDriver driver = migrationDriver;
         ServerMigrationDriver server = serverDriver;
-        return KwikInternals.describeSendSide(connection) + (driver == null ? "" : "; " + driver.describeSocket())
+        return KwikRecovery.describeSendSide(connection) + (driver == null ? "" : "; " + driver.describeSocket())
                 + (server == null ? "" : "; " + server.describe())
                 + "; guard restored " + sendRequestsRestored()
                 + " requests, re-sent " + creditReadvertised() + " credit frames, re-armed " + lossTimersRearmed()
@@ -280,7 +280,7 @@ public final class KwikConnection {
 
     /** Client side: the server's transport parameters that matter to migration; null on the server side. */
     public org.quicmigration.core.trace.PeerParameters peerParameters() {
-        return KwikInternals.peerParameters(connection);
+        return KwikHandshake.peerParameters(connection);
     }
 
     /**
@@ -288,7 +288,7 @@ public final class KwikConnection {
      * connection in logs on both sides.
      */
     public org.quicmigration.core.ConnectionId originalDestinationId() {
-        return KwikInternals.originalDestinationId(connection);
+        return KwikHandshake.originalDestinationId(connection);
     }
 
     /** Client migration support, or null on the server side and before the handshake completed. */
@@ -339,7 +339,7 @@ public final class KwikConnection {
 
     /** RFC 9001 4.1.2: whether this connection's handshake is confirmed (a client may migrate only then). */
     public boolean handshakeConfirmed() {
-        return KwikInternals.handshakeConfirmed(connection);
+        return KwikHandshake.handshakeConfirmed(connection);
     }
 
     /** Server side: how many client paths the connection tracks now; 0 without migration support. */
@@ -397,7 +397,7 @@ public final class KwikConnection {
     Object rttEstimator() {
         Object estimator = rttEstimator;
         if (estimator == null) {
-            estimator = KwikInternals.rttEstimator(connection);
+            estimator = KwikCongestion.rttEstimator(connection);
             rttEstimator = estimator;
         }
         return estimator;

@@ -83,7 +83,7 @@ public final class KwikServer implements AutoCloseable {
                             preferredIpv4, preferredIpv6, settings.keyLog())
                     : new MigrationTlsEngineFactory(keyStore, KEY_ALIAS, password, disableMigration, preferredIpv4,
                             preferredIpv6, settings.keyLog());
-            ServerConnector connector = KwikInternals.newServerConnector(socket, tls, config,
+            ServerConnector connector = KwikServerSetup.newServerConnector(socket, tls, config,
                     new FrameObserver(KwikLogging.logger(), live::connectionFor));
             ConnectionFactory factory = new ConnectionFactory(onConnection, socket, settings, live, tls);
             tls.setUpEarlyWith(factory::prepare);
@@ -115,7 +115,7 @@ public final class KwikServer implements AutoCloseable {
 
     @Override
     public void close() {
-        KwikInternals.closeServer(connector, CLOSE_TIMEOUT);
+        KwikServerSetup.closeServer(connector, CLOSE_TIMEOUT);
         socket.close();
     }
 
@@ -234,8 +234,8 @@ public final class KwikServer implements AutoCloseable {
         }
 
         private KwikConnection setUp(ServerConnectionImpl server) {
-            KwikInternals.shareIdleTimer(server); // a thread less per connection (W9)
-            KwikInternals.stopPingPongWhenIdle(server); // else an idle connection on a fast path never idles out (W8)
+            KwikAcks.shareIdleTimer(server); // a thread less per connection (W9)
+            KwikAcks.stopPingPongWhenIdle(server); // else an idle connection on a fast path never idles out (W8)
             KwikConnection connection = new KwikConnection(server, localAddress,
                     server.getInitialRemoteAddress(), StallGuard.start(server));
             ServerMigrationDriver driver = null;
@@ -250,7 +250,7 @@ public final class KwikServer implements AutoCloseable {
                     driver.restoreIssuedIdLimitOnFirstPacket();
                 }
                 ServerMigrationDriver installed = driver;
-                KwikInternals.insertAfterDuplicateFilter(server, next -> new PathAttributionFilter(installed, next));
+                KwikServerSetup.insertAfterDuplicateFilter(server, next -> new PathAttributionFilter(installed, next));
                 connection.serverDriver(driver);
                 socket.register(driver);
             } else {

@@ -97,7 +97,7 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
     /** RFC 9000 9.6 and 18.2: the preferred address, with the connection's ID of sequence 1 and a fresh token. */
     private QuicTransportParametersExtension withPreferredAddress(QuicTransportParametersExtension parameters,
                                                                   ServerConnectionImpl server) {
-        byte[] id = KwikInternals.reservePreferredAddressId(server);
+        byte[] id = KwikConnectionIds.reservePreferredAddressId(server);
         byte[] token = new byte[16];
         random.nextBytes(token);
         reservedIds.put(server, new org.quicmigration.core.trace.PreferredAddress(preferredIpv4, preferredIpv6,
@@ -128,7 +128,7 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
         public void handshakeFinished() {
             org.quicmigration.core.trace.PreferredAddress reserved = reservedIds.get(server);
             if (reserved != null) {
-                KwikInternals.routePreferredAddressId(server, reserved.connectionId().bytes());
+                KwikConnectionIds.routePreferredAddressId(server, reserved.connectionId().bytes());
                 // The ID is routable, but a datagram to the preferred address finds its connection only once the
                 // connection's migration state exists, which Kwik's application protocol start would create only
                 // after HANDSHAKE_DONE has left (a probe gtlsclient sent 1 ms after it went unanswered).

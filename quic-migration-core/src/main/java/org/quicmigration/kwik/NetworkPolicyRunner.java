@@ -166,12 +166,12 @@ final class NetworkPolicyRunner {
         }
         long nowNanos = System.nanoTime();
         int count = 0;
-        if (KwikInternals.ackElicitingInFlight(connection)) {
+        if (KwikRecovery.ackElicitingInFlight(connection)) {
             if (inFlightSinceNanos == 0) {
                 inFlightSinceNanos = nowNanos;
             }
             long silence = nowNanos - Math.max(socket.lastReceivedOnActiveNanos(), inFlightSinceNanos);
-            long pto = Math.max(1, TimeUnit.MILLISECONDS.toNanos(KwikInternals.ptoMillis(connection)));
+            long pto = Math.max(1, TimeUnit.MILLISECONDS.toNanos(KwikRecovery.ptoMillis(connection)));
             count = (int) Math.min(Integer.MAX_VALUE, silence / pto);
         } else {
             inFlightSinceNanos = 0;

@@ -135,7 +135,7 @@ final class PacketDescriber {
             fields.put("maximum", maxStreams.getMaxStreams());
         } else if (frame instanceof DataBlockedFrame blocked) {
             type = "data_blocked";
-            fields.put("limit", KwikInternals.dataBlockedLimit(blocked));
+            fields.put("limit", KwikStreams.dataBlockedLimit(blocked));
         } else if (frame instanceof StreamDataBlockedFrame blocked) {
             type = "stream_data_blocked";
             fields.put("stream_id", (long) blocked.getStreamId());

@@ -39,9 +39,9 @@ final class PeerPreferredAddress {
                     "preferred_address with a connection ID of " + length + " bytes (1 to 20 are valid)");
         }
         InetSocketAddress v4 = kwiks.getIp4() == null ? null
-                : new InetSocketAddress(kwiks.getIp4(), Math.max(0, KwikInternals.decodePreferredPort(kwiks.getIp4Port())));
+                : new InetSocketAddress(kwiks.getIp4(), Math.max(0, KwikConnectionIds.decodePreferredPort(kwiks.getIp4Port())));
         InetSocketAddress v6 = kwiks.getIp6() == null ? null
-                : new InetSocketAddress(kwiks.getIp6(), Math.max(0, KwikInternals.decodePreferredPort(kwiks.getIp6Port())));
+                : new InetSocketAddress(kwiks.getIp6(), Math.max(0, KwikConnectionIds.decodePreferredPort(kwiks.getIp6Port())));
         return new PreferredAddress(v4, v6, ConnectionId.of(kwiks.getConnectionId()), kwiks.getStatelessResetToken().clone());
     }
 }

@@ -26,7 +26,7 @@ final class PreferredAddressExtension extends QuicTransportParametersExtension {
      * @param preferredAddress the parameter's value, from {@link #value}
      */
     PreferredAddressExtension(QuicTransportParametersExtension kwiks, byte[] preferredAddress) {
-        super(KwikInternals.extensionVersion(kwiks), kwiks.getTransportParameters(), Role.Server);
+        super(KwikServerSetup.extensionVersion(kwiks), kwiks.getTransportParameters(), Role.Server);
         this.preferredAddress = preferredAddress.clone();
     }
 

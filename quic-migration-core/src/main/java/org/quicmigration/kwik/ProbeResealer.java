@@ -42,7 +42,7 @@ final class ProbeResealer {
     private final java.util.function.Supplier<Version> version;
 
     ProbeResealer(QuicConnectionImpl connection) {
-        this(() -> KwikInternals.ownApplicationAead(connection), () -> Version.of(connection.getQuicVersion()));
+        this(() -> KwikHandshake.ownApplicationAead(connection), () -> Version.of(connection.getQuicVersion()));
     }
 
     /** With the 1-RTT key this endpoint seals with, and the connection's QUIC version, each read when sealing. */

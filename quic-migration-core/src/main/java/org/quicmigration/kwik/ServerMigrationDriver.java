@@ -111,8 +111,8 @@ final class ServerMigrationDriver {
     private byte[] idToRetireBytes;
     /** When the connection last moved to a new port of the same client address (a NAT rebinding), or null. */
     private java.time.Instant reboundAt;
-    /** Congestion control as it was at {@link #reboundAt}; see {@link KwikInternals#congestionState}. */
-    private Object[] congestionAtRebind;
+    /** Congestion control as it was at {@link #reboundAt}; see {@link KwikCongestion#congestionState}. */
+    private KwikCongestion.CongestionSnapshot congestionAtRebind;
     private long heldDropped;
     private long probesDropped;
     private volatile boolean stopped;
@@ -146,7 +146,7 @@ final class ServerMigrationDriver {
         this.resealer = new ProbeResealer(connection);
     }
 
-    /** See {@link KwikInternals#reservePreferredAddressId}; called before the first packet can arrive. */
+    /** See {@link KwikConnectionIds#reservePreferredAddressId}; called before the first packet can arrive. */
     void restoreIssuedIdLimitOnFirstPacket() {
         restoreIssuedIdLimit = true;
     }
@@ -185,7 +185,7 @@ final class ServerMigrationDriver {
     /**
      * For the logger hook, which gets only the packet, right after a path frame left on this sender thread: the Kwik
      * connection, if that packet is to be taken out of Kwik's loss recovery ({@link
-     * KwikInternals#detachProbeFromRecovery}, W21: docs/kwik-workarounds.md#w21); else null. That is every path frame except those on a path the client
+     * KwikRecovery#detachProbeFromRecovery}, W21: docs/kwik-workarounds.md#w21); else null. That is every path frame except those on a path the client
      * is probing (validate-first): frames to a binding a NAT rebinding left behind, or to one the NAT replaced before
      * it answered, are lost for certain, and each loss halved the window. Detaching the frames on a probed path too
      * made a validate-first handover slower (46-57 ms against 38-43 ms, A/B runs of 15 at 25 ms each way), for a
@@ -282,7 +282,7 @@ final class ServerMigrationDriver {
     boolean onPacket(QuicPacket packet, InetAddress presentedAddress, long nowNanos, java.time.Instant received) {
         if (restoreIssuedIdLimit) {
             restoreIssuedIdLimit = false;
-            KwikInternals.restoreIssuedIdLimit(connection);
+            KwikConnectionIds.restoreIssuedIdLimit(connection);
         }
         Tuple path = pathOf(presentedAddress);
         if (path == null) {
@@ -322,7 +322,7 @@ final class ServerMigrationDriver {
         boolean keptId = idOnActivePath == null || Arrays.equals(destinationId, idOnActivePath);
         List<ServerPathAction> actions;
         synchronized (this) {
-            Duration pto = Duration.ofMillis(Math.max(1, KwikInternals.ptoMillis(connection)));
+            Duration pto = Duration.ofMillis(Math.max(1, KwikRecovery.ptoMillis(connection)));
             actions = new java.util.ArrayList<>(manager.onDatagram(nowNanos, path, packet.getSize(), nonProbing,
                     highest, keptId, pto));
             if (pathFrames) {
@@ -361,14 +361,14 @@ final class ServerMigrationDriver {
     /**
      * The client probes {@code path} with a new connection ID of ours: our path frames there need a client ID not
      * used on any other path (RFC 9000 9.5). The one chosen is the one Kwik moves to next ({@link
-     * KwikInternals#serverPeekNextPeerId}), so if the client then moves there, the path keeps its ID. If that ID
+     * KwikConnectionIds#serverPeekNextPeerId}), so if the client then moves there, the path keeps its ID. If that ID
      * already serves another probed path, or the client has no spare ID, our frames use the active path's ID.
      */
     private void chooseProbeId(Tuple path) {
         if (probeIds.containsKey(path)) {
             return;
         }
-        byte[] next = KwikInternals.serverPeekNextPeerId(connection);
+        byte[] next = KwikConnectionIds.serverPeekNextPeerId(connection);
         if (next == null || probeIds.values().stream().anyMatch(id -> Arrays.equals(id, next))) {
             return;
         }
@@ -471,9 +471,9 @@ final class ServerMigrationDriver {
                     observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
                 }
             } else if (action instanceof ServerPathAction.ResetRecovery) {
-                KwikInternals.resetRecovery(connection, declaredLosses);
+                KwikCongestion.resetRecovery(connection, declaredLosses);
             } else if (action instanceof ServerPathAction.UseFreshClientId fresh) {
-                Object[] ids = KwikInternals.serverUseNextPeerId(connection);
+                KwikConnectionIds.NextPeerId ids = KwikConnectionIds.serverUseNextPeerId(connection);
                 if (ids == null) {
                     LOG.log(System.Logger.Level.WARNING, "client " + fresh.tuple().remote()
                             + " moved but left no unused connection ID; the old one stays in use");
@@ -485,11 +485,11 @@ final class ServerMigrationDriver {
                     // one just left waits until the new path is validated (W15, docs/kwik-workarounds.md#w15).
                     retireWaitingId();
                     synchronized (this) {
-                        idToRetire = (int) ids[2];
-                        idToRetireBytes = (byte[]) ids[0];
+                        idToRetire = ids.leftSequence();
+                        idToRetireBytes = ids.left();
                     }
-                    observers.forEach(o -> o.peerIdChanged(ConnectionId.of((byte[]) ids[0]),
-                            ConnectionId.of((byte[]) ids[1]), fresh.tuple()));
+                    observers.forEach(o -> o.peerIdChanged(ConnectionId.of(ids.left()), ConnectionId.of(ids.taken()),
+                            fresh.tuple()));
                 }
             } else if (action instanceof ServerPathAction.PathValidated validated) {
                 boolean active;
@@ -499,8 +499,8 @@ final class ServerMigrationDriver {
                     reset = reboundAt == null; // a NAT rebinding keeps its congestion state (see Migrated)
                 }
                 if (active && reset) {
-                    KwikInternals.seedRttFromValidation(connection, validated.roundTripNanos()); // W22
-                    KwikInternals.startRecoveryPeriod(connection);
+                    KwikCongestion.seedRttFromValidation(connection, validated.roundTripNanos()); // W22
+                    KwikCongestion.startRecoveryPeriod(connection);
                 }
                 observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
             } else if (action instanceof ServerPathAction.ValidationFailed failed) {
@@ -508,7 +508,7 @@ final class ServerMigrationDriver {
             } else if (action instanceof ServerPathAction.Migrated migrated) {
                 boolean completedAtOnce = actions.stream().anyMatch(a -> a instanceof ServerPathAction.SendOn);
                 java.time.Instant rebound;
-                Object[] congestion;
+                KwikCongestion.CongestionSnapshot congestion;
                 synchronized (this) {
                     if (migrated.to().equals(activeTuple)) {
                         activeValidated = true;
@@ -520,14 +520,14 @@ final class ServerMigrationDriver {
                 }
                 if (rebound != null) {
                     // W23 and W33, docs/kwik-workarounds.md#w23
-                    KwikInternals.resendSentBefore(connection, rebound, congestion, declaredLosses);
+                    KwikCongestion.resendSentBefore(connection, rebound, congestion, declaredLosses);
                 } else if (completedAtOnce && migrated.validationRttNanos() > 0) {
                     // A path validated before the move (a standby the client probed, an address it used recently):
                     // no validation follows to seed the reset RTT estimator, so its earlier one does (W22).
-                    KwikInternals.seedRttFromValidation(connection, migrated.validationRttNanos());
+                    KwikCongestion.seedRttFromValidation(connection, migrated.validationRttNanos());
                 }
                 if (completedAtOnce) {
-                    retireWaitingIdLater(); // see KwikInternals.serverRetirePeerId: not in the moment of the switch
+                    retireWaitingIdLater(); // see KwikConnectionIds.serverRetirePeerId: not in the moment of the switch
                 } else {
                     retireWaitingIdOnceLeftPathSettled();
                 }
@@ -552,7 +552,7 @@ final class ServerMigrationDriver {
         if (sequence < 0) {
             return;
         }
-        long delay = Math.max(100, 2L * KwikInternals.ptoMillis(connection));
+        long delay = Math.max(100, 2L * KwikRecovery.ptoMillis(connection));
         BindingThreads.SCHEDULER.schedule(() -> {
             boolean due;
             synchronized (this) {
@@ -594,7 +594,7 @@ final class ServerMigrationDriver {
             idToRetireBytes = null;
         }
         if (sequence >= 0) {
-            KwikInternals.serverRetirePeerId(connection, sequence);
+            KwikConnectionIds.serverRetirePeerId(connection, sequence);
         }
     }
 
@@ -612,7 +612,7 @@ final class ServerMigrationDriver {
             }
             if (!previous.equals(tuple) && tuple.onlyPortsDifferFrom(previous) && reboundAt == null) {
                 reboundAt = java.time.Instant.now(); // the first of several rebindings in a row counts
-                congestionAtRebind = KwikInternals.congestionState(connection); // W23
+                congestionAtRebind = KwikCongestion.congestionState(connection); // W23
             }
             validated = manager.isValidated(tuple);
             // The interop runner's rule, and the spirit of RFC 9000 9.3: the first packet on a new path is the
@@ -658,7 +658,7 @@ final class ServerMigrationDriver {
                 }
             });
         }
-        KwikInternals.sendProbe(connection, frame);
+        KwikRecovery.sendProbe(connection, frame);
     }
 
     // ---- sender thread -----------------------------------------------------------------------------------------
@@ -752,7 +752,7 @@ final class ServerMigrationDriver {
             }
         }
         if (retry != null) {
-            KwikInternals.sendProbe(connection, retry);
+            KwikRecovery.sendProbe(connection, retry);
         }
         if (routed != null) {
             releaseHeld();

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * once a second. Measured on 2 cores with JDK 17: such wake-ups cost about 0.2 ms of CPU each when thousands of threads exist, so
  * 5,000 idle connections kept a whole core busy checking their idle timers, and a server with 3,000 to 4,000
  * connections open could no longer finish new handshakes within 30 s. An instance of this class stands in for one
- * connection's scheduler ({@link KwikInternals#shareIdleTimer}); all instances run their tasks on one shared daemon
+ * connection's scheduler ({@link KwikAcks#shareIdleTimer}); all instances run their tasks on one shared daemon
  * thread. Idle checks are short and do not block (on expiry Kwik closes the connection silently: it clears queues and
  * hands the event to its callback thread). Their periodic checks run on a common grid, so the thread wakes a few
  * times a second, not once per connection and second.

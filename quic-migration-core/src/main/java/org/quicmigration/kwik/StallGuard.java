@@ -51,10 +51,10 @@ import tech.kwik.core.stream.QuicStreamImpl;
  *     transfers in 5, the client waiting for the tail. So the guard keeps watching a stream's output for
  *     {@link #RETIRED_WATCH_MILLIS} ms after Kwik forgot it (at most {@link #MAX_RETIRED_WATCHED} such streams)
  *     and queues the missing request when lost frames wait with none queued on two ticks in a row.</li>
- * <li><b>W3, zero smoothed RTT</b> (docs/kwik-workarounds.md#w3). See {@link KwikInternals#keepRttAboveZero(Object)}: checked before every received
+ * <li><b>W3, zero smoothed RTT</b> (docs/kwik-workarounds.md#w3). See {@link KwikCongestion#keepRttAboveZero(Object)}: checked before every received
  *     packet by {@link FrameObserver}, and here at every tick as a second line.</li>
  * <li><b>W5, a cancelled loss-detection timer</b> (docs/kwik-workarounds.md#w5). A race in Kwik can leave ack-eliciting packets in flight with no
- *     loss timer ({@link KwikInternals#lossTimerMissing}); if their acknowledgement was lost and they fill the
+ *     loss timer ({@link KwikRecovery#lossTimerMissing}); if their acknowledgement was lost and they fill the
  *     congestion window, nothing is ever sent again (the PING of W10 waits behind the window too). When that
  *     state lasts two ticks in a row, the guard lets Kwik set its timer again, and its PTO probe recovers.</li>
  * </ul>
@@ -104,7 +104,7 @@ final class StallGuard {
 
     /** @param client true on the client side, which also breaks a NAT-rebinding silence with a PING */
     static StallGuard start(QuicConnectionImpl connection, boolean client) {
-        KwikInternals.keepRttAboveZero(connection);
+        KwikCongestion.keepRttAboveZero(connection);
         StallGuard guard = new StallGuard(connection, client);
         guard.ticking = SCHEDULER.scheduleWithFixedDelay(guard::tickSafely, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         return guard;
@@ -152,7 +152,7 @@ final class StallGuard {
 
     /** Called on Kwik's receiver thread when the peer says it is blocked at {@code limit}; returns at once. */
     void peerDataBlocked(DataBlockedFrame frame) {
-        long peerLimit = KwikInternals.dataBlockedLimit(frame);
+        long peerLimit = KwikStreams.dataBlockedLimit(frame);
         SCHEDULER.execute(() -> readvertiseConnectionCredit(peerLimit));
     }
 
@@ -165,7 +165,7 @@ final class StallGuard {
 
     private void readvertiseConnectionCredit(long peerLimit) {
         try {
-            long granted = KwikInternals.connectionReceiveLimit(connection);
+            long granted = KwikStreams.connectionReceiveLimit(connection);
             if (granted > peerLimit) {
                 creditReadvertised.incrementAndGet();
                 connection.send(new MaxDataFrame(granted), lost -> SCHEDULER.execute(() -> readvertiseConnectionCredit(peerLimit)), true);
@@ -177,11 +177,11 @@ final class StallGuard {
 
     private void readvertiseStreamCredit(int streamId, long peerLimit) {
         try {
-            QuicStreamImpl stream = KwikInternals.streams(connection).get(streamId);
+            QuicStreamImpl stream = KwikStreams.streams(connection).get(streamId);
             if (stream == null) {
                 return; // closed meanwhile
             }
-            long granted = KwikInternals.streamReceiveLimit(stream);
+            long granted = KwikStreams.streamReceiveLimit(stream);
             if (granted > peerLimit) {
                 creditReadvertised.incrementAndGet();
                 connection.send(new MaxStreamDataFrame(streamId, granted),
@@ -197,7 +197,7 @@ final class StallGuard {
         // sending to a binding that no longer exists; waiting for a full PTO (which adds four RTT variances and the
         // peer's ack delay) made each NAT rebinding at 25 ms each way cost over 200 ms of silence.
         long base = TimeUnit.MILLISECONDS.toNanos(Math.max(SILENCE_BEFORE_PING_MILLIS,
-                Math.min(KwikInternals.ptoMillis(connection), 2L * KwikInternals.smoothedRttMillis(connection))));
+                Math.min(KwikRecovery.ptoMillis(connection), 2L * KwikCongestion.smoothedRttMillis(connection))));
         long silent = System.nanoTime() - lastReceivedNanos;
         if (silent < base || !streamsOpen) {
             pingInterval = base;
@@ -229,9 +229,9 @@ final class StallGuard {
     }
 
     private void tick() {
-        KwikInternals.keepRttAboveZero(connection);
+        KwikCongestion.keepRttAboveZero(connection);
         watchLossTimer();
-        Map<Integer, QuicStreamImpl> streams = KwikInternals.streams(connection);
+        Map<Integer, QuicStreamImpl> streams = KwikStreams.streams(connection);
         if (client) {
             breakSilence(!streams.isEmpty());
         }
@@ -239,12 +239,12 @@ final class StallGuard {
         watchForgottenStreams(streams);
         for (Map.Entry<Integer, QuicStreamImpl> entry : streams.entrySet()) {
             QuicStreamImpl stream = entry.getValue();
-            Object output = KwikInternals.output(stream);
+            Object output = KwikStreams.output(stream);
             Watched watched = outputs.get(entry.getKey());
             if (watched == null || watched.output != output) {
                 outputs.put(entry.getKey(), new Watched(output));
             }
-            KwikInternals.SendState state = KwikInternals.sendState(stream, output);
+            KwikStreams.SendState state = KwikStreams.sendState(stream, output);
             if (state == null) {
                 continue;
             }
@@ -256,18 +256,18 @@ final class StallGuard {
                 sendRequestsRestored.incrementAndGet();
                 LOG.log(System.Logger.Level.DEBUG, () -> "restoring lost send request for stream " + entry.getKey()
                         + " at offset " + state.offset());
-                KwikInternals.queueSendRequest(connection, output);
+                KwikStreams.queueSendRequest(connection, output);
             }
         }
     }
 
     /** W5 (docs/kwik-workarounds.md#w5): two ticks in a row without a loss timer while packets are in flight is Kwik's race, not a moment. */
     private void watchLossTimer() {
-        boolean missing = KwikInternals.lossTimerMissing(connection);
+        boolean missing = KwikRecovery.lossTimerMissing(connection);
         if (missing && lossTimerMissingAtLastTick) {
             lossTimersRearmed.incrementAndGet();
             LOG.log(System.Logger.Level.DEBUG, "re-arming Kwik's cancelled loss-detection timer");
-            KwikInternals.rearmLossTimer(connection);
+            KwikRecovery.rearmLossTimer(connection);
             missing = false;
         }
         lossTimerMissingAtLastTick = missing;
@@ -287,7 +287,7 @@ final class StallGuard {
             }
             forgotten++;
             Watched watched = entry.getValue();
-            Boolean waiting = KwikInternals.retransmitWaitsWithoutRequest(watched.output);
+            Boolean waiting = KwikStreams.retransmitWaitsWithoutRequest(watched.output);
             if (waiting == null) {
                 it.remove();
                 continue;
@@ -297,7 +297,7 @@ final class StallGuard {
                 finalFramesRestored.incrementAndGet();
                 LOG.log(System.Logger.Level.DEBUG, () -> "restoring lost send request for the final frames of stream "
                         + entry.getKey());
-                KwikInternals.queueSendRequest(connection, watched.output);
+                KwikStreams.queueSendRequest(connection, watched.output);
                 waiting = false;
             }
             watched.waitingAtLastTick = waiting;

@@ -18,7 +18,7 @@ class KwikInternalsTest {
         rtt.addSample(sent, sent, 0); // a loopback round trip that rounds to 0 ms
         assertThat(rtt.getSmoothedRtt()).as("Kwik's estimate after a 0 ms first sample").isZero();
 
-        KwikInternals.keepRttAboveZero(rtt);
+        KwikCongestion.keepRttAboveZero(rtt);
 
         assertThat(rtt.getSmoothedRtt()).isEqualTo(1);
         rtt.addSample(sent, sent, 0);
@@ -30,7 +30,7 @@ class KwikInternalsTest {
         // What Kwik 0.10.9 computes: (signedHighByte << 8) | signedLowByte.
         for (int port : new int[]{336, 4433, 0x7f7f, 0x807f, 0xff00, 0xff7f, 40_000 & 0xff7f}) {
             int parsed = ((byte) (port >> 8) << 8) | (byte) port;
-            assertThat(KwikInternals.decodePreferredPort(parsed)).as("port %d", port).isEqualTo(port);
+            assertThat(KwikConnectionIds.decodePreferredPort(parsed)).as("port %d", port).isEqualTo(port);
         }
     }
 
@@ -38,7 +38,7 @@ class KwikInternalsTest {
     void portsWhoseLowByteKwikSignExtendedAreReportedAsUnknown() {
         for (int port : new int[]{443, 0x0080, 0x1f90, 0x8080, 0xffff, 40_856}) {
             int parsed = ((byte) (port >> 8) << 8) | (byte) port;
-            assertThat(KwikInternals.decodePreferredPort(parsed)).as("port %d", port).isEqualTo(-1);
+            assertThat(KwikConnectionIds.decodePreferredPort(parsed)).as("port %d", port).isEqualTo(-1);
         }
     }
 }

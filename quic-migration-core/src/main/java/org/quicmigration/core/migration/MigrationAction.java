@@ -23,8 +23,9 @@ public sealed interface MigrationAction {
     }
 
     /**
-     * Reset the congestion controller and RTT estimator for the new path (RFC 9000 9.4: "the endpoint MUST reset
-     * the congestion controller and round-trip time estimator for the new path" unless only the port changed).
+     * Reset the congestion controller and RTT estimator for the new path (RFC 9000 9.4: "an endpoint MUST
+     * immediately reset the congestion controller and round-trip time estimator for the new path to initial values
+     * [...] unless the only change in the peer's address is its port number").
      * Packets in flight stay in flight: they are declared lost and retransmitted as usual.
      */
     record ResetRecovery(Tuple tuple) implements MigrationAction {
