@@ -1,0 +1,236 @@
+package org.quicmigration.core.pair;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import org.quicmigration.core.ConnectionId;
+import org.quicmigration.core.StatelessResetToken;
+import org.quicmigration.core.Tuple;
+import org.quicmigration.core.cid.PeerConnectionIds;
+import org.quicmigration.core.migration.ClientMigrator;
+import org.quicmigration.core.migration.MigrationAction;
+import org.quicmigration.core.migration.MigrationMode;
+import org.quicmigration.core.migration.MigrationOutcome;
+import org.quicmigration.core.migration.ServerPathAction;
+import org.quicmigration.core.migration.ServerPathManager;
+
+/**
+ * Test harness: a client's {@link ClientMigrator} and a server's {@link ServerPathManager} over a simulated network,
+ * in virtual time, in the spirit of quinn-proto's {@code Pair}. Datagrams carry what the cores care about (a
+ * PATH_CHALLENGE, a PATH_RESPONSE, whether they are probing, their size); the network delays them, loses them at
+ * random or on a dead client address, and passes the client's through a NAT that can rebind. The harness plays the
+ * bindings' part the way the Kwik binding does: it answers every PATH_CHALLENGE on the path it arrived on (RFC 9000
+ * 8.2.2), sends a non-probing PING after a switch, and reports when challenges leave. A whole migration runs in
+ * microseconds of real time.
+ */
+final class MigrationPair {
+
+    static final long MS = 1_000_000L;
+    static final InetSocketAddress SERVER = new InetSocketAddress(address("198.18.100.1"), 443);
+    static final InetAddress NAT_OUTSIDE = address("198.18.200.1");
+    private static final Duration PTO = Duration.ofMillis(60);
+    private static final Duration MAX_ACK_DELAY = Duration.ofMillis(25);
+
+    /** A datagram in flight: {@code clientLocal} is the client's side inside the NAT, {@code outside} after it. */
+    private record Datagram(boolean toServer, InetSocketAddress clientLocal, InetSocketAddress outside, byte[] challenge,
+                            byte[] response, boolean nonProbing, int bytes, long packetNumber, long arrival, long order) {
+    }
+
+    private final SplittableRandom random;
+    private final PriorityQueue<Datagram> inFlight = new PriorityQueue<>((a, b) -> a.arrival != b.arrival
+            ? Long.compare(a.arrival, b.arrival) : Long.compare(a.order, b.order));
+    private final Map<InetSocketAddress, InetSocketAddress> natOut = new HashMap<>();
+    private final Map<InetSocketAddress, InetSocketAddress> natIn = new HashMap<>();
+    private final Set<InetAddress> deadClientAddresses = new HashSet<>();
+    private int nextNatPort = 40_000;
+    private long order;
+    private long nextClientPacketNumber;
+    private long highestSeenByServer = -1;
+    private InetSocketAddress serverSideClientLocal;
+
+    final ClientMigrator client;
+    final ServerPathManager server;
+    final List<MigrationAction> clientActions = new ArrayList<>();
+    final List<ServerPathAction> serverActions = new ArrayList<>();
+    final List<MigrationOutcome> outcomes = new ArrayList<>();
+    /** The tuple the server sends data to now, as far as its core decided. */
+    Tuple serverSendsTo;
+    long now;
+    long oneWayNanos = 10 * MS;
+    double lossRate;
+
+    MigrationPair(InetSocketAddress clientLocal, long seed) throws Exception {
+        random = new SplittableRandom(seed);
+        PeerConnectionIds peerIds = new PeerConnectionIds(4, ConnectionId.fromHex("5e0000"), null);
+        Tuple first = new Tuple(clientLocal, SERVER);
+        peerIds.bind(first, 0);
+        for (long sequence = 1; sequence <= 3; sequence++) {
+            peerIds.onNewConnectionId(sequence, ConnectionId.fromHex(String.format("5e%04x", sequence)),
+                    StatelessResetToken.random(random), 0);
+        }
+        client = new ClientMigrator(peerIds, first, MAX_ACK_DELAY, random);
+        serverSendsTo = new Tuple(SERVER, outside(clientLocal));
+        server = new ServerPathManager(serverSendsTo, 3, 8, MAX_ACK_DELAY, random.split());
+        serverSideClientLocal = clientLocal;
+    }
+
+    static InetSocketAddress at(String address, int port) {
+        return new InetSocketAddress(address(address), port);
+    }
+
+    private static InetAddress address(String text) {
+        try {
+            return InetAddress.getByName(text);
+        } catch (java.net.UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The client starts a migration to {@code local}. */
+    void migrate(InetSocketAddress local, MigrationMode mode) throws Exception {
+        clientPerform(client.migrate(now, new Tuple(local, SERVER), mode, true, false, PTO));
+    }
+
+    /** The client sends one datagram of application data on its active path. */
+    void clientSendsData() {
+        send(true, client.activeTuple().local(), null, null, true, 1200);
+    }
+
+    /** Everything the client sends from {@code address}, and everything sent to it, is lost from now on. */
+    void killClientAddress(InetAddress address) {
+        deadClientAddresses.add(address);
+    }
+
+    /** The NAT gives {@code inside} a new outside port; the old binding is forgotten. */
+    void rebind(InetSocketAddress inside) {
+        InetSocketAddress old = natOut.remove(inside);
+        if (old != null) {
+            natIn.remove(old);
+        }
+        outside(inside);
+    }
+
+    /** The client's address after the NAT. */
+    InetSocketAddress outside(InetSocketAddress inside) {
+        return natOut.computeIfAbsent(inside, key -> {
+            InetSocketAddress mapped = new InetSocketAddress(NAT_OUTSIDE, nextNatPort++);
+            natIn.put(mapped, key);
+            return mapped;
+        });
+    }
+
+    /** Runs datagram deliveries and both sides' timers until {@code until}, sending data every {@code dataEvery}. */
+    void runUntil(long until, long dataEvery) {
+        long nextData = dataEvery > 0 ? now + dataEvery : Long.MAX_VALUE;
+        while (true) {
+            long next = Math.min(Math.min(client.nextTimerNanos(), server.nextTimerNanos()), nextData);
+            Datagram arriving = inFlight.peek();
+            if (arriving != null && arriving.arrival <= next) {
+                next = arriving.arrival;
+            }
+            if (next > until) {
+                now = until;
+                return;
+            }
+            now = Math.max(now, next);
+            if (arriving != null && arriving.arrival == next) {
+                deliver(inFlight.poll());
+            } else if (nextData == next) {
+                clientSendsData();
+                nextData += dataEvery;
+            } else {
+                if (client.nextTimerNanos() <= now) {
+                    clientPerform(client.onTimer(now));
+                }
+                if (server.nextTimerNanos() <= now) {
+                    serverPerform(server.onTimer(now));
+                }
+            }
+        }
+    }
+
+    private void send(boolean toServer, InetSocketAddress clientLocal, byte[] challenge, byte[] response,
+                      boolean nonProbing, int bytes) {
+        long packetNumber = toServer ? nextClientPacketNumber++ : -1;
+        InetSocketAddress outside = toServer ? outside(clientLocal) : null;
+        if (!toServer) {
+            outside = clientLocal; // the server sends to the address after the NAT
+            clientLocal = natIn.get(outside);
+        }
+        if (clientLocal == null || deadClientAddresses.contains(clientLocal.getAddress())
+                || random.nextDouble() < lossRate) {
+            return; // no binding, a dead network, or lost on the way
+        }
+        inFlight.add(new Datagram(toServer, clientLocal, outside, challenge, response, nonProbing, bytes,
+                packetNumber, now + oneWayNanos, order++));
+    }
+
+    private void deliver(Datagram datagram) {
+        if (datagram.toServer) {
+            Tuple tuple = new Tuple(SERVER, datagram.outside);
+            boolean highest = datagram.packetNumber > highestSeenByServer;
+            highestSeenByServer = Math.max(highestSeenByServer, datagram.packetNumber);
+            // A NAT rebinding keeps the client's connection ID; a migration of the client's own takes a new one.
+            boolean keptId = datagram.clientLocal.equals(serverSideClientLocal);
+            serverPerform(server.onDatagram(now, tuple, datagram.bytes, datagram.nonProbing, highest, keptId, PTO));
+            if (datagram.challenge != null) {
+                serverPerform(server.onPathChallenge(now, tuple, PTO));
+                send(false, datagram.outside, null, datagram.challenge, false, 1200); // RFC 9000 8.2.2
+            }
+            if (datagram.response != null) {
+                serverPerform(server.onPathResponse(now, datagram.response));
+            }
+        } else {
+            if (datagram.challenge != null) {
+                send(true, datagram.clientLocal, null, datagram.challenge, false, 1200); // RFC 9000 8.2.2
+            }
+            if (datagram.response != null) {
+                clientPerform(client.onPathResponse(now, datagram.response));
+            }
+        }
+    }
+
+    private void clientPerform(List<MigrationAction> actions) {
+        clientActions.addAll(actions);
+        boolean switched = false;
+        for (MigrationAction action : actions) {
+            if (action instanceof MigrationAction.SendPathChallenge challenge) {
+                send(true, challenge.tuple().local(), challenge.data(), null, false, 1200);
+                client.challengeLeft(now, challenge.data());
+            } else if (action instanceof MigrationAction.UsePath) {
+                switched = true;
+            } else if (action instanceof MigrationAction.Finished finished) {
+                outcomes.add(finished.outcome());
+            }
+        }
+        if (switched) {
+            // The binding's PING after a switch: a non-probing packet, so that the server follows (RFC 9000 9.3).
+            send(true, client.activeTuple().local(), null, null, true, 60);
+        }
+    }
+
+    private void serverPerform(List<ServerPathAction> actions) {
+        serverActions.addAll(actions);
+        for (ServerPathAction action : actions) {
+            if (action instanceof ServerPathAction.SendPathChallenge challenge) {
+                send(false, challenge.tuple().remote(), challenge.data(), null, false, 1200);
+                server.challengeLeft(now, challenge.data(), true);
+            } else if (action instanceof ServerPathAction.SendOn on) {
+                serverSendsTo = on.tuple();
+                InetSocketAddress inside = natIn.get(on.tuple().remote());
+                if (inside != null) {
+                    serverSideClientLocal = inside;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package org.quicmigration.core.pair;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicmigration.core.pair.MigrationPair.MS;
+
+import java.net.InetSocketAddress;
+
+import org.junit.jupiter.api.Test;
+import org.quicmigration.core.Tuple;
+import org.quicmigration.core.migration.MigrationMode;
+import org.quicmigration.core.migration.MigrationOutcome;
+import org.quicmigration.core.migration.ServerPathAction;
+
+/**
+ * Whole migrations between the client's and the server's cores over a simulated network (latency, loss, a NAT that
+ * rebinds, a network that dies), in virtual time: both sides must end on the same path.
+ */
+class MigrationPairTest {
+
+    private static final InetSocketAddress WIFI = MigrationPair.at("198.18.0.2", 5000);
+    private static final InetSocketAddress CELLULAR = MigrationPair.at("198.18.1.2", 6000);
+
+    @Test
+    void aSwitchFirstMigrationEndsWithBothSidesOnTheNewPath() throws Exception {
+        MigrationPair pair = new MigrationPair(WIFI, 1);
+        pair.runUntil(100 * MS, 5 * MS);
+
+        pair.migrate(CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE);
+        pair.runUntil(1_000 * MS, 5 * MS);
+
+        assertThat(pair.outcomes).singleElement().satisfies(outcome -> {
+            assertThat(outcome.validated()).isTrue();
+            // One round trip of 20 ms for the client's validation.
+            assertThat(outcome.validationRttNanos()).isEqualTo(20 * MS);
+        });
+        assertBothOn(pair, CELLULAR);
+        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerPathAction.Migrated migrated
+                && migrated.to().equals(serverTuple(pair, CELLULAR)));
+    }
+
+    @Test
+    void aValidateFirstMigrationMovesBothSidesOnlyOnceTheNewPathAnswered() throws Exception {
+        MigrationPair pair = new MigrationPair(WIFI, 2);
+        pair.runUntil(100 * MS, 5 * MS);
+
+        pair.migrate(CELLULAR, MigrationMode.VALIDATE_THEN_SWITCH);
+        pair.runUntil(110 * MS, 5 * MS);
+        assertThat(pair.client.activeTuple().local()).as("before the response").isEqualTo(WIFI);
+        assertThat(pair.serverSendsTo).isEqualTo(serverTuple(pair, WIFI));
+
+        pair.runUntil(1_000 * MS, 5 * MS);
+        assertThat(pair.outcomes).singleElement().extracting(MigrationOutcome::validated).isEqualTo(true);
+        assertBothOn(pair, CELLULAR);
+        // The server validated the probed path when the client's challenge arrived (RFC 9000 8.2), so it follows
+        // at once, with nothing to validate after the move.
+        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerPathAction.Migrated);
+    }
+
+    @Test
+    void aNatRebindingIsFollowedByTheServerAfterValidation() throws Exception {
+        MigrationPair pair = new MigrationPair(WIFI, 3);
+        pair.runUntil(100 * MS, 5 * MS);
+        Tuple before = pair.serverSendsTo;
+
+        pair.rebind(WIFI);
+        pair.runUntil(1_000 * MS, 5 * MS);
+
+        assertThat(pair.serverSendsTo).isNotEqualTo(before).isEqualTo(serverTuple(pair, WIFI));
+        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerPathAction.PathValidated validated
+                && validated.tuple().equals(serverTuple(pair, WIFI)));
+        assertThat(pair.client.activeTuple().local()).as("the client never knew").isEqualTo(WIFI);
+    }
+
+    @Test
+    void aSwitchToANetworkThatIsDeadFallsBackAndTheServerNeverLeaves() throws Exception {
+        MigrationPair pair = new MigrationPair(WIFI, 4);
+        pair.runUntil(100 * MS, 5 * MS);
+        pair.killClientAddress(CELLULAR.getAddress());
+
+        pair.migrate(CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE);
+        pair.runUntil(10_000 * MS, 5 * MS);
+
+        assertThat(pair.outcomes).singleElement().satisfies(outcome -> {
+            assertThat(outcome.validated()).isFalse();
+            assertThat(outcome.fellBack()).isTrue();
+        });
+        assertBothOn(pair, WIFI);
+    }
+
+    @Test
+    void aMigrationThroughFivePercentLossEndsWithBothSidesOnTheNewPath() throws Exception {
+        for (long seed = 10; seed < 60; seed++) {
+            MigrationPair pair = new MigrationPair(WIFI, seed);
+            pair.lossRate = 0.05;
+            pair.runUntil(100 * MS, 5 * MS);
+
+            pair.migrate(CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE);
+            pair.runUntil(10_000 * MS, 5 * MS);
+
+            long seedUsed = seed;
+            assertThat(pair.outcomes).as("seed %d", seedUsed).singleElement()
+                    .extracting(MigrationOutcome::validated).isEqualTo(true);
+            assertBothOn(pair, CELLULAR);
+        }
+    }
+
+    private static void assertBothOn(MigrationPair pair, InetSocketAddress clientLocal) {
+        assertThat(pair.client.activeTuple().local()).as("the client's path").isEqualTo(clientLocal);
+        assertThat(pair.serverSendsTo).as("the server's path").isEqualTo(serverTuple(pair, clientLocal));
+        assertThat(pair.server.activeTuple()).isEqualTo(serverTuple(pair, clientLocal));
+    }
+
+    private static Tuple serverTuple(MigrationPair pair, InetSocketAddress clientLocal) {
+        return new Tuple(MigrationPair.SERVER, pair.outside(clientLocal));
+    }
+}
