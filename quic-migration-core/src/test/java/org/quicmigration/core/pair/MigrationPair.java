@@ -28,7 +28,7 @@ import org.quicmigration.core.migration.ServerPathManager;
  * in virtual time, in the spirit of quinn-proto's {@code Pair}. Datagrams carry what the cores care about (a
  * PATH_CHALLENGE, a PATH_RESPONSE, whether they are probing, their size); the network delays them, loses them at
  * random or on a dead client address, and passes the client's through a NAT that can rebind. The harness plays the
- * bindings' part the way the Kwik binding does: it answers every PATH_CHALLENGE on the path it arrived on (RFC 9000
+ * bindings' part the way the Kwik binding does (jitter reorders datagrams): it answers every PATH_CHALLENGE on the path it arrived on (RFC 9000
  * 8.2.2), sends a non-probing PING after a switch, and reports when challenges leave. A whole migration runs in
  * microseconds of real time.
  */
@@ -66,6 +66,8 @@ final class MigrationPair {
     Tuple serverSendsTo;
     long now;
     long oneWayNanos = 10 * MS;
+    /** Up to this much more delay per datagram, at random: datagrams overtake each other. */
+    long jitterNanos;
     double lossRate;
 
     MigrationPair(InetSocketAddress clientLocal, long seed) throws Exception {
@@ -171,7 +173,7 @@ final class MigrationPair {
             return; // no binding, a dead network, or lost on the way
         }
         inFlight.add(new Datagram(toServer, clientLocal, outside, challenge, response, nonProbing, bytes,
-                packetNumber, now + oneWayNanos, order++));
+                packetNumber, now + oneWayNanos + (jitterNanos > 0 ? random.nextLong(jitterNanos) : 0), order++));
     }
 
     private void deliver(Datagram datagram) {

@@ -104,6 +104,38 @@ class MigrationPairTest {
         }
     }
 
+    @Test
+    void twoMigrationsInARowThroughReorderingEndWithBothSidesOnTheLastPath() throws Exception {
+        InetSocketAddress wifiAgain = MigrationPair.at("198.18.0.2", 5001);
+        for (long seed = 100; seed < 130; seed++) {
+            MigrationPair pair = new MigrationPair(WIFI, seed);
+            pair.jitterNanos = 15 * MS; // more than the 5 ms between datagrams: they arrive out of order
+            pair.runUntil(100 * MS, 5 * MS);
+
+            pair.migrate(CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE);
+            pair.runUntil(2_000 * MS, 5 * MS);
+            pair.migrate(wifiAgain, MigrationMode.VALIDATE_THEN_SWITCH);
+            pair.runUntil(4_000 * MS, 5 * MS);
+
+            assertThat(pair.outcomes).as("seed %d", seed).hasSize(2).allMatch(MigrationOutcome::validated);
+            assertBothOn(pair, wifiAgain);
+        }
+    }
+
+    @Test
+    void aNatRebindingOfTheNewPathDuringItsValidationEndsWithBothSidesOnTheRebinding() throws Exception {
+        MigrationPair pair = new MigrationPair(WIFI, 7);
+        pair.runUntil(100 * MS, 5 * MS);
+
+        pair.migrate(CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE);
+        pair.runUntil(105 * MS, 5 * MS);
+        pair.rebind(CELLULAR); // the cellular NAT rebinds while the server validates the first binding
+        pair.runUntil(3_000 * MS, 5 * MS);
+
+        assertThat(pair.outcomes).singleElement().extracting(MigrationOutcome::validated).isEqualTo(true);
+        assertBothOn(pair, CELLULAR);
+    }
+
     private static void assertBothOn(MigrationPair pair, InetSocketAddress clientLocal) {
         assertThat(pair.client.activeTuple().local()).as("the client's path").isEqualTo(clientLocal);
         assertThat(pair.serverSendsTo).as("the server's path").isEqualTo(serverTuple(pair, clientLocal));
