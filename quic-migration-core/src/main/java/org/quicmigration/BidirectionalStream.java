@@ -26,7 +26,7 @@ public final class BidirectionalStream {
         this.stream = stream;
         this.connection = connection;
         this.input = new Input(stream.input());
-        this.output = connection.new TranslatingOutputStream(stream.output());
+        this.output = connection.publicOutput(stream.output());
     }
 
     /** {@return the QUIC stream id} */

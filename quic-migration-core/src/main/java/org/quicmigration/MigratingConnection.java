@@ -7,25 +7,18 @@ import java.time.Duration;
 import java.util.Objects;
 
 import java.net.NetworkInterface;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
-import org.quicmigration.core.ConnectionId;
 import org.quicmigration.core.Tuple;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationRefusedException;
-import org.quicmigration.core.migration.MigrationState;
 import org.quicmigration.kwik.ClientMigrationDriver;
 import org.quicmigration.kwik.ConnectionEndedException;
-import org.quicmigration.kwik.EngineExceptions;
-import org.quicmigration.kwik.MigrationObserver;
 import org.quicmigration.kwik.KwikConnection;
 import org.quicmigration.kwik.KwikStream;
-import org.quicmigration.kwik.Termination;
 
 /**
  * An established QUIC connection, client or server side. Open streams with {@link #openStream()}, take the
@@ -37,8 +30,7 @@ public final class MigratingConnection implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(MigratingConnection.class.getName());
     /** One thread for all listener callbacks: events stay in order and never run on network threads. */
-    static final ExecutorService EVENTS = Executors.newSingleThreadExecutor(
-            MigrationServer.daemonThreads("quic-migration-events"));
+    static final ExecutorService EVENTS = MigrationEvents.THREAD;
     /**
      * Completes the futures {@link #migrate} returns: a stage the application chains to one runs here, never on the
      * binding thread that serves every connection, and one that blocks holds up nothing else.
@@ -47,9 +39,10 @@ public final class MigratingConnection implements AutoCloseable {
             MigrationServer.daemonThreads("quic-migration-completion"));
 
     private final KwikConnection connection;
-    private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
     private final ConnectionTracing tracing;
     private final StandbyReports standby = new StandbyReports();
+    private final MigrationEvents events;
+    private final StreamFailures failures;
     /** The paths used, oldest first, at most {@link #MAX_PATH_HISTORY}; guarded by itself. */
     private final java.util.ArrayDeque<NetworkPath> pathHistory = new java.util.ArrayDeque<>();
     static final int MAX_PATH_HISTORY = 64;
@@ -58,7 +51,9 @@ public final class MigratingConnection implements AutoCloseable {
         this.connection = connection;
         this.tracing = tracing;
         pathHistory.add(new NetworkPath(connection.currentLocalAddress(), connection.currentPeerAddress()));
-        connection.addMigrationObserver(new EventTranslator());
+        this.events = new MigrationEvents(this::recordPath, standby);
+        this.failures = new StreamFailures(connection);
+        connection.addMigrationObserver(events);
     }
 
     /**
@@ -236,7 +231,7 @@ public final class MigratingConnection implements AutoCloseable {
      * @param listener the listener to add
      */
     public void addMigrationListener(MigrationListener listener) {
-        listeners.add(Objects.requireNonNull(listener, "listener"));
+        events.add(Objects.requireNonNull(listener, "listener"));
     }
 
     /**
@@ -245,7 +240,7 @@ public final class MigratingConnection implements AutoCloseable {
      * @param listener the listener to remove
      */
     public void removeMigrationListener(MigrationListener listener) {
-        listeners.remove(listener);
+        events.remove(listener);
     }
 
     /**
@@ -342,7 +337,7 @@ public final class MigratingConnection implements AutoCloseable {
         try {
             return new BidirectionalStream(connection.openStream(), this);
         } catch (ConnectionEndedException e) {
-            throw closedException(e.termination());
+            throw StreamFailures.closedException(e.termination());
         } catch (IOException e) {
             throw publicException(e);
         }
@@ -358,9 +353,9 @@ public final class MigratingConnection implements AutoCloseable {
      */
     public java.io.OutputStream openUnidirectionalStream() throws IOException {
         try {
-            return new TranslatingOutputStream(connection.openUnidirectionalStream());
+            return publicOutput(connection.openUnidirectionalStream());
         } catch (ConnectionEndedException e) {
-            throw closedException(e.termination());
+            throw StreamFailures.closedException(e.termination());
         } catch (IOException e) {
             throw publicException(e);
         }
@@ -384,7 +379,7 @@ public final class MigratingConnection implements AutoCloseable {
             }
             return new BidirectionalStream(stream, this);
         } catch (ConnectionEndedException e) {
-            throw closedException(e.termination());
+            throw StreamFailures.closedException(e.termination());
         }
     }
 
@@ -495,169 +490,23 @@ public final class MigratingConnection implements AutoCloseable {
         return new NetworkPath(tuple.local(), tuple.remote());
     }
 
-    private void publish(MigrationEvent event) {
-        if (listeners.isEmpty()) {
-            return;
-        }
-        EVENTS.execute(() -> {
-            for (MigrationListener listener : listeners) {
-                try {
-                    listener.onEvent(event);
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "migration listener " + listener + " failed on " + event, e);
-                }
-            }
-        });
-    }
-
-    /** Turns the driver's reports into public events. */
-    private final class EventTranslator implements MigrationObserver {
-        @Override
-        public void stateChanged(MigrationState from, MigrationState to, Tuple tuple,
-                                 org.quicmigration.core.migration.MigrationCause cause) {
-            Instant now = Instant.now();
-            switch (to) {
-                case MIGRATION_STARTED -> publish(new MigrationEvent.MigrationStarted(now, path(tuple),
-                        MigrationCause.of(cause)));
-                case MIGRATION_COMPLETE -> {
-                    recordPath(path(tuple));
-                    publish(new MigrationEvent.MigrationCompleted(now, path(tuple)));
-                }
-                case MIGRATION_ABANDONED, PROBING_ABANDONED -> publish(new MigrationEvent.MigrationAbandoned(now, path(tuple)));
-                default -> { }
-            }
-        }
-
-        @Override
-        public void standbyChanged(Tuple tuple, org.quicmigration.core.migration.StandbyState state,
-                                   long roundTripNanos) {
-            StandbyPath.State translated = StandbyPath.State.valueOf(state.name());
-            Duration roundTrip = roundTripNanos < 0 ? null : Duration.ofNanos(roundTripNanos);
-            standby.report(tuple.local(), translated, roundTrip);
-            publish(new MigrationEvent.StandbyPathChanged(Instant.now(), path(tuple), translated,
-                    java.util.Optional.ofNullable(roundTrip)));
-        }
-
-        @Override
-        public void validationStarted(Tuple tuple, byte[] challengeData) {
-            publish(new MigrationEvent.PathValidationStarted(Instant.now(), path(tuple),
-                    java.util.HexFormat.of().formatHex(challengeData)));
-        }
-
-        @Override
-        public void validationSucceeded(Tuple tuple, long roundTripNanos) {
-            publish(new MigrationEvent.PathValidated(Instant.now(), path(tuple), Duration.ofNanos(roundTripNanos)));
-        }
-
-        @Override
-        public void validationFailed(Tuple tuple) {
-            publish(new MigrationEvent.PathValidationFailed(Instant.now(), path(tuple)));
-        }
-
-        @Override
-        public void pathFailed(Tuple tuple, String reason) {
-            publish(new MigrationEvent.PathFailed(Instant.now(), path(tuple), reason));
-        }
-
-        @Override
-        public void noUsableNetwork(Tuple tuple) {
-            publish(new MigrationEvent.NoUsableNetwork(Instant.now(), path(tuple)));
-        }
-
-        @Override
-        public void peerIdChanged(ConnectionId from, ConnectionId to, Tuple tuple) {
-            publish(new MigrationEvent.PeerConnectionIdChanged(Instant.now(), path(tuple), from.toString(), to.toString()));
-        }
-    }
-
     /** What tests and stall reports look at inside the connection; see {@link ConnectionDiagnostics}. */
     ConnectionDiagnostics diagnostics() {
         return new ConnectionDiagnostics(connection);
     }
 
-    /** A stream's output whose failures are this library's exceptions, never the engine's. */
-    final class TranslatingOutputStream extends java.io.FilterOutputStream {
-        TranslatingOutputStream(java.io.OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            try {
-                out.write(b);
-            } catch (IOException e) {
-                throw publicException(e);
-            }
-        }
-
-        @Override
-        public void write(byte[] buffer, int offset, int length) throws IOException {
-            try {
-                out.write(buffer, offset, length);
-            } catch (IOException e) {
-                throw publicException(e);
-            }
-        }
-
-        @Override
-        public void flush() throws IOException {
-            try {
-                out.flush();
-            } catch (IOException e) {
-                throw publicException(e);
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            try {
-                out.close();
-            } catch (IOException e) {
-                throw publicException(e);
-            }
-        }
+    /** A stream failure as the application sees it; see {@link StreamFailures#publicException}. */
+    IOException publicException(IOException failure) {
+        return failures.publicException(failure);
     }
 
     /** The exception to throw instead of a stream failure caused by the connection ending, or null. */
     ConnectionClosedException closedExceptionBehind(IOException streamFailure) {
-        Termination ended = connection.terminationBehind(streamFailure);
-        if (ended == null) {
-            return null;
-        }
-        ConnectionClosedException closed = closedException(ended);
-        if (!EngineExceptions.fromEngine(streamFailure)) {
-            closed.initCause(streamFailure);
-        }
-        return closed;
+        return failures.closedExceptionBehind(streamFailure);
     }
 
-    /**
-     * What a stream operation throws for {@code failure}: a {@link ConnectionClosedException} if the connection
-     * ended, else the failure itself, unless it is one of the engine's own types, which never reach the application
-     * (an {@link IOException} of ours with the same message takes its place).
-     */
-    IOException publicException(IOException failure) {
-        ConnectionClosedException closed = closedExceptionBehind(failure);
-        if (closed != null) {
-            return closed;
-        }
-        if (EngineExceptions.saysConnectionClosed(failure)) {
-            // The engine ended the connection without telling how (Kwik aborts without a termination event).
-            return new ConnectionClosedException(ConnectionClosedException.Reason.LOST, -1,
-                    "connection ended: lost by the QUIC engine (" + failure.getMessage() + ")");
-        }
-        return EngineExceptions.fromEngine(failure) ? EngineExceptions.replace(failure) : failure;
-    }
-
-    private static ConnectionClosedException closedException(Termination ended) {
-        ConnectionClosedException.Reason reason = switch (ended.kind()) {
-            case CLOSED -> ended.byPeer() ? ConnectionClosedException.Reason.CLOSED_BY_PEER
-                    : ConnectionClosedException.Reason.CLOSED_LOCALLY;
-            case IDLE_TIMEOUT -> ConnectionClosedException.Reason.IDLE_TIMEOUT;
-            case STATELESS_RESET -> ConnectionClosedException.Reason.STATELESS_RESET;
-            case LOST -> ConnectionClosedException.Reason.LOST;
-            case NO_USABLE_NETWORK -> ConnectionClosedException.Reason.NO_USABLE_NETWORK;
-        };
-        return new ConnectionClosedException(reason, ended.errorCode(), "connection ended: " + ended);
+    /** {@code output}, with failures translated as {@link #publicException} does. */
+    java.io.OutputStream publicOutput(java.io.OutputStream output) {
+        return failures.new PublicOutputStream(output);
     }
 }
