@@ -74,7 +74,11 @@ final class ServerMigrationDriver {
     // source alone; those to a preferred address (rare) by their tuple.
     private final ConcurrentHashMap<InetSocketAddress, InetAddress> tagBySource = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Tuple, InetAddress> tagByPreferredTuple = new ConcurrentHashMap<>();
-    private final ArrayDeque<Object[]> tagsInOrder = new ArrayDeque<>(); // {InetAddress tag, Tuple path}, guarded by itself
+    private final ArrayDeque<Tag> tagsInOrder = new ArrayDeque<>(); // oldest first, guarded by itself
+
+    /** An {@link InetAddress} object whose identity stands for {@code path}, the datagram's true source. */
+    private record Tag(InetAddress presented, Tuple path) {
+    }
 
     // Packet tracing: the observer, and where the last datagram went (sender thread). The thread-local names the driver whose sender thread this is, for the logger
     // hook, which only gets the packet.
@@ -97,7 +101,11 @@ final class ServerMigrationDriver {
      * The client ID used before the last switch to a fresh one, and the path it was used on: packets Kwik built with
      * it before the switch still go there, never to the new address (RFC 9000 9.5). Null when there is none.
      */
-    private volatile Object[] leftIdAndPath;
+    private volatile LeftId leftIdAndPath;
+
+    /** A client connection ID the server switched away from, and the path it was used on. */
+    private record LeftId(byte[] id, Tuple path) {
+    }
     private volatile Tuple activePath;
     private volatile boolean activeValidated = true;
     private volatile boolean holding;
@@ -245,19 +253,19 @@ final class ServerMigrationDriver {
             throw new IllegalStateException(e); // cannot happen: the length is that of a valid address
         }
         synchronized (tagsInOrder) {
-            tagsInOrder.addLast(new Object[]{tag, main ? new Tuple(local, source) : preferredPath});
+            tagsInOrder.addLast(new Tag(tag, main ? new Tuple(local, source) : preferredPath));
             if (main) {
                 tagBySource.put(source, tag);
             } else {
                 tagByPreferredTuple.put(preferredPath, tag);
             }
             while (tagsInOrder.size() > maxTags) {
-                Object[] eldest = tagsInOrder.removeFirst();
-                Tuple path = (Tuple) eldest[1];
+                Tag eldest = tagsInOrder.removeFirst();
+                Tuple path = eldest.path();
                 if (path.local() == local) {
-                    tagBySource.remove(path.remote(), (InetAddress) eldest[0]);
+                    tagBySource.remove(path.remote(), eldest.presented());
                 } else {
-                    tagByPreferredTuple.remove(path, (InetAddress) eldest[0]);
+                    tagByPreferredTuple.remove(path, eldest.presented());
                 }
             }
         }
@@ -389,10 +397,10 @@ final class ServerMigrationDriver {
             return lastTagPath;
         }
         synchronized (tagsInOrder) {
-            for (Object[] entry : tagsInOrder) {
-                if (entry[0] == presented) {
+            for (Tag entry : tagsInOrder) {
+                if (entry.presented() == presented) {
                     lastTag = presented;
-                    lastTagPath = (Tuple) entry[1];
+                    lastTagPath = entry.path();
                     return lastTagPath;
                 }
             }
@@ -569,10 +577,10 @@ final class ServerMigrationDriver {
      * challenges there carry that ID (9.5), so it is retired when that validation ended, either way.
      */
     private void retireWaitingIdOnceLeftPathSettled() {
-        Object[] left = leftIdAndPath;
+        LeftId left = leftIdAndPath;
         boolean settled;
         synchronized (this) {
-            settled = left == null || !manager.isValidating((Tuple) left[1]);
+            settled = left == null || !manager.isValidating(left.path());
         }
         if (settled) {
             retireWaitingId();
@@ -587,8 +595,8 @@ final class ServerMigrationDriver {
         synchronized (this) {
             sequence = idToRetire;
             idToRetire = -1;
-            Object[] left = leftIdAndPath;
-            if (sequence >= 0 && left != null && Arrays.equals((byte[]) left[0], idToRetireBytes)) {
+            LeftId left = leftIdAndPath;
+            if (sequence >= 0 && left != null && Arrays.equals(left.id(), idToRetireBytes)) {
                 leftIdAndPath = null; // nothing may use a retired ID
             }
             idToRetireBytes = null;
@@ -608,7 +616,7 @@ final class ServerMigrationDriver {
             if (freshId && !previous.equals(tuple)) {
                 // Written before the new address, which the sender reads first: a packet Kwik built with the current
                 // ID and sent after this move still goes to the path that ID belongs to (RFC 9000 9.5).
-                leftIdAndPath = new Object[]{connection.getDestinationConnectionId().clone(), previous};
+                leftIdAndPath = new LeftId(connection.getDestinationConnectionId().clone(), previous);
             }
             if (!previous.equals(tuple) && tuple.onlyPortsDifferFrom(previous) && reboundAt == null) {
                 reboundAt = java.time.Instant.now(); // the first of several rebindings in a row counts
@@ -642,8 +650,8 @@ final class ServerMigrationDriver {
         if (!tuple.equals(activePath)) {
             // Not the active path: Kwik would use the active path's client ID there (RFC 9000 9.5 forbids that). A
             // path the client probed with a new ID gets an ID of its own; the path just left keeps the one it had.
-            Object[] left = leftIdAndPath;
-            byte[] pathId = left != null && left[1].equals(tuple) ? (byte[]) left[0] : probeIds.get(tuple);
+            LeftId left = leftIdAndPath;
+            byte[] pathId = left != null && left.path().equals(tuple) ? left.id() : probeIds.get(tuple);
             if (pathId != null) {
                 frame = frame.resealedWith(pathId);
             }
@@ -683,11 +691,11 @@ final class ServerMigrationDriver {
             }
         }
         Tuple to = activePath; // read before the flags; see moveTo
-        Object[] left = leftIdAndPath;
-        if (routed == null && left != null && carriesId(packet, (byte[]) left[0])) {
+        LeftId left = leftIdAndPath;
+        if (routed == null && left != null && carriesId(packet, left.id())) {
             // Built before the switch to a fresh client ID: it may go only where that ID was used (RFC 9000 9.5). That
             // path was validated; if it is gone, the packet is lost and sent again with the new ID.
-            Tuple leftPath = (Tuple) left[1];
+            Tuple leftPath = left.path();
             packet.setSocketAddress(leftPath.remote());
             if (packetObserver != null) {
                 lastSentOn = leftPath;
@@ -790,8 +798,8 @@ final class ServerMigrationDriver {
                     && manager.canSend(activeTuple, held.peekFirst().length)) {
                 byte[] datagram = held.removeFirst();
                 DatagramPacket packet = new DatagramPacket(datagram, datagram.length, activeTuple.remote());
-                Object[] left = leftIdAndPath;
-                Tuple to = left != null && carriesId(packet, (byte[]) left[0]) ? (Tuple) left[1] : activeTuple;
+                LeftId left = leftIdAndPath;
+                Tuple to = left != null && carriesId(packet, left.id()) ? left.path() : activeTuple;
                 recordFirstSend(to.remote(), null);
                 try {
                     packet.setSocketAddress(to.remote());
