@@ -11,7 +11,6 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import tech.kwik.core.QuicClientConnection;
 import tech.kwik.core.impl.QuicClientConnectionImpl;
-import tech.kwik.core.log.NullLogger;
 
 /** Internal: opens Kwik client connections and classifies why one could not be opened. */
 public final class KwikClients {

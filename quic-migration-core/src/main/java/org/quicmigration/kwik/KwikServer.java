@@ -11,7 +11,6 @@ import java.util.function.Consumer;
 
 import tech.kwik.core.QuicConnection;
 import tech.kwik.core.QuicStream;
-import tech.kwik.core.log.NullLogger;
 import tech.kwik.core.server.ApplicationProtocolConnection;
 import tech.kwik.core.server.ApplicationProtocolConnectionFactory;
 import tech.kwik.core.server.ServerConnectionConfig;

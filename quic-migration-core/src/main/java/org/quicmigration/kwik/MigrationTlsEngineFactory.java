@@ -17,8 +17,9 @@ import tech.kwik.core.tls.QuicTransportParametersExtension;
 
 /**
  * Internal: makes Kwik's server advertise what we choose for disable_active_migration (W24,
- * docs/kwik-workarounds.md#w24), and preferred_address if the server has one (W25, docs/kwik-workarounds.md#w25). Kwik hard-codes disable_active_migration to true and then hands the (live, lazily
- * serialised) transport parameters extension to the TLS engine's {@code addServerExtensions}; the engine this
+ * docs/kwik-workarounds.md#w24), and preferred_address if the server has one (W25, docs/kwik-workarounds.md#w25).
+ * Kwik hard-codes disable_active_migration to true and then hands the (live, lazily serialised) transport
+ * parameters extension to the TLS engine's {@code addServerExtensions}; the engine this
  * factory makes intercepts that call, sets the value before the EncryptedExtensions message is built and, for a
  * preferred address, swaps in a {@link PreferredAddressExtension} over the same parameters. Verified on the wire
  * against Kwik and ngtcp2 clients. With a {@link KeyLog}, each engine also reports its traffic secrets there

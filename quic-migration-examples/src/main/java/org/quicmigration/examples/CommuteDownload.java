@@ -24,7 +24,8 @@ import org.quicmigration.http3.Http3Server;
 
 /**
  * A video download while commuting: five 1 MiB segments fetched with HTTP/3 GETs ({@code /segment/1} ...
- * {@code /segment/5}) over one QUIC connection, through an emulated network with 25 ms of delay each way. Segments 1 and 2 come over home Wi-Fi (127.0.0.2). Halfway through segment 3 the home
+ * {@code /segment/5}) over one QUIC connection, through an emulated network with 25 ms of delay each way.
+ * Segments 1 and 2 come over home Wi-Fi (127.0.0.2). Halfway through segment 3 the home
  * Wi-Fi drops out of range, abruptly: everything on it is lost from that moment, including what was in flight. The
  * phone moves to cellular (127.0.0.3) and the download goes on. At the office, cellular fails the same way during
  * segment 5 and the phone moves to office Wi-Fi (127.0.0.4). Every segment is checked against the SHA-256 the

@@ -39,7 +39,8 @@ import tech.kwik.core.server.ServerConnector;
  * connection each run; the median throughput and process CPU time per MiB of each, their spread and the ratio are
  * printed, and the raw runs written to {@code target/library-overhead.json}. A download not finished within
  * {@value #STALL_SECONDS} s counts as stalled and is left out of the medians (plain Kwik stalls on its own lost send
- * request; see docs/kwik-workarounds.md#w1). Exits 1 if a download came back wrong or one of ours stalled. (This harness uses Kwik's API directly, for the baseline; the library's own API never exposes it.)
+ * request; see docs/kwik-workarounds.md#w1). Exits 1 if a download came back wrong or one of ours stalled. (This
+ * harness uses Kwik's API directly, for the baseline; the library's own API never exposes it.)
  *
  * <pre>./run-example LibraryOverhead 50 5</pre>
  */

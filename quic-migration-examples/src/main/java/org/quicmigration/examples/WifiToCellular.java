@@ -7,7 +7,6 @@ import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingClient;
