@@ -273,6 +273,31 @@ class RealNetworkChangeTest {
     }
 
     @Test
+    void theOnlyNetworkComingBackResumesTheConnectionOnTheSamePathAtOnce() throws Exception {
+        connect(client().idleTimeout(Duration.ofSeconds(20)));
+        InetSocketAddress before = connection.localAddress();
+        LabDownload download = downloadUntilChangePoint(SIZE);
+        lab.removeCellAddress();
+        Await.until(() -> connection.localAddress().equals(before) && download.received() > CHANGE_AT, 5_000,
+                "still downloading on Wi-Fi");
+
+        download.mark();
+        lab.removeWifiAddress();
+        Await.until(() -> events.stream().anyMatch(e -> e instanceof MigrationEvent.NoUsableNetwork), 5_000,
+                "NoUsableNetwork; events " + events);
+        // An outage of some seconds: the engine's probe timeouts, doubled at each lost probe, grow to seconds.
+        Thread.sleep(6_000); // the length of the outage itself, not a synchronisation
+        long stalledAt = download.received();
+        lab.restoreWifiAddress();
+
+        // The monitor sees the address within 250 ms, and the connection resumes at once.
+        Await.until(() -> download.received() > stalledAt, 1_500,
+                "data within 1.5 s of the network's return; events " + events);
+        assertIntact(download, SIZE);
+        assertThat(connection.localAddress()).as("the same path, resumed").isEqualTo(before);
+    }
+
+    @Test
     void withNoNetworkUntilTheIdleTimeoutTheConnectionEndsWithNoUsableNetwork() throws Exception {
         connect(client().idleTimeout(Duration.ofSeconds(3)));
         LabDownload download = downloadUntilChangePoint(SIZE);
