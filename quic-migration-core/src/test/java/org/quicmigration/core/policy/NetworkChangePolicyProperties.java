@@ -97,6 +97,30 @@ class NetworkChangePolicyProperties {
         });
     }
 
+    /**
+     * Without a kept standby, a standby is asked for only to probe ahead of a degrading move: with that rule on, at
+     * one probe timeout short of its threshold or later, while no migration runs, on a usable network other than the
+     * one in use whose sends have not failed.
+     */
+    @Property(tries = 250, edgeCases = EdgeCasesMode.NONE)
+    void asksForAStandbyOnlyToProbeAheadOfADegradingMove(@ForAll("configs") PolicyConfig config,
+                                                         @ForAll("steps") List<Step> steps) {
+        run(config, steps, call -> {
+            for (PolicyAction action : call.actions) {
+                if (action instanceof PolicyAction.KeepStandby keep) {
+                    assertThat(config.onPathDegrading()).as("the degrading rule, for %s (%s)", keep, call).isTrue();
+                    assertThat(config.degradingPtoCount()).as("its threshold (%s)", call).isGreaterThanOrEqualTo(2);
+                    assertThat(call.ptos).as("probe timeouts at %s", call)
+                            .isGreaterThanOrEqualTo(config.degradingPtoCount() - 1);
+                    assertThat(call.runningBefore).as("a migration running when %s", call).isFalse();
+                    assertThat(call.usable).as("usable addresses (%s)", call).contains(keep.local());
+                    assertThat(keep.local()).as("%s (%s)", keep, call).isNotEqualTo(call.policy.active());
+                    assertThat(call.failed).as("failed addresses (%s)", call).doesNotContain(keep.local());
+                }
+            }
+        });
+    }
+
     /** A disabled policy does nothing, whatever happens, and asks for no timer. */
     @Property(tries = 150, edgeCases = EdgeCasesMode.NONE)
     void aDisabledPolicyNeverActs(@ForAll("steps") List<Step> steps) {
@@ -305,6 +329,8 @@ class NetworkChangePolicyProperties {
         final boolean runningBefore;
         final Set<InetAddress> usable;
         final Set<InetAddress> failed;
+        /** The probe timeouts the harness has reported after the step. */
+        int ptos;
         List<PolicyAction> actions = List.of();
 
         Call(Harness harness, Step step, int index) {
@@ -407,6 +433,7 @@ class NetworkChangePolicyProperties {
                     running = migrate.local();
                 }
             }
+            call.ptos = ptos;
             return call;
         }
     }
