@@ -51,6 +51,14 @@ public sealed interface MigrationEvent {
     record NoUsableNetwork(Instant time, NetworkPath path) implements MigrationEvent {
     }
 
+    /**
+     * The network of the active path {@code path} is back after it was lost (its address reappeared, or a send on it
+     * worked again) while the connection stayed on it: the connection resumes there at once, resending what was in
+     * flight. Follows {@link NoUsableNetwork} when no other network was usable meanwhile.
+     */
+    record PathResumed(Instant time, NetworkPath path) implements MigrationEvent {
+    }
+
     /** The connection now uses {@code path}, validated. */
     record MigrationCompleted(Instant time, NetworkPath path) implements MigrationEvent {
     }

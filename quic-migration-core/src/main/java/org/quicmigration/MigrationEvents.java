@@ -117,6 +117,11 @@ final class MigrationEvents implements MigrationObserver {
     }
 
     @Override
+    public void pathResumed(Tuple tuple) {
+        publish(new MigrationEvent.PathResumed(Instant.now(), path(tuple)));
+    }
+
+    @Override
     public void peerIdChanged(ConnectionId from, ConnectionId to, Tuple tuple) {
         publish(new MigrationEvent.PeerConnectionIdChanged(Instant.now(), path(tuple), from.toString(), to.toString()));
     }

@@ -295,6 +295,8 @@ class RealNetworkChangeTest {
                 "data within 1.5 s of the network's return; events " + events);
         assertIntact(download, SIZE);
         assertThat(connection.localAddress()).as("the same path, resumed").isEqualTo(before);
+        assertThat(events).as("events").anyMatch(e -> e instanceof MigrationEvent.PathResumed resumed
+                && resumed.path().local().equals(before));
     }
 
     @Test

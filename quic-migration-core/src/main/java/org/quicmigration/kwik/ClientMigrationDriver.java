@@ -219,6 +219,8 @@ public final class ClientMigrationDriver {
         public void resume(java.net.InetAddress local) {
             if (socket.activeLocal().getAddress().equals(local) && migrator.currentCause() == null) {
                 KwikCongestion.resumeAfterOutage(connection, declaredLosses); // W36
+                Tuple active = new Tuple(socket.activeLocal(), activeRemote);
+                observers.forEach(o -> o.pathResumed(active));
             }
         }
 

@@ -32,4 +32,8 @@ public interface MigrationObserver {
     /** The active path is gone and no other network is usable; the connection waits for one. */
     default void noUsableNetwork(Tuple tuple) {
     }
+
+    /** The active path's network is back after an outage the connection sat out on it; it resumes there. */
+    default void pathResumed(Tuple tuple) {
+    }
 }

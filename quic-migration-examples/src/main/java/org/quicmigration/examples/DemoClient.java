@@ -150,6 +150,8 @@ public final class DemoClient {
             System.out.println("path failed: " + failed.path() + ": " + failed.reason());
         } else if (event instanceof org.quicmigration.MigrationEvent.NoUsableNetwork none) {
             System.out.println("no usable network; waiting for one (" + none.path() + ")");
+        } else if (event instanceof org.quicmigration.MigrationEvent.PathResumed resumed) {
+            System.out.println("network back; resumed on " + resumed.path());
         }
     }
 
