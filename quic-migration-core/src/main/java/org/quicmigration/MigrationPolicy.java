@@ -18,9 +18,14 @@ import org.quicmigration.core.policy.PolicyConfig;
  *     {@link ConnectionClosedException.Reason#NO_USABLE_NETWORK}.</li>
  * <li><b>Path degrading</b> (on, when nothing arrives for 4 probe timeouts of the path, without backoff, while a packet is in flight): another network is
  *     probed and used only if it answers ({@link MigrationStrategy#VALIDATE_THEN_SWITCH}), so a path that is merely
- *     slow is never left for a dead one. On by default because a silent black hole (a Wi-Fi that still has an
- *     address but delivers nothing) is otherwise never left before the idle timeout, and the probe costs nothing
- *     when it fails.</li>
+ *     slow is never left for a dead one. The probe starts one probe timeout early (a short-lived standby path,
+ *     reported as {@link MigrationEvent.StandbyPathChanged}), so that its answer is in when the move is due and the
+ *     move switches at once; a path that recovers meanwhile gives it up. On by default because a silent black hole
+ *     (a Wi-Fi that still has an address but delivers nothing) is otherwise never left before the idle timeout, and
+ *     the probe costs nothing when it fails.</li>
+ * <li><b>Network back</b> (with network loss): when the lost network of a connection that could not leave it
+ *     returns, the connection resumes on it at once ({@link MigrationEvent.PathResumed}), not at its next probe
+ *     timeout, which the outage doubled again and again.</li>
  * <li><b>Preferred network back</b> (on): when a network ranked above the active one is usable again (Wi-Fi came
  *     back), it is probed and used if it answers. A failed return is retried after 1 s, doubling up to 128 s, for
  *     at most 10 minutes after the connection left that network.</li>
