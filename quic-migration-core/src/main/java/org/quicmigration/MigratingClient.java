@@ -88,7 +88,7 @@ public final class MigratingClient {
         ClientSettings settings = new ClientSettings(server, serverName, applicationProtocol, trustManager,
                 localAddress, connectTimeout, idleTimeout, streamReceiveWindow, followPreferredAddress,
                 migrationPolicy.config(), new MonitorFeed(networkMonitor), keyLog);
-        ConnectionTracing tracing = new ConnectionTracing(MigratingConnection.EVENTS, packetListeners);
+        ConnectionTracing tracing = new ConnectionTracing(MigrationEvents.THREAD, packetListeners);
         try {
             KwikConnection kwik = KwikClients.connect(settings, connection -> tracing.attach(connection, qlogDirectory, false));
             tracing.connected(false, true);

@@ -29,8 +29,6 @@ import org.quicmigration.kwik.KwikStream;
 public final class MigratingConnection implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(MigratingConnection.class.getName());
-    /** One thread for all listener callbacks: events stay in order and never run on network threads. */
-    static final ExecutorService EVENTS = MigrationEvents.THREAD;
     /**
      * Completes the futures {@link #migrate} returns: a stage the application chains to one runs here, never on the
      * binding thread that serves every connection, and one that blocks holds up nothing else.

@@ -441,7 +441,7 @@ public final class MigrationServer implements AutoCloseable {
             boolean acceptMigration = acceptClientMigration;
             try {
                 KwikServer server = KwikServer.start(settings, (KwikConnection kwik) -> {
-                    ConnectionTracing tracing = new ConnectionTracing(MigratingConnection.EVENTS, listeners);
+                    ConnectionTracing tracing = new ConnectionTracing(MigrationEvents.THREAD, listeners);
                     tracing.attach(kwik, qlogTo, true);
                     tracing.connected(true, acceptMigration);
                     MigratingConnection connection = new MigratingConnection(kwik, tracing);

@@ -201,11 +201,6 @@ public final class ClientMigrationDriver {
 
         @Override
         public void migrate(InetSocketAddress local, MigrationMode mode, MigrationCause cause) {
-            if (cause == MigrationCause.NETWORK_LOST) {
-                // The monitor saw the active address go; no send may have failed yet. The path is gone all the same,
-                // and a move that cannot be validated must not fall back to it.
-                perform(migrator.onPathFailed(now(), new Tuple(socket.activeLocal(), activeRemote)));
-            }
             startMigration(local, activeRemote, mode, cause, new CompletableFuture<>());
         }
 

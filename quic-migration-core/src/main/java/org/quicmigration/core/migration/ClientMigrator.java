@@ -124,6 +124,11 @@ public final class ClientMigrator {
             }
             // Not validated (yet, or any more): an ordinary migration, with the ID the standby was given.
         }
+        if (cause == MigrationCause.NETWORK_LOST) {
+            // The active path's address is gone (the monitor saw it go; no send may have failed yet): a move that
+            // cannot be validated must not fall back to it.
+            failedPaths.add(activeTuple);
+        }
         PeerConnectionIds.Entry oldId = peerIds.current(activeTuple).orElseThrow();
         // RFC 9000 9.5: "An endpoint MUST NOT reuse a connection ID when sending from more than one local address".
         PeerConnectionIds.Entry newId = peerIds.assign(newTuple).orElseThrow(() -> new MigrationRefusedException(

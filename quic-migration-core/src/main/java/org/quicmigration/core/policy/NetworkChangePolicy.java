@@ -70,14 +70,10 @@ public final class NetworkChangePolicy {
     private long returnAtNanos = Long.MAX_VALUE;
     private long returnRetryNanos;
     private long leftPreferredAtNanos = -1;
-    /** The standby kept for the policy (its local address), or null; whether one was asked for and not reported. */
-    private InetAddress standby;
-    private boolean standbyAsked;
-    private long standbyRetryAtNanos = Long.MIN_VALUE;
+    /** The standby the policy keeps, or probes a degrading path's way out with. */
+    private final StandbySteering standby = new StandbySteering();
     /** The reprobe interval of the standby that probes ahead of a degrading move: it lives a few probe timeouts. */
     static final java.time.Duration AHEAD_PROBE_INTERVAL = java.time.Duration.ofSeconds(20);
-    /** How long to wait before asking again for a standby that was refused (no spare connection ID yet, say). */
-    static final long STANDBY_RETRY_NANOS = 500_000_000L;
 
     /**
      * @param config            the knobs
@@ -228,16 +224,14 @@ public final class NetworkChangePolicy {
      */
     public List<PolicyAction> onStandby(long nowNanos, InetAddress local) {
         lastNanos = nowNanos;
-        standby = local;
-        standbyAsked = false;
+        standby.reported(local);
         return evaluate(nowNanos);
     }
 
     /** The standby asked for could not start (no spare connection ID yet, a migration running); asked again later. */
     public List<PolicyAction> onStandbyRefused(long nowNanos) {
         lastNanos = nowNanos;
-        standbyAsked = false;
-        standbyRetryAtNanos = nowNanos + STANDBY_RETRY_NANOS;
+        standby.refused(nowNanos);
         return evaluate(nowNanos);
     }
 
@@ -273,8 +267,8 @@ public final class NetworkChangePolicy {
         if (retryAtNanos > lastNanos && (failed.contains(active) || activeGone() || degrading())) {
             next = Math.min(next, retryAtNanos);
         }
-        if (config.standbyProbeInterval() != null && standby == null && standbyRetryAtNanos > lastNanos) {
-            next = Math.min(next, standbyRetryAtNanos);
+        if (config.standbyProbeInterval() != null && !standby.exists() && standby.retryAtNanos() > lastNanos) {
+            next = Math.min(next, standby.retryAtNanos());
         }
         return next;
     }
@@ -286,7 +280,7 @@ public final class NetworkChangePolicy {
             if (config.standbyProbeInterval() != null) {
                 keepStandby(nowNanos, actions);
             } else {
-                probeAheadOfDegrading(actions);
+                probeAheadOfDegrading(nowNanos, actions);
             }
         }
         return actions;
@@ -314,20 +308,11 @@ public final class NetworkChangePolicy {
      * instead of probing first (one round trip sooner); it is given up when the path recovers. Once an episode: the
      * move, or the path's recovery, ends it.
      */
-    private void probeAheadOfDegrading(List<PolicyAction> actions) {
+    private void probeAheadOfDegrading(long nowNanos, List<PolicyAction> actions) {
         int threshold = config.degradingPtoCount();
         boolean ahead = config.onPathDegrading() && threshold >= 2 && !degradingHandled
                 && consecutivePtos - ptoBaseline >= threshold - 1 && !activeGone() && !failed.contains(active);
-        LocalNetwork next = ahead
-                ? best(network -> !network.address().equals(active) && !failed.contains(network.address())) : null;
-        InetAddress wanted = next == null ? null : next.address();
-        if (standby != null && !standby.equals(wanted)) {
-            actions.add(new PolicyAction.DropStandby(standby));
-            standby = null;
-        } else if (standby == null && wanted != null && !standbyAsked) {
-            standbyAsked = true;
-            actions.add(new PolicyAction.KeepStandby(wanted, AHEAD_PROBE_INTERVAL));
-        }
+        standby.steer(ahead ? addressOf(bestOther()) : null, AHEAD_PROBE_INTERVAL, true, true, nowNanos, actions);
     }
 
     /**
@@ -336,19 +321,17 @@ public final class NetworkChangePolicy {
      */
     private void keepStandby(long nowNanos, List<PolicyAction> actions) {
         boolean lost = activeGone() || failed.contains(active);
-        LocalNetwork next = lost ? null
-                : best(network -> !network.address().equals(active) && !failed.contains(network.address()));
-        InetAddress wanted = next == null ? null : next.address();
-        if (standby != null && !standby.equals(wanted) && !lost) {
-            actions.add(new PolicyAction.DropStandby(standby));
-            standby = null;
-            standbyRetryAtNanos = nowNanos; // a new one as soon as the dropped one's connection ID is replaced
-            return;
-        }
-        if (standby == null && wanted != null && !standbyAsked && nowNanos >= standbyRetryAtNanos) {
-            standbyAsked = true;
-            actions.add(new PolicyAction.KeepStandby(wanted, config.standbyProbeInterval()));
-        }
+        standby.steer(lost ? null : addressOf(bestOther()), config.standbyProbeInterval(), !lost,
+                nowNanos >= standby.retryAtNanos(), nowNanos, actions);
+    }
+
+    /** The most preferred usable network other than the active one whose sends have not failed, or null. */
+    private LocalNetwork bestOther() {
+        return best(network -> !network.address().equals(active) && !failed.contains(network.address()));
+    }
+
+    private static InetAddress addressOf(LocalNetwork network) {
+        return network == null ? null : network.address();
     }
 
     private List<PolicyAction> decideMove(long nowNanos) {
@@ -358,7 +341,7 @@ public final class NetworkChangePolicy {
         }
         boolean gone = activeGone();
         if (config.onNetworkLoss() && (gone || failed.contains(active))) {
-            LocalNetwork to = best(network -> !network.address().equals(active) && !failed.contains(network.address()));
+            LocalNetwork to = bestOther();
             if (to == null) {
                 if (!waiting) {
                     waiting = true;
@@ -372,7 +355,7 @@ public final class NetworkChangePolicy {
         }
         waiting = false;
         if (config.onPathDegrading() && degrading() && nowNanos >= retryAtNanos) {
-            LocalNetwork to = best(network -> !network.address().equals(active) && !failed.contains(network.address()));
+            LocalNetwork to = bestOther();
             if (to != null) {
                 degradingHandled = true;
                 start(to, MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PATH_DEGRADING, actions);

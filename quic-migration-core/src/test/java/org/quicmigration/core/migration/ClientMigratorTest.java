@@ -205,6 +205,22 @@ class ClientMigratorTest {
     }
 
     @Test
+    void aMoveOffANetworkThatIsGoneNeverFallsBackToIt() throws Exception {
+        migrator = migrator();
+        migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, MigrationCause.NETWORK_LOST, true, false, PTO);
+
+        List<MigrationAction> last = List.of();
+        while (migrator.inProgress()) {
+            last = migrator.onTimer(migrator.nextTimerNanos());
+        }
+
+        MigrationOutcome outcome = ((Finished) last.get(last.size() - 1)).outcome();
+        assertThat(outcome.validated()).isFalse();
+        assertThat(outcome.fellBack()).as("no way back to an address that is gone").isFalse();
+        assertThat(migrator.activeTuple()).isEqualTo(CELLULAR);
+    }
+
+    @Test
     void aPathThatWorksAgainIsAFallbackAgain() throws Exception {
         migrator = migrator();
         migrator.onPathFailed(0, WIFI);

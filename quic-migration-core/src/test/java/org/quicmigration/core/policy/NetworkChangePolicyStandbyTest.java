@@ -62,7 +62,7 @@ class NetworkChangePolicyStandbyTest {
         policy.onNetworks(0, List.of(WIFI, CELL), WIFI.address());
 
         assertThat(policy.onStandbyRefused(10 * MS)).isEmpty();
-        long retry = 10 * MS + NetworkChangePolicy.STANDBY_RETRY_NANOS;
+        long retry = 10 * MS + StandbySteering.RETRY_NANOS;
         assertThat(policy.nextTimerNanos()).isEqualTo(retry);
         assertThat(policy.onTimer(retry - 1)).isEmpty();
         assertThat(policy.onTimer(retry)).containsExactly(new KeepStandby(CELL.address(), INTERVAL));
