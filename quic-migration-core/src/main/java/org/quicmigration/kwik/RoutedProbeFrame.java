@@ -42,6 +42,8 @@ final class RoutedProbeFrame extends QuicFrame {
     /** For a challenge on a path not in use yet: the destination ID its packet is sealed again with, else null. */
     private final byte[] resealWith;
     private volatile java.util.function.LongConsumer onDeparture;
+    /** Whether the frame's packet is taken out of Kwik's loss recovery once sent (the server core decides). */
+    private volatile boolean leavesRecovery;
 
     /**
      * A frame whose datagram is at least 1200 bytes if {@code budget} allows that, else as large as the budget
@@ -138,7 +140,18 @@ final class RoutedProbeFrame extends QuicFrame {
     /** The same frame, to be sealed again with {@code peerId} as destination ID (see {@link ProbeResealer}). */
     RoutedProbeFrame resealedWith(byte[] peerId) {
         return new RoutedProbeFrame(type, data, padding, budgetWhenSent, peerIdLength, path, peerId.clone())
-                .onDeparture(onDeparture);
+                .onDeparture(onDeparture).leavingRecovery(leavesRecovery);
+    }
+
+    /** Marks whether this frame's packet leaves Kwik's loss recovery once sent (see {@link #leavesRecovery}). */
+    RoutedProbeFrame leavingRecovery(boolean leaves) {
+        this.leavesRecovery = leaves;
+        return this;
+    }
+
+    /** Whether this frame's packet is to be taken out of Kwik's loss recovery once sent. */
+    boolean leavesRecovery() {
+        return leavesRecovery;
     }
 
     boolean isChallenge() {
@@ -172,7 +185,8 @@ final class RoutedProbeFrame extends QuicFrame {
     /** The same frame without padding, or null if this one has none: for a path whose budget was too small. */
     RoutedProbeFrame unpadded() {
         return padding() == 0 ? null
-                : new RoutedProbeFrame(type, data, 0, null, 0, path, resealWith).onDeparture(onDeparture);
+                : new RoutedProbeFrame(type, data, 0, null, 0, path, resealWith).onDeparture(onDeparture)
+                        .leavingRecovery(leavesRecovery);
     }
 
     @Override

@@ -183,7 +183,7 @@ public final class ServerPathManager {
             // Validated before the move (the client probed it first, RFC 9000 9.1, or used it before): the move is
             // complete at once.
             lastValidated = tuple;
-            actions.add(new ServerPathAction.Migrated(from, tuple, path.validatedRoundTripNanos));
+            actions.add(new ServerPathAction.Migrated(from, tuple, path.validatedRoundTripNanos, true));
         }
         return actions;
     }
@@ -224,12 +224,9 @@ public final class ServerPathManager {
         Tuple previous = active;
         active = tuple;
         migrationStartNanos = nowNanos;
-        actions.add(new ServerPathAction.SendOn(tuple));
         // RFC 9000 9.5: a client that changed its own connection ID must not be linked by ours; one that kept it
         // (a NAT rebinding) "MAY continue to use the current connection ID with the new remote address".
-        if (!clientKeptItsId) {
-            actions.add(new ServerPathAction.UseFreshClientId(tuple));
-        }
+        actions.add(new ServerPathAction.SendOn(tuple, !clientKeptItsId));
         if (!path.budget.isValidated() && path.validation == null) {
             // RFC 9000 9.3: the server "MUST initiate path validation (Section 8.2) to verify the peer's ownership
             // of the address if validation is not already underway". It is underway when the client probed the path
@@ -319,13 +316,13 @@ public final class ServerPathManager {
             moveTo(path, nowNanos, path.keptIdForMove, Duration.ZERO, false, actions);
             path.moveWhenValidated = false;
             lastValidated = active;
-            actions.add(new ServerPathAction.Migrated(from, active, rtt));
+            actions.add(new ServerPathAction.Migrated(from, active, rtt, true));
             return actions;
         }
         if (path.tuple.equals(active) && !active.equals(lastValidated)) {
             Tuple from = lastValidated;
             lastValidated = active;
-            return List.of(validated, new ServerPathAction.Migrated(from, active, rtt));
+            return List.of(validated, new ServerPathAction.Migrated(from, active, rtt, false));
         }
         return List.of(validated);
     }
@@ -353,7 +350,7 @@ public final class ServerPathManager {
                     // leaves nothing better to go to.
                     Tuple failed = active;
                     active = lastValidated;
-                    actions.add(new ServerPathAction.SendOn(active));
+                    actions.add(new ServerPathAction.SendOn(active, false));
                     if (!active.onlyPortsDifferFrom(failed)) {
                         actions.add(new ServerPathAction.ResetRecovery(active));
                     }

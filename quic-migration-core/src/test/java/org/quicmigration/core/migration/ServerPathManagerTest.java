@@ -29,9 +29,9 @@ class ServerPathManagerTest {
     void aNatRebindingIsFollowedAtOnceValidatedAndKeepsCongestionStateAndTheClientId() {
         List<ServerPathAction> actions = paths.onDatagram(0, REBOUND, 1200, true, true, true, PTO);
 
-        assertThat(actions).first().isEqualTo(new ServerPathAction.SendOn(REBOUND));
+        assertThat(actions).first().isEqualTo(new ServerPathAction.SendOn(REBOUND, false));
         assertThat(actions).noneMatch(a -> a instanceof ServerPathAction.ResetRecovery);
-        assertThat(actions).noneMatch(a -> a instanceof ServerPathAction.UseFreshClientId);
+        assertThat(actions).noneMatch(a -> a instanceof ServerPathAction.SendOn on && on.freshClientId());
         assertThat(challengedTuples(actions)).as("new path, and the old one (RFC 9000 9.3.3)")
                 .containsExactly(REBOUND, WIFI);
         assertThat(paths.activeTuple()).isEqualTo(REBOUND);
@@ -39,7 +39,7 @@ class ServerPathManagerTest {
         List<ServerPathAction> done = paths.onPathResponse(20 * MS, challengeFor(actions, REBOUND));
 
         assertThat(done).containsExactly(new ServerPathAction.PathValidated(REBOUND, 20 * MS),
-                new ServerPathAction.Migrated(WIFI, REBOUND, 20 * MS));
+                new ServerPathAction.Migrated(WIFI, REBOUND, 20 * MS, false));
         assertThat(paths.isValidated(REBOUND)).isTrue();
     }
 
@@ -53,7 +53,7 @@ class ServerPathManagerTest {
         List<ServerPathAction> done = paths.onPathResponse(20 * MS, challengeFor(actions, REBOUND));
 
         assertThat(done).startsWith(new ServerPathAction.PathValidated(REBOUND, 20 * MS),
-                new ServerPathAction.Migrated(WIFI, REBOUND, 20 * MS));
+                new ServerPathAction.Migrated(WIFI, REBOUND, 20 * MS, false));
         assertThat(challengedTuples(done)).as("a second validation of the path, now without a budget limit")
                 .containsExactly(REBOUND);
         assertThat(paths.remainingBudget(REBOUND)).isEqualTo(Long.MAX_VALUE);
@@ -118,7 +118,7 @@ class ServerPathManagerTest {
         List<ServerPathAction> actions = paths.onDatagram(0, CELLULAR, 1200, true, true, false, PTO);
 
         assertThat(actions).contains(new ServerPathAction.ResetRecovery(CELLULAR),
-                new ServerPathAction.UseFreshClientId(CELLULAR));
+                new ServerPathAction.SendOn(CELLULAR, true));
         // The reset resends the old path's data at once: after the fresh ID (a packet with the old one may only go
         // to the old path, RFC 9000 9.5) and after the challenges, which must lead on the new path.
         assertThat(actions).last().isEqualTo(new ServerPathAction.ResetRecovery(CELLULAR));
@@ -162,7 +162,7 @@ class ServerPathManagerTest {
             }
         }
 
-        assertThat(last).contains(new ServerPathAction.SendOn(WIFI), new ServerPathAction.FellBack(ATTACKER, WIFI));
+        assertThat(last).contains(new ServerPathAction.SendOn(WIFI, false), new ServerPathAction.FellBack(ATTACKER, WIFI));
         assertThat(now).as("3 x the initial PTO of 1024 ms").isEqualTo(3 * 1024 * MS);
         assertThat(paths.activeTuple()).isEqualTo(WIFI);
     }
@@ -192,7 +192,7 @@ class ServerPathManagerTest {
 
         List<ServerPathAction> back = paths.onDatagram(5 * MS, WIFI, 1200, true, true, true, PTO);
 
-        assertThat(back).first().isEqualTo(new ServerPathAction.SendOn(WIFI));
+        assertThat(back).first().isEqualTo(new ServerPathAction.SendOn(WIFI, false));
         assertThat(paths.activeTuple()).isEqualTo(WIFI);
         assertThat(challengedTuples(back)).as("the validated path needs no new validation").doesNotContain(WIFI);
     }
@@ -254,10 +254,9 @@ class ServerPathManagerTest {
 
         assertThat(validated).containsExactly(
                 new ServerPathAction.PathValidated(AT_PREFERRED, 10 * MS),
-                new ServerPathAction.SendOn(AT_PREFERRED),
-                new ServerPathAction.UseFreshClientId(AT_PREFERRED),
+                new ServerPathAction.SendOn(AT_PREFERRED, true),
                 new ServerPathAction.ResetRecovery(AT_PREFERRED),
-                new ServerPathAction.Migrated(WIFI, AT_PREFERRED, 10 * MS));
+                new ServerPathAction.Migrated(WIFI, AT_PREFERRED, 10 * MS, true));
         assertThat(paths.activeTuple()).isEqualTo(AT_PREFERRED);
         assertThat(paths.canSend(AT_PREFERRED, 100_000)).isTrue();
     }
@@ -323,7 +322,7 @@ class ServerPathManagerTest {
         // The other address sends a non-probing packet again, now to the local address in use: a move.
         List<ServerPathAction> moved = paths.onDatagram(20 * MS, other, 1200, true, true, false, PTO);
 
-        assertThat(moved).contains(new ServerPathAction.SendOn(other));
+        assertThat(moved).contains(new ServerPathAction.SendOn(other, true));
         assertThat(paths.isValidating(AT_PREFERRED)).as("RFC 9000 9.3.3: the previously active path is validated")
                 .isTrue();
         assertThat(challengedTuples(moved)).containsExactly(AT_PREFERRED);
@@ -341,9 +340,8 @@ class ServerPathManagerTest {
                 .containsExactly(new ServerPathAction.PathValidated(CELLULAR, 50 * MS));
         List<ServerPathAction> moved = paths.onDatagram(60 * MS, CELLULAR, 60, true, true, false, PTO);
 
-        assertThat(moved).contains(new ServerPathAction.SendOn(CELLULAR), new ServerPathAction.ResetRecovery(CELLULAR),
-                new ServerPathAction.UseFreshClientId(CELLULAR),
-                new ServerPathAction.Migrated(WIFI, CELLULAR, 50 * MS));
+        assertThat(moved).contains(new ServerPathAction.SendOn(CELLULAR, true), new ServerPathAction.ResetRecovery(CELLULAR),
+                new ServerPathAction.Migrated(WIFI, CELLULAR, 50 * MS, true));
         assertThat(challengedTuples(moved)).as("only the old path is challenged (RFC 9000 9.3.3)").containsExactly(WIFI);
         assertThat(paths.canSend(CELLULAR, 1_000_000)).as("validated: no three-times limit").isTrue();
     }
@@ -358,13 +356,13 @@ class ServerPathManagerTest {
         assertThat(paths.challengeLeftOn(CELLULAR)).as("the binding need not wait for another challenge").isTrue();
         List<ServerPathAction> moved = paths.onDatagram(1 * MS, CELLULAR, 1200, true, true, false, PTO);
 
-        assertThat(moved).contains(new ServerPathAction.SendOn(CELLULAR));
+        assertThat(moved).contains(new ServerPathAction.SendOn(CELLULAR, true));
         assertThat(challengedTuples(moved)).as("validation is underway already (RFC 9000 9.3); only the old path is "
                 + "challenged (9.3.3)").containsExactly(WIFI);
         assertThat(paths.onPathResponse(50 * MS, challengeFor(probed, CELLULAR)))
                 .as("the first challenge's answer validates the path the connection moved to")
                 .containsExactly(new ServerPathAction.PathValidated(CELLULAR, 50 * MS),
-                        new ServerPathAction.Migrated(WIFI, CELLULAR, 50 * MS));
+                        new ServerPathAction.Migrated(WIFI, CELLULAR, 50 * MS, false));
     }
 
     @Test

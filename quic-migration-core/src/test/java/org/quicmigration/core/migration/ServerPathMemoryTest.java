@@ -37,7 +37,7 @@ class ServerPathMemoryTest {
         List<ServerPathAction> back = paths.onDatagram(9 * MINUTE + 1, CELLULAR, 100, true, true, false, PTO);
 
         // Cellular was last heard from 9 minutes ago: remembered.
-        assertThat(back).contains(new ServerPathAction.SendOn(CELLULAR))
+        assertThat(back).contains(new ServerPathAction.SendOn(CELLULAR, true))
                 .anyMatch(ServerPathAction.Migrated.class::isInstance);
         assertThat(challengedTuples(back)).as("only the path left is validated again (RFC 9000 9.3.3)")
                 .containsExactly(WIFI);
@@ -83,11 +83,11 @@ class ServerPathMemoryTest {
         // An attacker replays a packet of the client with cellular's address as its source (RFC 9000 9.3.3).
         List<ServerPathAction> replayed = paths.onDatagram(30_000 * MS, CELLULAR, 1200, true, true, false, PTO);
 
-        assertThat(replayed).contains(new ServerPathAction.SendOn(CELLULAR));
+        assertThat(replayed).contains(new ServerPathAction.SendOn(CELLULAR, true));
         // RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path".
         assertThat(challengedTuples(replayed)).containsExactly(WIFI);
         List<ServerPathAction> back = paths.onDatagram(30_010 * MS, WIFI, 1200, true, true, false, PTO);
-        assertThat(back).contains(new ServerPathAction.SendOn(WIFI));
+        assertThat(back).contains(new ServerPathAction.SendOn(WIFI, true));
         assertThat(paths.activeTuple()).isEqualTo(WIFI);
     }
 

@@ -20,17 +20,20 @@ import org.quicmigration.core.migration.ClientMigrator;
 import org.quicmigration.core.migration.MigrationAction;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationOutcome;
-import org.quicmigration.core.migration.ServerPathAction;
+import org.quicmigration.core.migration.ServerAction;
+import org.quicmigration.core.migration.ServerDatagram;
+import org.quicmigration.core.migration.ServerMigrator;
 import org.quicmigration.core.migration.ServerPathManager;
 
 /**
- * Test harness: a client's {@link ClientMigrator} and a server's {@link ServerPathManager} over a simulated network,
- * in virtual time, in the spirit of quinn-proto's {@code Pair}. Datagrams carry what the cores care about (a
- * PATH_CHALLENGE, a PATH_RESPONSE, whether they are probing, their size); the network delays them, loses them at
- * random or on a dead client address, and passes the client's through a NAT that can rebind. The harness plays the
- * bindings' part the way the Kwik binding does (jitter reorders datagrams): it answers every PATH_CHALLENGE on the path it arrived on (RFC 9000
- * 8.2.2), sends a non-probing PING after a switch, and reports when challenges leave. A whole migration runs in
- * microseconds of real time.
+ * Test harness: a client's {@link ClientMigrator} and a server's {@link ServerMigrator} over a simulated network, in
+ * virtual time, in the spirit of quinn-proto's {@code Pair}. Datagrams carry what the cores care about (a
+ * PATH_CHALLENGE, a PATH_RESPONSE, whether they are probing, their size, the destination connection ID of the
+ * client's); the network delays them (jitter reorders them), loses them at random or on a dead client address, and
+ * passes the client's through a NAT that can rebind. The harness plays the bindings' part the way the Kwik binding
+ * does: the client answers every PATH_CHALLENGE on the path it arrived on (RFC 9000 8.2.2) and sends a non-probing
+ * PING after a switch; the server's answers are its core's; both report when challenges leave, and the server keeps
+ * the client's connection IDs the way the engine does. A whole migration runs in microseconds of real time.
  */
 final class MigrationPair {
 
@@ -42,7 +45,8 @@ final class MigrationPair {
 
     /** A datagram in flight: {@code clientLocal} is the client's side inside the NAT, {@code outside} after it. */
     private record Datagram(boolean toServer, InetSocketAddress clientLocal, InetSocketAddress outside, byte[] challenge,
-                            byte[] response, boolean nonProbing, int bytes, long packetNumber, long arrival, long order) {
+                            byte[] response, boolean nonProbing, int bytes, long packetNumber, ConnectionId destinationId,
+                            long arrival, long order) {
     }
 
     private final SplittableRandom random;
@@ -55,12 +59,19 @@ final class MigrationPair {
     private long order;
     private long nextClientPacketNumber;
     private long highestSeenByServer = -1;
-    private InetSocketAddress serverSideClientLocal;
+    /** The server's ID the client sends to now. */
+    private ConnectionId clientSendsTo = ConnectionId.fromHex("5e0000");
+    /** The client's IDs, as the server's engine holds them, and which one it sends with now. */
+    private final List<ConnectionId> clientIds = List.of(ConnectionId.fromHex("c000"), ConnectionId.fromHex("c001"),
+            ConnectionId.fromHex("c002"), ConnectionId.fromHex("c003"));
+    private int clientIdInUse;
 
     final ClientMigrator client;
-    final ServerPathManager server;
+    final ServerMigrator server;
     final List<MigrationAction> clientActions = new ArrayList<>();
-    final List<ServerPathAction> serverActions = new ArrayList<>();
+    final List<ServerAction> serverActions = new ArrayList<>();
+    /** The client IDs the server retired, by sequence number. */
+    final List<Integer> retiredClientIds = new ArrayList<>();
     final List<MigrationOutcome> outcomes = new ArrayList<>();
     /** The tuple the server sends data to now, as far as its core decided. */
     Tuple serverSendsTo;
@@ -81,8 +92,8 @@ final class MigrationPair {
         }
         client = new ClientMigrator(peerIds, first, MAX_ACK_DELAY, random);
         serverSendsTo = new Tuple(SERVER, outside(clientLocal));
-        server = new ServerPathManager(serverSendsTo, 3, 8, MAX_ACK_DELAY, random.split());
-        serverSideClientLocal = clientLocal;
+        server = new ServerMigrator(serverSendsTo, 3, 8, MAX_ACK_DELAY, null, ServerPathManager.DEFAULT_MEMORY,
+                random.split());
     }
 
     static InetSocketAddress at(String address, int port) {
@@ -104,7 +115,7 @@ final class MigrationPair {
 
     /** The client sends one datagram of application data on its active path. */
     void clientSendsData() {
-        send(true, client.activeTuple().local(), null, null, true, 1200);
+        send(true, client.activeTuple().local(), null, null, true, 1200, clientSendsTo);
     }
 
     /** Everything the client sends from {@code address}, and everything sent to it, is lost from now on. */
@@ -161,7 +172,7 @@ final class MigrationPair {
     }
 
     private void send(boolean toServer, InetSocketAddress clientLocal, byte[] challenge, byte[] response,
-                      boolean nonProbing, int bytes) {
+                      boolean nonProbing, int bytes, ConnectionId destinationId) {
         long packetNumber = toServer ? nextClientPacketNumber++ : -1;
         InetSocketAddress outside = toServer ? outside(clientLocal) : null;
         if (!toServer) {
@@ -173,7 +184,7 @@ final class MigrationPair {
             return; // no binding, a dead network, or lost on the way
         }
         inFlight.add(new Datagram(toServer, clientLocal, outside, challenge, response, nonProbing, bytes,
-                packetNumber, now + oneWayNanos + (jitterNanos > 0 ? random.nextLong(jitterNanos) : 0), order++));
+                packetNumber, destinationId, now + oneWayNanos + (jitterNanos > 0 ? random.nextLong(jitterNanos) : 0), order++));
     }
 
     private void deliver(Datagram datagram) {
@@ -181,19 +192,15 @@ final class MigrationPair {
             Tuple tuple = new Tuple(SERVER, datagram.outside);
             boolean highest = datagram.packetNumber > highestSeenByServer;
             highestSeenByServer = Math.max(highestSeenByServer, datagram.packetNumber);
-            // A NAT rebinding keeps the client's connection ID; a migration of the client's own takes a new one.
-            boolean keptId = datagram.clientLocal.equals(serverSideClientLocal);
-            serverPerform(server.onDatagram(now, tuple, datagram.bytes, datagram.nonProbing, highest, keptId, PTO));
-            if (datagram.challenge != null) {
-                serverPerform(server.onPathChallenge(now, tuple, PTO));
-                send(false, datagram.outside, null, datagram.challenge, false, 1200); // RFC 9000 8.2.2
-            }
-            if (datagram.response != null) {
-                serverPerform(server.onPathResponse(now, datagram.response));
-            }
+            ConnectionId next = clientIdInUse + 1 < clientIds.size() ? clientIds.get(clientIdInUse + 1) : null;
+            serverPerform(server.onDatagram(new ServerDatagram(now, tuple, datagram.bytes, datagram.nonProbing, highest,
+                    datagram.destinationId, datagram.challenge == null ? List.of() : List.of(datagram.challenge), true,
+                    datagram.response == null ? List.of() : List.of(datagram.response), clientIds.get(clientIdInUse),
+                    next, PTO)));
         } else {
             if (datagram.challenge != null) {
-                send(true, datagram.clientLocal, null, datagram.challenge, false, 1200); // RFC 9000 8.2.2
+                // RFC 9000 8.2.2, on the path it arrived on
+                send(true, datagram.clientLocal, null, datagram.challenge, false, 1200, clientSendsTo);
             }
             if (datagram.response != null) {
                 clientPerform(client.onPathResponse(now, datagram.response));
@@ -206,33 +213,48 @@ final class MigrationPair {
         boolean switched = false;
         for (MigrationAction action : actions) {
             if (action instanceof MigrationAction.SendPathChallenge challenge) {
-                send(true, challenge.tuple().local(), challenge.data(), null, false, 1200);
+                send(true, challenge.tuple().local(), challenge.data(), null, false, 1200,
+                        challenge.peerId() != null ? challenge.peerId() : clientSendsTo);
                 client.challengeLeft(now, challenge.data());
-            } else if (action instanceof MigrationAction.UsePath) {
+            } else if (action instanceof MigrationAction.UsePath use) {
                 switched = true;
+                if (use.peerId() != null) {
+                    clientSendsTo = use.peerId().id();
+                }
             } else if (action instanceof MigrationAction.Finished finished) {
                 outcomes.add(finished.outcome());
             }
         }
         if (switched) {
             // The binding's PING after a switch: a non-probing packet, so that the server follows (RFC 9000 9.3).
-            send(true, client.activeTuple().local(), null, null, true, 60);
+            send(true, client.activeTuple().local(), null, null, true, 60, clientSendsTo);
         }
     }
 
-    private void serverPerform(List<ServerPathAction> actions) {
+    private void serverPerform(List<ServerAction> actions) {
         serverActions.addAll(actions);
-        for (ServerPathAction action : actions) {
-            if (action instanceof ServerPathAction.SendPathChallenge challenge) {
-                send(false, challenge.tuple().remote(), challenge.data(), null, false, 1200);
-                server.challengeLeft(now, challenge.data(), true);
-            } else if (action instanceof ServerPathAction.SendOn on) {
-                serverSendsTo = on.tuple();
-                InetSocketAddress inside = natIn.get(on.tuple().remote());
-                if (inside != null) {
-                    serverSideClientLocal = inside;
+        for (ServerAction action : actions) {
+            if (action instanceof ServerAction.SendPathFrame frame) {
+                boolean challenge = frame.frame() == ServerAction.PathFrame.CHALLENGE;
+                if (server.mayProbe(frame.tuple(), 1200)) {
+                    send(false, frame.tuple().remote(), challenge ? frame.data() : null, challenge ? null : frame.data(),
+                            false, 1200, null);
+                    if (challenge) {
+                        server.onChallengeLeft(now, frame.data(), true);
+                    }
                 }
+            } else if (action instanceof ServerAction.UseNextClientId next) {
+                if (clientIdInUse + 1 < clientIds.size()) {
+                    clientIdInUse++;
+                    serverPerform(server.onClientIdSwitched(next.tuple(), clientIdInUse - 1,
+                            clientIds.get(clientIdInUse - 1), clientIds.get(clientIdInUse)));
+                } else {
+                    server.onNoSpareClientId();
+                }
+            } else if (action instanceof ServerAction.RetireClientId retire) {
+                retiredClientIds.add(retire.sequence());
             }
         }
+        serverSendsTo = server.routing().active();
     }
 }

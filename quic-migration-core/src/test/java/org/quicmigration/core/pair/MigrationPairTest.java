@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.quicmigration.core.Tuple;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationOutcome;
-import org.quicmigration.core.migration.ServerPathAction;
+import org.quicmigration.core.migration.ServerAction;
 
 /**
  * Whole migrations between the client's and the server's cores over a simulated network (latency, loss, a NAT that
@@ -34,8 +34,12 @@ class MigrationPairTest {
             assertThat(outcome.validationRttNanos()).isEqualTo(20 * MS);
         });
         assertBothOn(pair, CELLULAR);
-        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerPathAction.Migrated migrated
+        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerAction.Migrated migrated
                 && migrated.to().equals(serverTuple(pair, CELLULAR)));
+        // RFC 9000 9.5: the client changed its ID, so the server follows with a fresh one of the client's and retires
+        // the one it used on Wi-Fi once the old path's validation (9.3.3) is over.
+        assertThat(pair.serverActions).contains(new ServerAction.UseNextClientId(serverTuple(pair, CELLULAR)));
+        assertThat(pair.retiredClientIds).containsExactly(0);
     }
 
     @Test
@@ -53,7 +57,7 @@ class MigrationPairTest {
         assertBothOn(pair, CELLULAR);
         // The server validated the probed path when the client's challenge arrived (RFC 9000 8.2), so it follows
         // at once, with nothing to validate after the move.
-        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerPathAction.Migrated);
+        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerAction.Migrated);
     }
 
     @Test
@@ -66,9 +70,14 @@ class MigrationPairTest {
         pair.runUntil(1_000 * MS, 5 * MS);
 
         assertThat(pair.serverSendsTo).isNotEqualTo(before).isEqualTo(serverTuple(pair, WIFI));
-        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerPathAction.PathValidated validated
+        assertThat(pair.serverActions).anyMatch(a -> a instanceof ServerAction.ValidationSucceeded validated
                 && validated.tuple().equals(serverTuple(pair, WIFI)));
         assertThat(pair.client.activeTuple().local()).as("the client never knew").isEqualTo(WIFI);
+        // RFC 9000 9.5: the client kept its ID, so the server may keep the client's, and does; congestion control goes
+        // back to what it was before the rebinding (9.4: only the port changed).
+        assertThat(pair.serverActions).noneMatch(ServerAction.UseNextClientId.class::isInstance)
+                .contains(new ServerAction.SnapshotCongestion(), new ServerAction.RestoreCongestion());
+        assertThat(pair.retiredClientIds).isEmpty();
     }
 
     @Test
@@ -139,7 +148,7 @@ class MigrationPairTest {
     private static void assertBothOn(MigrationPair pair, InetSocketAddress clientLocal) {
         assertThat(pair.client.activeTuple().local()).as("the client's path").isEqualTo(clientLocal);
         assertThat(pair.serverSendsTo).as("the server's path").isEqualTo(serverTuple(pair, clientLocal));
-        assertThat(pair.server.activeTuple()).isEqualTo(serverTuple(pair, clientLocal));
+        assertThat(pair.server.routing().active()).isEqualTo(serverTuple(pair, clientLocal));
     }
 
     private static Tuple serverTuple(MigrationPair pair, InetSocketAddress clientLocal) {
