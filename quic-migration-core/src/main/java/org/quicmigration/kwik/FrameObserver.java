@@ -199,7 +199,7 @@ final class FrameObserver extends NullLogger {
                 KwikConnection client = tracedClient != null ? tracedClient.get() : null;
                 tech.kwik.core.impl.QuicConnectionImpl connection = tracedClient != null
                         ? (client == null ? null : client.kwik())
-                        : ServerMigrationDriver.takeProbeToDetach();
+                        : ServerPathSender.takeProbeToDetach();
                 if (connection != null) {
                     KwikRecovery.detachProbeFromRecovery(connection, packet);
                 }
@@ -209,7 +209,7 @@ final class FrameObserver extends NullLogger {
         }
         if (tracedClient == null) {
             try {
-                ServerMigrationDriver.traceSent(packet, time);
+                ServerPathSender.traceSent(packet, time);
                 ServerPathSocket.traceSent(packet, time);
             } catch (RuntimeException e) {
                 // tracing must never disturb Kwik's sender

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
@@ -23,8 +22,6 @@ import tech.kwik.core.server.impl.ServerConnectionImpl;
 
 import org.quicmigration.core.ConnectionId;
 import org.quicmigration.core.Tuple;
-import org.quicmigration.core.migration.MigrationCause;
-import org.quicmigration.core.migration.MigrationState;
 import org.quicmigration.core.migration.ServerAction;
 import org.quicmigration.core.migration.ServerDatagram;
 import org.quicmigration.core.migration.ServerMigrator;
@@ -55,7 +52,7 @@ final class ServerMigrationDriver {
     /** Guarded by this; every call into it holds the lock, and none calls Kwik while holding it. */
     private final ServerMigrator core;
     private final ServerPathSender sender;
-    private final List<MigrationObserver> observers = new CopyOnWriteArrayList<>();
+    private final ServerObservers observers = new ServerObservers();
 
     // Packet thread only.
     private volatile boolean restoreIssuedIdLimit;
@@ -97,16 +94,6 @@ final class ServerMigrationDriver {
 
     void packetObserver(PacketObserver observer) {
         sender.packetObserver(observer);
-    }
-
-    /** See {@link ServerPathSender#traceSent}. */
-    static void traceSent(QuicPacket packet, Instant time) {
-        ServerPathSender.traceSent(packet, time);
-    }
-
-    /** See {@link ServerPathSender#takeProbeToDetach}. */
-    static ServerConnectionImpl takeProbeToDetach() {
-        return ServerPathSender.takeProbeToDetach();
     }
 
     InetSocketAddress firstAddress() {
@@ -323,28 +310,7 @@ final class ServerMigrationDriver {
         } else if (action instanceof ServerAction.StartRecoveryPeriod) {
             KwikCongestion.startRecoveryPeriod(connection);
         } else {
-            report(action);
-        }
-    }
-
-    private void report(ServerAction action) {
-        if (action instanceof ServerAction.MigrationStarted started) {
-            observers.forEach(o -> o.stateChanged(null, MigrationState.MIGRATION_STARTED, started.tuple(),
-                    MigrationCause.PEER_MOVED));
-        } else if (action instanceof ServerAction.ValidationStarted started) {
-            observers.forEach(o -> o.validationStarted(started.tuple(), started.data()));
-        } else if (action instanceof ServerAction.ValidationSucceeded validated) {
-            observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
-        } else if (action instanceof ServerAction.ValidationFailed failed) {
-            observers.forEach(o -> o.validationFailed(failed.tuple()));
-        } else if (action instanceof ServerAction.Migrated migrated) {
-            observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED, MigrationState.MIGRATION_COMPLETE,
-                    migrated.to(), MigrationCause.PEER_MOVED));
-        } else if (action instanceof ServerAction.FellBack fellBack) {
-            observers.forEach(o -> o.stateChanged(MigrationState.MIGRATION_STARTED, MigrationState.MIGRATION_ABANDONED,
-                    fellBack.failed(), MigrationCause.PEER_MOVED));
-        } else if (action instanceof ServerAction.ClientIdChanged changed) {
-            observers.forEach(o -> o.peerIdChanged(changed.left(), changed.taken(), changed.tuple()));
+            observers.report(action);
         }
     }
 

@@ -2,14 +2,10 @@ package org.quicmigration.core.migration;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.random.RandomGenerator;
 
 import org.quicmigration.core.Tuple;
-import org.quicmigration.core.path.AmplificationBudget;
 import org.quicmigration.core.path.PathValidation;
 import org.quicmigration.core.path.Pto;
 
@@ -31,77 +27,40 @@ import org.quicmigration.core.path.Pto;
  */
 public final class ServerPathManager {
 
-    /** Per-path state. */
-    private static final class PathState {
-        final Tuple tuple;
-        final AmplificationBudget budget;
-        PathValidation validation;
-        /**
-         * The client sent a non-probing packet here, to one of our preferred addresses, and the move waits for the
-         * path's validation (RFC 9000 9.6.2); whether that packet kept the active path's connection ID.
-         */
-        boolean moveWhenValidated;
-        boolean keptIdForMove;
-        /** The round trip its last successful validation measured. */
-        long validatedRoundTripNanos;
-        /** A challenge of the validation underway left in a datagram the budget kept below 1200 bytes. */
-        boolean smallChallengeSent;
-        /** The validation underway only confirms, at full size, a path validated with small challenges (8.2.1). */
-        boolean confirming;
-        /** When a datagram last came from the path: a validated path not heard from for the memory is forgotten. */
-        long lastHeardNanos;
-
-        PathState(Tuple tuple, int amplificationFactor) {
-            this.tuple = tuple;
-            this.budget = new AmplificationBudget(amplificationFactor);
-        }
-    }
-
-    private final int amplificationFactor;
-    private final int maxPaths;
     private final Duration maxAckDelay;
     /** Overrides RFC 9000 8.2.4's three PTOs if not null. */
     private final Duration validationTimeout;
     private final RandomGenerator random;
-    /** How long a validated address counts as "seen recently" (RFC 9000 9.3) after its last datagram. */
-    private final long memoryNanos;
-    /** Insertion order = age; the active and last validated paths are never evicted. */
-    private final LinkedHashMap<Tuple, PathState> paths = new LinkedHashMap<>();
+    private final ServerPathTable paths;
     private Tuple active;
     private Tuple lastValidated;
     private long migrationStartNanos;
 
-    /**
-     * @param handshakeTuple      the path of the handshake, validated by it (RFC 9000 8.1)
-     * @param amplificationFactor how much more than it received a server may send to an unvalidated address (3)
-     * @param maxPaths            how many paths to track at most (at least 2)
-     */
     /**
      * The fewest paths a connection can track: while a new path is validated, neither the path in use nor the last
      * validated one (the fall back, RFC 9000 9.3.2) may be forgotten, and a third address must have room.
      */
     public static final int MIN_PATHS = 3;
 
-    public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
-                             RandomGenerator random) {
-        this(handshakeTuple, amplificationFactor, maxPaths, maxAckDelay, null, random);
-    }
-
     /**
-     * @param validationTimeout how long a path has to answer, or null for RFC 9000 8.2.4's three times the larger
-     *                          of the current and the new path's PTO
+     * @param handshakeTuple      the path of the handshake, validated by it (RFC 9000 8.1)
+     * @param amplificationFactor how much more than it received a server may send to an unvalidated address (3)
+     * @param maxPaths            how many paths to track at most (at least {@link #MIN_PATHS})
      */
     public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
-                             Duration validationTimeout, RandomGenerator random) {
-        this(handshakeTuple, amplificationFactor, maxPaths, maxAckDelay, validationTimeout, DEFAULT_MEMORY, random);
+                             RandomGenerator random) {
+        this(handshakeTuple, amplificationFactor, maxPaths, maxAckDelay, null, DEFAULT_MEMORY, random);
     }
 
     /** How long a validated address is remembered by default after its last datagram: ngtcp2's choice too. */
     public static final Duration DEFAULT_MEMORY = Duration.ofMinutes(10);
 
     /**
-     * @param memory how long a validated client address is remembered after its last datagram: a client that comes
-     *               back to it within that time is followed with no validation first and no three-times limit
+     * @param validationTimeout how long a path has to answer, or null for RFC 9000 8.2.4's three times the larger
+     *                          of the current and the new path's PTO
+     * @param memory            how long a validated client address is remembered after its last datagram: a client
+     *                          that comes back to it within that time is followed with no validation first and no
+     *                          three-times limit
      */
     public ServerPathManager(Tuple handshakeTuple, int amplificationFactor, int maxPaths, Duration maxAckDelay,
                              Duration validationTimeout, Duration memory, RandomGenerator random) {
@@ -109,15 +68,11 @@ public final class ServerPathManager {
             throw new IllegalArgumentException("a connection needs at least " + MIN_PATHS + " paths tracked, was "
                     + maxPaths);
         }
-        this.amplificationFactor = amplificationFactor;
-        this.maxPaths = maxPaths;
         this.maxAckDelay = maxAckDelay;
         this.validationTimeout = validationTimeout;
         this.random = random;
-        this.memoryNanos = memory.toNanos();
-        PathState first = new PathState(handshakeTuple, amplificationFactor);
-        first.budget.validated();
-        paths.put(handshakeTuple, first);
+        this.paths = new ServerPathTable(maxPaths, amplificationFactor, memory.toNanos());
+        paths.track(0, handshakeTuple, handshakeTuple, handshakeTuple).budget.validated();
         active = handshakeTuple;
         lastValidated = handshakeTuple;
     }
@@ -145,13 +100,13 @@ public final class ServerPathManager {
     public List<ServerPathAction> onDatagram(long nowNanos, Tuple tuple, int bytes, boolean nonProbing,
                                              boolean highestPacketNumber, boolean clientKeptItsId,
                                              Duration currentPathPto) {
-        PathState path = track(nowNanos, tuple);
+        ServerPathTable.PathState path = paths.track(nowNanos, tuple, active, lastValidated);
         path.lastHeardNanos = nowNanos;
         path.budget.onReceived(bytes);
         if (nonProbing && highestPacketNumber) {
             // RFC 9000 9.3: "An endpoint only changes the address to which it sends packets in response to the
             // highest-numbered non-probing packet." A move waiting for a validation elsewhere is superseded.
-            for (PathState other : paths.values()) {
+            for (ServerPathTable.PathState other : paths.values()) {
                 if (other != path) {
                     other.moveWhenValidated = false;
                 }
@@ -197,7 +152,7 @@ public final class ServerPathManager {
      * {@value #MAX_PROBED_VALIDATIONS} such validations run at a time, so probes cannot pin the tracked paths.
      */
     public List<ServerPathAction> onPathChallenge(long nowNanos, Tuple tuple, Duration currentPathPto) {
-        PathState path = paths.get(tuple);
+        ServerPathTable.PathState path = paths.get(tuple);
         if (path == null || tuple.equals(active) || path.budget.isValidated() || path.validation != null) {
             return List.of();
         }
@@ -217,7 +172,7 @@ public final class ServerPathManager {
      * @param apparentMigration true if a packet from the path's address moved the connection there, false if the move
      *                          waited for the path's validation (RFC 9000 9.6.2)
      */
-    private List<ServerPathAction> moveTo(PathState path, long nowNanos, boolean clientKeptItsId,
+    private List<ServerPathAction> moveTo(ServerPathTable.PathState path, long nowNanos, boolean clientKeptItsId,
                                           Duration currentPathPto, boolean apparentMigration,
                                           List<ServerPathAction> actions) {
         Tuple tuple = path.tuple;
@@ -237,7 +192,7 @@ public final class ServerPathManager {
         }
         // RFC 9000 9.3.3: "In response to an apparent migration, endpoints MUST validate the previously active path
         // using a PATH_CHALLENGE frame."
-        PathState old = paths.get(previous);
+        ServerPathTable.PathState old = paths.get(previous);
         if (old != null && old.validation == null && apparentMigration) {
             startValidation(old, nowNanos, currentPathPto, actions);
         }
@@ -263,7 +218,7 @@ public final class ServerPathManager {
      * second, full-size validation of RFC 9000 8.2.1 follows all the same.
      */
     public void challengeLeft(long nowNanos, byte[] data, boolean fullSize) {
-        for (PathState path : paths.values()) {
+        for (ServerPathTable.PathState path : paths.values()) {
             if (path.validation != null && path.validation.challengeLeft(data, nowNanos)) {
                 if (!fullSize) {
                     path.smallChallengeSent = true;
@@ -275,7 +230,7 @@ public final class ServerPathManager {
 
     /** A PATH_RESPONSE arrived; it validates the path whose challenge it answers (RFC 9000 8.2.3). */
     public List<ServerPathAction> onPathResponse(long nowNanos, byte[] data) {
-        for (PathState path : paths.values()) {
+        for (ServerPathTable.PathState path : paths.values()) {
             if (path.validation != null && path.validation.onResponse(data, nowNanos)) {
                 path.budget.validated();
                 long rtt = path.validation.roundTripNanos();
@@ -306,7 +261,7 @@ public final class ServerPathManager {
     }
 
     /** What a first successful validation of {@code path} brings: the events, and the move it waited for. */
-    private List<ServerPathAction> onValidated(PathState path, long nowNanos, long rtt) {
+    private List<ServerPathAction> onValidated(ServerPathTable.PathState path, long nowNanos, long rtt) {
         ServerPathAction validated = new ServerPathAction.PathValidated(path.tuple, rtt);
         if (path.moveWhenValidated && !path.tuple.equals(active)) {
             // The path was validated before the move, so there is no apparent migration to guard against
@@ -330,7 +285,7 @@ public final class ServerPathManager {
     /** Time passed: resend challenges or give up on validations, as due. */
     public List<ServerPathAction> onTimer(long nowNanos) {
         List<ServerPathAction> actions = new ArrayList<>();
-        for (PathState path : List.copyOf(paths.values())) {
+        for (ServerPathTable.PathState path : List.copyOf(paths.values())) {
             if (path.validation == null) {
                 continue;
             }
@@ -369,7 +324,7 @@ public final class ServerPathManager {
     /** When {@link #onTimer} next has work, or Long.MAX_VALUE. */
     public long nextTimerNanos() {
         long next = Long.MAX_VALUE;
-        for (PathState path : paths.values()) {
+        for (ServerPathTable.PathState path : paths.values()) {
             if (path.validation != null) {
                 next = Math.min(next, path.validation.nextTimerNanos());
             }
@@ -383,18 +338,18 @@ public final class ServerPathManager {
      * address."
      */
     public boolean canSend(Tuple tuple, int bytes) {
-        PathState path = paths.get(tuple);
+        ServerPathTable.PathState path = paths.get(tuple);
         return path != null && path.budget.trySend(bytes);
     }
 
     /** Bytes that may still go to {@code tuple} before it is validated (Long.MAX_VALUE once validated). */
     public long remainingBudget(Tuple tuple) {
-        PathState path = paths.get(tuple);
+        ServerPathTable.PathState path = paths.get(tuple);
         return path == null ? 0 : path.budget.remaining();
     }
 
     public boolean isValidating(Tuple tuple) {
-        PathState path = paths.get(tuple);
+        ServerPathTable.PathState path = paths.get(tuple);
         return path != null && path.validation != null;
     }
 
@@ -403,12 +358,12 @@ public final class ServerPathManager {
      * {@link #challengeLeft}); false if none is underway.
      */
     public boolean challengeLeftOn(Tuple tuple) {
-        PathState path = paths.get(tuple);
+        ServerPathTable.PathState path = paths.get(tuple);
         return path != null && path.validation != null && path.validation.challengeHasLeft();
     }
 
     public boolean isValidated(Tuple tuple) {
-        PathState path = paths.get(tuple);
+        ServerPathTable.PathState path = paths.get(tuple);
         return path != null && path.budget.isValidated();
     }
 
@@ -417,7 +372,7 @@ public final class ServerPathManager {
         return migrationStartNanos;
     }
 
-    private void startValidation(PathState path, long nowNanos, Duration currentPathPto, List<ServerPathAction> actions) {
+    private void startValidation(ServerPathTable.PathState path, long nowNanos, Duration currentPathPto, List<ServerPathAction> actions) {
         Duration newPathPto = Pto.initial(maxAckDelay);
         path.validation = new PathValidation(path.tuple, nowNanos, newPathPto.toNanos(),
                 (validationTimeout != null ? validationTimeout
@@ -433,60 +388,10 @@ public final class ServerPathManager {
      */
     static final int FULL_SIZE_CHALLENGE_BUDGET = 1200 + 64;
 
-    private void challenge(PathState path, byte[] data, List<ServerPathAction> actions) {
+    private void challenge(ServerPathTable.PathState path, byte[] data, List<ServerPathAction> actions) {
         if (path.budget.remaining() < FULL_SIZE_CHALLENGE_BUDGET) {
             path.smallChallengeSent = true;
         }
         actions.add(new ServerPathAction.SendPathChallenge(path.tuple, data));
-    }
-
-    private PathState track(long nowNanos, Tuple tuple) {
-        PathState path = paths.get(tuple);
-        if (path != null && forgotten(path, nowNanos)) {
-            // RFC 9000 9.3: "An endpoint MAY skip validation of a peer address if that address has been seen
-            // recently." Not heard from for longer than the memory, it is not recent: a new address again.
-            paths.remove(tuple);
-            path = null;
-        }
-        if (path != null) {
-            return path;
-        }
-        if (paths.size() >= maxPaths) {
-            evictOldestIdle();
-        }
-        path = new PathState(tuple, amplificationFactor);
-        paths.put(tuple, path);
-        return path;
-    }
-
-    /** A validated path, neither active nor the fall back, not heard from for longer than the memory. */
-    private boolean forgotten(PathState path, long nowNanos) {
-        return path.budget.isValidated() && path.validation == null && !path.tuple.equals(active)
-                && !path.tuple.equals(lastValidated) && nowNanos - path.lastHeardNanos > memoryNanos;
-    }
-
-    /**
-     * Forgets the oldest path that is neither active nor the last validated one, nor being validated; an address never
-     * validated before one the client may come back to, so a flood of new addresses cannot wipe the memory.
-     */
-    private void evictOldestIdle() {
-        for (boolean validatedToo : new boolean[]{false, true}) {
-            for (Iterator<Map.Entry<Tuple, PathState>> it = paths.entrySet().iterator(); it.hasNext(); ) {
-                PathState candidate = it.next().getValue();
-                if (!candidate.tuple.equals(active) && !candidate.tuple.equals(lastValidated)
-                        && candidate.validation == null && (validatedToo || !candidate.budget.isValidated())) {
-                    it.remove();
-                    return;
-                }
-            }
-        }
-        // Every tracked path is busy: drop the oldest validation that is not for the active path.
-        for (Iterator<Map.Entry<Tuple, PathState>> it = paths.entrySet().iterator(); it.hasNext(); ) {
-            PathState candidate = it.next().getValue();
-            if (!candidate.tuple.equals(active) && !candidate.tuple.equals(lastValidated)) {
-                it.remove();
-                return;
-            }
-        }
     }
 }

@@ -408,7 +408,7 @@ class ServerPathManagerProperties {
         Server(Setup setup, Consumer<Call> invariant) {
             Duration timeout = setup.timeoutMillis == 0 ? null : Duration.ofMillis(setup.timeoutMillis);
             this.manager = new ServerPathManager(HANDSHAKE, setup.factor, setup.maxPaths, Duration.ofMillis(25),
-                    timeout, new SplittableRandom(setup.hashCode()));
+                    timeout, ServerPathManager.DEFAULT_MEMORY, new SplittableRandom(setup.hashCode()));
             this.pto = Duration.ofMillis(setup.ptoMillis);
             this.invariant = invariant;
         }
