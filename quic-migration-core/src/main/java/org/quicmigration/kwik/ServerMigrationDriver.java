@@ -186,8 +186,7 @@ final class ServerMigrationDriver {
             sender.publish();
         }
         perform(actions);
-        sender.releaseHeld();
-        schedule();
+        releaseHeldAndSchedule();
         return true;
     }
 
@@ -231,8 +230,10 @@ final class ServerMigrationDriver {
 
     // ---- timers ------------------------------------------------------------------------------------------------
 
-    private void schedule() {
+    /** After the core's actions: what they let go of the held datagrams, and the core's next timer. */
+    private void releaseHeldAndSchedule() {
         synchronized (this) {
+            sender.releaseHeld();
             long next = core.nextTimerNanos();
             if (timer != null) {
                 timer.cancel(false);
@@ -257,8 +258,7 @@ final class ServerMigrationDriver {
                 sender.publish();
             }
             perform(actions);
-            sender.releaseHeld();
-            schedule();
+            releaseHeldAndSchedule();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "server path timer failed for " + first, e);
         }
