@@ -121,8 +121,8 @@ public final class ClientMigrationDriver {
     static ClientMigrationDriver start(QuicClientConnectionImpl connection, ClientPathSocket socket,
                                        InetSocketAddress server, RandomGenerator random, boolean followPreferredAddress,
                                        PolicyConfig policyConfig, NetworkFeed networks, boolean localAddressChosen) {
-        registerPreferredAddressId(connection);
-        InetSocketAddress preferred = followPreferredAddress ? preferredAddress(connection, server) : null;
+        ClientPreferredAddress.registerId(connection);
+        InetSocketAddress preferred = followPreferredAddress ? ClientPreferredAddress.of(connection, server) : null;
         // W11 (docs/kwik-workarounds.md#w11): the client never issues spare connection IDs of its own after the handshake,
         // so a server would have no fresh ID to follow us with. Issue up to the server's limit (RFC 9000 5.1.1).
         long serverLimit = connection.getPeerTransportParameters() == null ? 2
@@ -250,43 +250,6 @@ public final class ClientMigrationDriver {
 
     /** How long to wait for the handshake to be confirmed before giving up on the preferred address. */
     private static final long PREFERRED_ADDRESS_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
-
-    /**
-     * RFC 9000 5.1.1: the connection ID in the server's preferred_address has sequence number 1, and is the
-     * server's to use whether or not we move there. Kwik does not register it (W26, docs/kwik-workarounds.md#w26), so without this a
-     * client that stays, or that cannot use the address, would have no spare ID for a migration of its own.
-     */
-    private static void registerPreferredAddressId(QuicClientConnectionImpl connection) {
-        tech.kwik.core.impl.TransportParameters parameters = connection.getPeerTransportParameters();
-        tech.kwik.core.impl.TransportParameters.PreferredAddress preferred =
-                parameters == null ? null : parameters.getPreferredAddress();
-        if (preferred != null && preferred.getConnectionId() != null && preferred.getConnectionId().length > 0) {
-            KwikConnectionIds.registerPreferredAddressId(connection, preferred.getConnectionId(),
-                    preferred.getStatelessResetToken());
-        }
-    }
-
-    /** The server's preferred_address of our address family (RFC 9000 9.6), or null if there is none we can use. */
-    private static InetSocketAddress preferredAddress(QuicClientConnectionImpl connection, InetSocketAddress server) {
-        tech.kwik.core.impl.TransportParameters parameters = connection.getPeerTransportParameters();
-        tech.kwik.core.impl.TransportParameters.PreferredAddress preferred =
-                parameters == null ? null : parameters.getPreferredAddress();
-        if (preferred == null) {
-            return null;
-        }
-        boolean ipv4 = server.getAddress() instanceof java.net.Inet4Address;
-        java.net.InetAddress address = ipv4 ? preferred.getIp4() : preferred.getIp6();
-        int port = KwikConnectionIds.decodePreferredPort(ipv4 ? preferred.getIp4Port() : preferred.getIp6Port());
-        if (address == null) {
-            return null;
-        }
-        if (port <= 0) {
-            LOG.log(System.Logger.Level.WARNING, "server " + server + " offers preferred_address " + address
-                    + " with a port Kwik 0.10.9 cannot decode (its low byte is 0x80 or more); staying on " + server);
-            return null;
-        }
-        return new InetSocketAddress(address, port);
-    }
 
     /**
      * RFC 9000 9.6.1: "the client ... SHOULD initiate path validation ... using the server's preferred address

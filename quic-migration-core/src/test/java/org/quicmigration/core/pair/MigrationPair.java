@@ -44,7 +44,8 @@ final class MigrationPair {
     private static final Duration MAX_ACK_DELAY = Duration.ofMillis(25);
 
     /** A datagram in flight: {@code clientLocal} is the client's side inside the NAT, {@code outside} after it. */
-    private record Datagram(boolean toServer, InetSocketAddress clientLocal, InetSocketAddress outside, byte[] challenge,
+    private record Datagram(boolean toServer, InetSocketAddress clientLocal, InetSocketAddress outside,
+                            InetSocketAddress server, byte[] challenge,
                             byte[] response, boolean nonProbing, int bytes, long packetNumber, ConnectionId destinationId,
                             long arrival, long order) {
     }
@@ -110,12 +111,17 @@ final class MigrationPair {
 
     /** The client starts a migration to {@code local}. */
     void migrate(InetSocketAddress local, MigrationMode mode) throws Exception {
-        clientPerform(client.migrate(now, new Tuple(local, SERVER), mode, true, false, PTO));
+        migrate(local, client.activeTuple().remote(), mode);
+    }
+
+    /** The client starts a migration to {@code local} and the server address {@code server} (a preferred one). */
+    void migrate(InetSocketAddress local, InetSocketAddress server, MigrationMode mode) throws Exception {
+        clientPerform(client.migrate(now, new Tuple(local, server), mode, true, false, PTO));
     }
 
     /** The client sends one datagram of application data on its active path. */
     void clientSendsData() {
-        send(true, client.activeTuple().local(), null, null, true, 1200, clientSendsTo);
+        send(true, client.activeTuple().local(), client.activeTuple().remote(), null, null, true, 1200, clientSendsTo);
     }
 
     /** Everything the client sends from {@code address}, and everything sent to it, is lost from now on. */
@@ -171,8 +177,8 @@ final class MigrationPair {
         }
     }
 
-    private void send(boolean toServer, InetSocketAddress clientLocal, byte[] challenge, byte[] response,
-                      boolean nonProbing, int bytes, ConnectionId destinationId) {
+    private void send(boolean toServer, InetSocketAddress clientLocal, InetSocketAddress server, byte[] challenge,
+                      byte[] response, boolean nonProbing, int bytes, ConnectionId destinationId) {
         long packetNumber = toServer ? nextClientPacketNumber++ : -1;
         InetSocketAddress outside = toServer ? outside(clientLocal) : null;
         if (!toServer) {
@@ -183,13 +189,13 @@ final class MigrationPair {
                 || random.nextDouble() < lossRate) {
             return; // no binding, a dead network, or lost on the way
         }
-        inFlight.add(new Datagram(toServer, clientLocal, outside, challenge, response, nonProbing, bytes,
+        inFlight.add(new Datagram(toServer, clientLocal, outside, server, challenge, response, nonProbing, bytes,
                 packetNumber, destinationId, now + oneWayNanos + (jitterNanos > 0 ? random.nextLong(jitterNanos) : 0), order++));
     }
 
     private void deliver(Datagram datagram) {
         if (datagram.toServer) {
-            Tuple tuple = new Tuple(SERVER, datagram.outside);
+            Tuple tuple = new Tuple(datagram.server, datagram.outside);
             boolean highest = datagram.packetNumber > highestSeenByServer;
             highestSeenByServer = Math.max(highestSeenByServer, datagram.packetNumber);
             ConnectionId next = clientIdInUse + 1 < clientIds.size() ? clientIds.get(clientIdInUse + 1) : null;
@@ -200,7 +206,7 @@ final class MigrationPair {
         } else {
             if (datagram.challenge != null) {
                 // RFC 9000 8.2.2, on the path it arrived on
-                send(true, datagram.clientLocal, null, datagram.challenge, false, 1200, clientSendsTo);
+                send(true, datagram.clientLocal, datagram.server, null, datagram.challenge, false, 1200, clientSendsTo);
             }
             if (datagram.response != null) {
                 clientPerform(client.onPathResponse(now, datagram.response));
@@ -213,7 +219,7 @@ final class MigrationPair {
         boolean switched = false;
         for (MigrationAction action : actions) {
             if (action instanceof MigrationAction.SendPathChallenge challenge) {
-                send(true, challenge.tuple().local(), challenge.data(), null, false, 1200,
+                send(true, challenge.tuple().local(), challenge.tuple().remote(), challenge.data(), null, false, 1200,
                         challenge.peerId() != null ? challenge.peerId() : clientSendsTo);
                 client.challengeLeft(now, challenge.data());
             } else if (action instanceof MigrationAction.UsePath use) {
@@ -227,7 +233,7 @@ final class MigrationPair {
         }
         if (switched) {
             // The binding's PING after a switch: a non-probing packet, so that the server follows (RFC 9000 9.3).
-            send(true, client.activeTuple().local(), null, null, true, 60, clientSendsTo);
+            send(true, client.activeTuple().local(), client.activeTuple().remote(), null, null, true, 60, clientSendsTo);
         }
     }
 
@@ -237,8 +243,8 @@ final class MigrationPair {
             if (action instanceof ServerAction.SendPathFrame frame) {
                 boolean challenge = frame.frame() == ServerAction.PathFrame.CHALLENGE;
                 if (server.mayProbe(frame.tuple(), 1200)) {
-                    send(false, frame.tuple().remote(), challenge ? frame.data() : null, challenge ? null : frame.data(),
-                            false, 1200, null);
+                    send(false, frame.tuple().remote(), frame.tuple().local(), challenge ? frame.data() : null,
+                            challenge ? null : frame.data(), false, 1200, null);
                     if (challenge) {
                         server.onChallengeLeft(now, frame.data(), true);
                     }

@@ -19,6 +19,8 @@ class MigrationPairTest {
 
     private static final InetSocketAddress WIFI = MigrationPair.at("198.18.0.2", 5000);
     private static final InetSocketAddress CELLULAR = MigrationPair.at("198.18.1.2", 6000);
+    /** The server's preferred address (RFC 9000 9.6). */
+    private static final InetSocketAddress PREFERRED = MigrationPair.at("198.18.100.2", 443);
 
     @Test
     void aSwitchFirstMigrationEndsWithBothSidesOnTheNewPath() throws Exception {
@@ -78,6 +80,31 @@ class MigrationPairTest {
         assertThat(pair.serverActions).noneMatch(ServerAction.UseNextClientId.class::isInstance)
                 .contains(new ServerAction.SnapshotCongestion(), new ServerAction.RestoreCongestion());
         assertThat(pair.retiredClientIds).isEmpty();
+    }
+
+    /**
+     * RFC 9000 9.6.2: "The server MUST send non-probing packets from its original address until it receives a
+     * non-probing packet from the client at its preferred address and until the server has validated the new path."
+     */
+    @Test
+    void aMoveToTheServersPreferredAddressIsFollowedOnceThatPathIsValidated() throws Exception {
+        MigrationPair pair = new MigrationPair(WIFI, 8);
+        pair.runUntil(100 * MS, 5 * MS);
+        InetSocketAddress newLocal = MigrationPair.at("198.18.0.2", 5001);
+
+        // Switching first, the client's first non-probing packet reaches the preferred address before any validation.
+        pair.migrate(newLocal, PREFERRED, MigrationMode.SWITCH_THEN_VALIDATE);
+        pair.runUntil(1_000 * MS, 5 * MS);
+
+        assertThat(pair.outcomes).singleElement().extracting(MigrationOutcome::validated).isEqualTo(true);
+        Tuple preferredPath = new Tuple(PREFERRED, pair.outside(newLocal));
+        assertThat(pair.client.activeTuple()).isEqualTo(new Tuple(newLocal, PREFERRED));
+        assertThat(pair.serverSendsTo).isEqualTo(preferredPath);
+        int validated = pair.serverActions.indexOf(new ServerAction.ValidationSucceeded(preferredPath, 20 * MS));
+        int moved = pair.serverActions.indexOf(new ServerAction.MigrationStarted(preferredPath));
+        assertThat(validated).as("validated").isNotNegative();
+        assertThat(moved).as("moved, after the validation").isGreaterThan(validated);
+        assertThat(pair.serverActions).contains(new ServerAction.Migrated(serverTuple(pair, WIFI), preferredPath));
     }
 
     @Test
