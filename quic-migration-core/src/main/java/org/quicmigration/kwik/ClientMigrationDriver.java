@@ -64,10 +64,6 @@ public final class ClientMigrationDriver {
     private volatile InetSocketAddress activeRemote;
     /** The network-change policy's runner; binding thread only, but for {@link #noUsableNetwork}. */
     private final NetworkPolicyRunner policy;
-    /** The actions being performed start a move; binding thread only. */
-    private boolean movingNow;
-    /** True while performing the start of a switch-first move (a move and its challenge); binding thread only. */
-    private boolean switchingFirst;
     /** Whether the standby, if any, is the policy's (the application's own is never given up for a move). */
     private boolean policyStandby;
     /** Why the migration in progress started, and the local address it goes to; binding thread only. */
@@ -597,39 +593,27 @@ public final class ClientMigrationDriver {
     }
 
     private void perform(List<MigrationAction> actions) {
-        // Report a successful validation before the state change it causes, so listeners read cause, then effect.
-        for (MigrationAction action : actions) {
-            if (action instanceof MigrationAction.Finished finished && finished.outcome().validated()) {
-                observers.forEach(o -> o.validationSucceeded(finished.outcome().newTuple(),
-                        finished.outcome().validationRttNanos()));
-            }
-        }
-        movingNow = actions.stream().anyMatch(a -> a instanceof MigrationAction.StateChanged changed
-                && changed.to() == org.quicmigration.core.migration.MigrationState.MIGRATION_STARTED);
-        switchingFirst = movingNow && actions.stream().anyMatch(a -> a instanceof MigrationAction.SendPathChallenge);
-        boolean moved = false;
         for (MigrationAction action : actions) {
             try {
                 performOne(action);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "migration step " + action + " failed", e);
             }
-            moved |= action instanceof MigrationAction.StateChanged changed
-                    && changed.to() == org.quicmigration.core.migration.MigrationState.MIGRATION_STARTED;
-        }
-        if (moved) {
-            // RFC 9000 9.3: the server follows only a non-probing packet from the new address, and the challenge's
-            // packet is probing (PATH_CHALLENGE and PADDING, 9.1) unless Kwik happens to add an ACK. When the old
-            // network is dead nothing else would go out on the new path until the silence PING (W10), 150 ms or
-            // more later, and the server would learn of the move only then. A PING is non-probing; queued now, after
-            // the new path's ID and socket are in place, it leaves on the new path.
-            // W35: the last ACKs may have gone to a dead network; the first non-probing packet here repeats them all
-            // (after the challenge: a small first datagram would leave the server a small budget, RFC 9000 8).
-            KwikAcks.acknowledgeAllInNextPacket(connection);
-            connection.send(new tech.kwik.core.frame.PingFrame(), lost -> { }, true);
         }
         snapshotPeerIds();
         scheduleTimer();
+    }
+
+    /**
+     * The move is in place (the new path's ID and socket): a PING, queued now, leaves on the new path, so the server
+     * learns of the move at once. Without it, when the old network is dead nothing else would go out on the new path
+     * until the silence PING (W10), 150 ms or more later.
+     */
+    private void announceMove() {
+        // W35: the last ACKs may have gone to a dead network; the first non-probing packet here repeats them all
+        // (after the challenge: a small first datagram would leave the server a small budget, RFC 9000 8).
+        KwikAcks.acknowledgeAllInNextPacket(connection);
+        connection.send(new tech.kwik.core.frame.PingFrame(), lost -> { }, true);
     }
 
     private void performOne(MigrationAction action) {
@@ -648,13 +632,20 @@ public final class ClientMigrationDriver {
         } else if (action instanceof MigrationAction.StateChanged changed) {
             MigrationCause cause = pendingCause == null ? MigrationCause.APPLICATION : pendingCause;
             observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple(), cause));
+        } else if (action instanceof MigrationAction.PathValidated validated) {
+            observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
+        } else if (action instanceof MigrationAction.SeedRecoveryFromValidation seed) {
+            KwikCongestion.seedRttFromValidation(connection, seed.roundTripNanos()); // W22
+            KwikCongestion.startRecoveryPeriod(connection);
+        } else if (action instanceof MigrationAction.AnnounceMove) {
+            announceMove();
         } else if (action instanceof MigrationAction.Finished finished) {
             finish(finished);
         }
     }
 
     private void usePath(MigrationAction.UsePath use) {
-        if (switchingFirst) {
+        if (use.beforeValidation()) {
             // W35: whatever packet Kwik builds first for the new path (one for the reader's credit, say, in the
             // moment before the move's own) carries every ACK range too.
             KwikAcks.markEveryRangeUnacknowledged(connection);
@@ -692,7 +683,7 @@ public final class ClientMigrationDriver {
     }
 
     private void retirePeerId(MigrationAction.RetirePeerId retire) {
-        if (movingNow) {
+        if (retire.firstOnNewPath()) {
             // A move to a path validated before retires the old ID at once: that packet is the first on the new
             // path, so it carries the ACK (W35).
             KwikAcks.acknowledgeAllInNextPacket(connection);
@@ -732,10 +723,6 @@ public final class ClientMigrationDriver {
 
     private void finish(MigrationAction.Finished finished) {
         MigrationOutcome outcome = finished.outcome();
-        if (outcome.validated() && !outcome.newTuple().onlyPortsDifferFrom(outcome.oldTuple())) {
-            KwikCongestion.seedRttFromValidation(connection, outcome.validationRttNanos());
-            KwikCongestion.startRecoveryPeriod(connection);
-        }
         if (!outcome.validated()) {
             observers.forEach(o -> o.validationFailed(outcome.newTuple()));
         }

@@ -142,11 +142,13 @@ public final class ClientMigrator {
 
         if (mode == MigrationMode.SWITCH_THEN_VALIDATE) {
             enter(MigrationState.MIGRATION_STARTED, newTuple, nowNanos, actions);
-            switchTo(newTuple, newId, attempt.oldTuple, actions);
+            switchTo(newTuple, newId, attempt.oldTuple, true, actions);
+            sendDueChallenge(nowNanos, actions);
+            actions.add(new MigrationAction.AnnounceMove(newTuple));
         } else {
             enter(MigrationState.PROBING_STARTED, newTuple, nowNanos, actions);
+            sendDueChallenge(nowNanos, actions);
         }
-        sendDueChallenge(nowNanos, actions);
         return actions;
     }
 
@@ -208,18 +210,24 @@ public final class ClientMigrator {
         }
         List<MigrationAction> actions = new ArrayList<>();
         Attempt done = attempt;
-        if (done.mode == MigrationMode.VALIDATE_THEN_SWITCH) {
+        actions.add(new MigrationAction.PathValidated(done.newTuple, done.validation.roundTripNanos()));
+        boolean movesNow = done.mode == MigrationMode.VALIDATE_THEN_SWITCH;
+        if (movesNow) {
             enter(MigrationState.PROBING_SUCCESSFUL, done.newTuple, nowNanos, actions);
             enter(MigrationState.MIGRATION_STARTED, done.newTuple, nowNanos, actions);
-            switchTo(done.newTuple, idOf(done.newTuple, done.newId), done.oldTuple, actions);
+            switchTo(done.newTuple, idOf(done.newTuple, done.newId), done.oldTuple, false, actions);
         }
         enter(MigrationState.MIGRATION_COMPLETE, done.newTuple, nowNanos, actions);
         // RFC 9000 5.1.2: an ID used on a path we left is retired; the old path is no longer used.
-        peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
+        peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence,
+                movesNow)));
         if (!done.oldClosed) {
             actions.add(new MigrationAction.ClosePath(done.oldTuple));
         }
         finish(done, true, false, nowNanos, actions);
+        if (movesNow) {
+            actions.add(new MigrationAction.AnnounceMove(done.newTuple));
+        }
         return actions;
     }
 
@@ -257,7 +265,7 @@ public final class ClientMigrator {
                 // RFC 9000 9.3.2 (the client's mirror of it): when validation of the new path fails, go back to the
                 // last validated path.
                 enter(MigrationState.MIGRATION_ABANDONED, failing.newTuple, nowNanos, actions);
-                switchTo(failing.oldTuple, idOf(failing.oldTuple, failing.oldId), failing.newTuple, actions);
+                switchTo(failing.oldTuple, idOf(failing.oldTuple, failing.oldId), failing.newTuple, false, actions);
                 actions.add(new MigrationAction.ClosePath(failing.newTuple));
                 finish(failing, false, true, nowNanos, actions);
             } else {
@@ -337,7 +345,7 @@ public final class ClientMigrator {
                         "peer retired the connection ID of " + orphan + " and gave no replacement");
             }
             if (orphan.equals(activeTuple)) {
-                actions.add(new MigrationAction.UsePath(orphan, replacement.get()));
+                actions.add(new MigrationAction.UsePath(orphan, replacement.get(), false));
             }
         }
         return actions;
@@ -415,13 +423,16 @@ public final class ClientMigrator {
         PeerConnectionIds.Entry newId = peerIds.current(target).orElseThrow();
         attempt = new Attempt(mode, cause, activeTuple, target, oldId, newId, taken.lastSucceeded(), nowNanos);
         Attempt done = attempt;
+        actions.add(0, new MigrationAction.PathValidated(target, taken.lastSucceeded().roundTripNanos()));
         enter(MigrationState.MIGRATION_STARTED, target, nowNanos, actions);
-        switchTo(target, newId, done.oldTuple, actions);
+        switchTo(target, newId, done.oldTuple, false, actions);
         enter(MigrationState.MIGRATION_COMPLETE, target, nowNanos, actions);
         // RFC 9000 5.1.2: an ID used on a path we left is retired.
-        peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence)));
+        peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence,
+                true)));
         actions.add(new MigrationAction.ClosePath(done.oldTuple));
         finish(done, true, false, nowNanos, actions);
+        actions.add(new MigrationAction.AnnounceMove(target));
         return actions;
     }
 
@@ -450,8 +461,9 @@ public final class ClientMigrator {
         }
     }
 
-    private void switchTo(Tuple tuple, PeerConnectionIds.Entry id, Tuple from, List<MigrationAction> actions) {
-        actions.add(new MigrationAction.UsePath(tuple, id));
+    private void switchTo(Tuple tuple, PeerConnectionIds.Entry id, Tuple from, boolean beforeValidation,
+                          List<MigrationAction> actions) {
+        actions.add(new MigrationAction.UsePath(tuple, id, beforeValidation));
         // RFC 9000 9.4: reset congestion control and RTT for a new path, "unless the only change in the peer's
         // address is its port number" — a port-only change is a NAT rebinding on the same network.
         if (!tuple.onlyPortsDifferFrom(from)) {
@@ -484,6 +496,10 @@ public final class ClientMigrator {
     }
 
     private void finish(Attempt done, boolean validated, boolean fellBack, long nowNanos, List<MigrationAction> actions) {
+        if (validated && !done.newTuple.onlyPortsDifferFrom(done.oldTuple)) {
+            // Recovery was reset at the move (RFC 9000 9.4); the validation's round trip is the new path's first sample.
+            actions.add(new MigrationAction.SeedRecoveryFromValidation(done.validation.roundTripNanos()));
+        }
         actions.add(new MigrationAction.Finished(new MigrationOutcome(done.oldTuple, done.newTuple, done.oldId.id(),
                 done.newId.id(), validated, fellBack, done.validation.roundTripNanos(), nowNanos - done.startNanos,
                 done.validation.challengesSent(), done.cause)));

@@ -7,8 +7,13 @@ import org.quicmigration.core.cid.PeerConnectionIds;
 /** What the migration core asks its caller to do, in the order given. */
 public sealed interface MigrationAction {
 
-    /** From now on, send application packets on {@code tuple} using this peer connection ID. */
-    record UsePath(Tuple tuple, PeerConnectionIds.Entry peerId) implements MigrationAction {
+    /**
+     * From now on, send application packets on {@code tuple} using this peer connection ID.
+     *
+     * @param beforeValidation whether the path is used before it is validated (a switch-first move): what the engine
+     *                         sends there first may be the packet the server learns of the move from
+     */
+    record UsePath(Tuple tuple, PeerConnectionIds.Entry peerId, boolean beforeValidation) implements MigrationAction {
     }
 
     /**
@@ -18,8 +23,18 @@ public sealed interface MigrationAction {
     record SendPathChallenge(Tuple tuple, ConnectionId peerId, byte[] data) implements MigrationAction {
     }
 
-    /** Send RETIRE_CONNECTION_ID for this sequence number. */
-    record RetirePeerId(long sequence) implements MigrationAction {
+    /**
+     * Send RETIRE_CONNECTION_ID for this sequence number.
+     *
+     * @param firstOnNewPath whether it goes in the first packet on the path just moved to (a move to a validated path
+     *                       retires the old ID at once)
+     */
+    record RetirePeerId(long sequence, boolean firstOnNewPath) implements MigrationAction {
+
+        /** A retirement that is not part of a move. */
+        public RetirePeerId(long sequence) {
+            this(sequence, false);
+        }
     }
 
     /**
@@ -41,6 +56,28 @@ public sealed interface MigrationAction {
 
     /** The standby path on {@code tuple} changed state; the round trip of its last answered probe, or -1. */
     record StandbyChanged(Tuple tuple, StandbyState state, long roundTripNanos) implements MigrationAction {
+    }
+
+    /**
+     * The move that just started is complete on the engine's side: send a non-probing packet on {@code tuple} now.
+     * RFC 9000 9.3: the server follows only "a packet from a new peer address containing a non-probing frame", and a
+     * path challenge's packet is probing (9.1).
+     */
+    record AnnounceMove(Tuple tuple) implements MigrationAction {
+    }
+
+    /**
+     * The new path answered a challenge after {@code roundTripNanos}: reported before the state changes it causes, so
+     * listeners read cause, then effect.
+     */
+    record PathValidated(Tuple tuple, long roundTripNanos) implements MigrationAction {
+    }
+
+    /**
+     * Seed the RTT estimator, reset at the move (RFC 9000 9.4), with the round trip the new path's validation measured,
+     * and start a recovery period so losses from before the move do not shrink the new path's window again.
+     */
+    record SeedRecoveryFromValidation(long roundTripNanos) implements MigrationAction {
     }
 
     /** The migration attempt ended; {@code outcome} says how. */

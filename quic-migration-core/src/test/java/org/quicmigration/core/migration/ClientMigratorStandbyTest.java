@@ -71,8 +71,10 @@ class ClientMigratorStandbyTest {
 
         assertThat(move).noneMatch(SendPathChallenge.class::isInstance);
         assertThat(only(move, UsePath.class).peerId().id()).isEqualTo(ConnectionId.fromHex("5e0001"));
-        assertThat(move).contains(new ResetRecovery(CELLULAR), new RetirePeerId(0), new ClosePath(WIFI),
+        assertThat(move).contains(new ResetRecovery(CELLULAR), new RetirePeerId(0, true), new ClosePath(WIFI),
                 new StandbyChanged(CELLULAR, StandbyState.IN_USE, 30 * MS));
+        assertThat(move).first().isEqualTo(new MigrationAction.PathValidated(CELLULAR, 30 * MS));
+        assertThat(move).last().isEqualTo(new MigrationAction.AnnounceMove(CELLULAR));
         assertThat(move.stream().filter(StateChanged.class::isInstance).map(a -> ((StateChanged) a).to()))
                 .containsExactly(MigrationState.MIGRATION_STARTED, MigrationState.MIGRATION_COMPLETE);
         MigrationOutcome outcome = only(move, Finished.class).outcome();

@@ -101,10 +101,11 @@ class ClientMigratorTest {
 
         List<MigrationAction> actions = migrator.migrate(0, CELLULAR, MigrationMode.SWITCH_THEN_VALIDATE, true, false, PTO);
 
-        assertThat(actions).hasSize(4);
+        assertThat(actions).hasSize(5);
         assertThat(actions.get(0)).isEqualTo(new StateChanged(null, MigrationState.MIGRATION_STARTED, CELLULAR, 0));
         UsePath use = (UsePath) actions.get(1);
         assertThat(use.tuple()).isEqualTo(CELLULAR);
+        assertThat(use.beforeValidation()).isTrue();
         assertThat(use.peerId().id()).as("a new path never uses the old path's ID (RFC 9000 9.5)")
                 .isNotEqualTo(ConnectionId.fromHex("5e0000"));
         assertThat(actions.get(2)).isEqualTo(new ResetRecovery(CELLULAR));
@@ -112,6 +113,8 @@ class ClientMigratorTest {
         assertThat(challenge.tuple()).isEqualTo(CELLULAR);
         assertThat(challenge.peerId()).isEqualTo(use.peerId().id());
         assertThat(challenge.data()).hasSize(8);
+        // RFC 9000 9.3: the challenge's packet is probing; the server follows a non-probing one.
+        assertThat(actions.get(4)).isEqualTo(new MigrationAction.AnnounceMove(CELLULAR));
         assertThat(migrator.activeTuple()).isEqualTo(CELLULAR);
     }
 
@@ -249,8 +252,11 @@ class ClientMigratorTest {
         List<MigrationAction> done = migrator.onPathResponse(30 * MS, challengeData(start));
 
         assertThat(done).extracting(action -> action.getClass().getSimpleName()).containsExactly(
-                "StateChanged", "StateChanged", "UsePath", "ResetRecovery", "StateChanged", "RetirePeerId", "ClosePath",
-                "Finished");
+                "PathValidated", "StateChanged", "StateChanged", "UsePath", "ResetRecovery", "StateChanged",
+                "RetirePeerId", "ClosePath", "SeedRecoveryFromValidation", "Finished", "AnnounceMove");
+        assertThat(done).contains(new MigrationAction.PathValidated(CELLULAR, 30 * MS), new RetirePeerId(0, true),
+                new MigrationAction.SeedRecoveryFromValidation(30 * MS), new MigrationAction.AnnounceMove(CELLULAR));
+        assertThat(only(done, UsePath.class).beforeValidation()).as("validated already").isFalse();
         assertThat(done).filteredOn(action -> action instanceof StateChanged)
                 .extracting(action -> ((StateChanged) action).to())
                 .containsExactly(MigrationState.PROBING_SUCCESSFUL, MigrationState.MIGRATION_STARTED,
@@ -387,5 +393,11 @@ class ClientMigratorTest {
     private static byte[] challengeData(List<MigrationAction> actions) {
         return actions.stream().filter(action -> action instanceof SendPathChallenge)
                 .map(action -> ((SendPathChallenge) action).data()).findFirst().orElseThrow();
+    }
+
+    private static <T extends MigrationAction> T only(List<MigrationAction> actions, Class<T> type) {
+        List<T> found = actions.stream().filter(type::isInstance).map(type::cast).toList();
+        assertThat(found).hasSize(1);
+        return found.get(0);
     }
 }
