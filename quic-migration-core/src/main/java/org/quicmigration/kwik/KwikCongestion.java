@@ -221,6 +221,13 @@ final class KwikCongestion {
         }
     }
 
+    /** For tests: a 0 ms RTT estimate, as a first sample of 0 ms leaves it (W3). */
+    static void zeroRtt(Object rttEstimator) {
+        set(RTT_SMOOTHED, rttEstimator, 0);
+        set(RTT_VARIANCE, rttEstimator, 0);
+        set(RTT_LATEST, rttEstimator, 0);
+    }
+
     /** The connection's RTT estimator, to hand to {@link #keepRttAboveZero(Object)} on hot paths. */
     static Object rttEstimator(QuicConnectionImpl connection) {
         return get(SENDER_RTT_ESTIMATOR, invoke(KwikRecovery.GET_SENDER, connection));

@@ -72,10 +72,15 @@ final class MigrationTlsEngineFactory extends TlsServerEngineFactory {
             keyLogging.secretsOf(engine);
         }
         InvocationHandler intercept = (proxy, method, arguments) -> {
-            if (keyLogging != null && method.getName().equals("received")
-                    && arguments[0] instanceof tech.kwik.agent15.handshake.ClientHello hello) {
-                // RFC 8446 4.1.2: a ClientHello sent again after a HelloRetryRequest keeps its random; the first counts.
-                clientHello.compareAndSet(null, hello);
+            if (method.getName().equals("received") && arguments[0] instanceof tech.kwik.agent15.handshake.ClientHello hello) {
+                if (handler instanceof ServerConnectionImpl server) {
+                    FrameObserver.serverHandshakeOnThisThread(server); // W3 during the handshake
+                }
+                if (keyLogging != null) {
+                    // RFC 8446 4.1.2: a ClientHello sent again after a HelloRetryRequest keeps its random; the first
+                    // counts.
+                    clientHello.compareAndSet(null, hello);
+                }
             }
             if (method.getName().equals("addServerExtensions")
                     && arguments[0] instanceof QuicTransportParametersExtension parameters) {
