@@ -287,11 +287,14 @@ final class FrameObserver extends NullLogger {
         delegate.warn(message);
     }
 
-    /** Kwik's errors (a connection aborted on an internal error, say) are always reported, debugging on or not. */
+    /**
+     * Kwik's errors with an exception (a connection aborted on an internal error, say) are always reported as
+     * warnings, debugging on or not; its messages alone (a sender loop that woke for nothing, say) only in debug.
+     */
     @Override
     public void error(String message) {
         delegate.error(message);
-        LOG.log(System.Logger.Level.WARNING, "Kwik: " + message);
+        LOG.log(System.Logger.Level.DEBUG, () -> "Kwik: " + message);
     }
 
     @Override
