@@ -409,45 +409,6 @@ final class ServerPathSocket extends DatagramSocket {
 
     private final SendFailures sendFailures = new SendFailures();
 
-    /** Counts send errors, and logs at most one a second (a dead path fails every datagram sent there). */
-    private static final class SendFailures {
-        private final java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
-        private volatile long lastLogNanos = System.nanoTime() - 2_000_000_000L;
-
-        void record(SocketAddress to, IOException error) {
-            long total = count.incrementAndGet();
-            long now = System.nanoTime();
-            if (now - lastLogNanos > 1_000_000_000L) {
-                lastLogNanos = now;
-                LOG.log(System.Logger.Level.INFO, () -> "sending to " + to + " failed (" + error.getMessage()
-                        + "); counted as lost, " + total + " send errors so far");
-            }
-        }
-    }
-
-    /** A token bucket refilled continuously; used by the receive thread only. */
-    static final class LookupBudget {
-        private final int perSecond;
-        private double tokens;
-        private long lastNanos;
-
-        LookupBudget(int perSecond) {
-            this.perSecond = perSecond;
-            this.tokens = perSecond;
-            this.lastNanos = System.nanoTime();
-        }
-
-        boolean tryAcquire(long nowNanos) {
-            tokens = Math.min(perSecond, tokens + (nowNanos - lastNanos) * perSecond / 1e9);
-            lastNanos = nowNanos;
-            if (tokens < 1) {
-                return false;
-            }
-            tokens -= 1;
-            return true;
-        }
-    }
-
     /** Sends without routing, from {@code local} (the main address or a preferred one): for the drivers. */
     void sendOut(DatagramPacket packet, InetSocketAddress local) throws IOException {
         if (local == primaryLocal || preferredSockets.isEmpty()) {

@@ -10,7 +10,7 @@ class LookupBudgetTest {
 
     @Test
     void allowsTheRateAndRefusesTheRestUntilTimeRefillsIt() {
-        ServerPathSocket.LookupBudget budget = new ServerPathSocket.LookupBudget(100);
+        LookupBudget budget = new LookupBudget(100);
         long now = System.nanoTime();
         int allowed = 0;
         for (int i = 0; i < 1_000; i++) {
