@@ -99,6 +99,9 @@ final class ServerClientIds {
      */
     void onMove(Tuple from, Tuple to, boolean freshId, ConnectionId inUse) {
         probeIds.remove(to); // from now on the connection's current ID serves this path
+        if (left != null && left.path().equals(to)) {
+            left = null; // back on the path it was left on (a fall back): it routes nowhere else
+        }
         if (freshId && !from.equals(to) && inUse != null) {
             left = new LeftId(inUse, from);
         }
@@ -173,6 +176,10 @@ final class ServerClientIds {
         int sequence = waitingSequence;
         if (sequence >= 0 && left != null && left.id().equals(waitingId)) {
             left = null;
+        }
+        if (sequence >= 0) {
+            // A probed path may have been given this ID before a switch took it: no frame may carry it any more.
+            probeIds.values().removeIf(waitingId::equals);
         }
         waitingSequence = -1;
         waitingId = null;
