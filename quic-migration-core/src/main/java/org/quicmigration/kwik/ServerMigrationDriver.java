@@ -350,13 +350,8 @@ final class ServerMigrationDriver {
         }
         if (challenge) {
             RoutedProbeFrame departing = frame;
-            byte[] data = action.data();
-            departing.onDeparture(left -> {
-                boolean fullSize = departing.fillsMinimumDatagram(peerIdLength); // sized by now (see sizedWhenSent)
-                synchronized (this) {
-                    core.onChallengeLeft(left, data, fullSize);
-                }
-            });
+            // Sized by the time it departs (see sizedWhenSent).
+            reportDeparture(departing, () -> departing.fillsMinimumDatagram(peerIdLength));
         }
         KwikRecovery.sendProbe(connection, frame);
     }
@@ -364,14 +359,20 @@ final class ServerMigrationDriver {
     /** Sends a probe Kwik did not put in its packet for want of budget, as a new probe (see {@link ServerPathSender}). */
     void resend(RoutedProbeFrame probe) {
         if (probe.isChallenge()) {
-            byte[] data = probe.data();
-            probe.onDeparture(departed -> {
-                synchronized (this) {
-                    core.onChallengeLeft(departed, data, false); // small: 8.2.1's second validation follows
-                }
-            });
+            reportDeparture(probe, () -> false); // small: 8.2.1's second validation follows
         }
         KwikRecovery.sendProbe(connection, probe);
+    }
+
+    /** Tells the core when the challenge {@code frame} leaves, and whether its datagram had 1200 bytes. */
+    private void reportDeparture(RoutedProbeFrame frame, java.util.function.BooleanSupplier fullSize) {
+        byte[] data = frame.data();
+        frame.onDeparture(left -> {
+            boolean full = fullSize.getAsBoolean();
+            synchronized (this) {
+                core.onChallengeLeft(left, data, full);
+            }
+        });
     }
 
     void recordFirstSends() {

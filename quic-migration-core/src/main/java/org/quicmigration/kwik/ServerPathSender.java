@@ -150,7 +150,6 @@ final class ServerPathSender {
                 Tuple active = driver.routingNow().active();
                 lastSentOn = active;
                 if (held.isEmpty() && driver.mayPass(packet.getLength())) {
-                    recordFirstSend(active.remote(), null);
                     sendOn(packet, active);
                 } else {
                     hold(packet);
@@ -200,9 +199,9 @@ final class ServerPathSender {
     /** Sends held datagrams to the active path as far as the core allows now, in order. */
     void releaseHeld() {
         synchronized (driver) {
+            ServerRouting routing = driver.routingNow(); // releasing changes budgets, not the routing
             while (!held.isEmpty() && driver.mayPass(held.peekFirst().length)) {
                 byte[] datagram = held.removeFirst();
-                ServerRouting routing = driver.routingNow();
                 Tuple left = routing.leftPathFor(datagram, 0, datagram.length);
                 Tuple to = left != null ? left : routing.active();
                 try {

@@ -27,38 +27,11 @@ public final class ClientMigrator {
     private final RandomGenerator random;
     private final Duration maxAckDelay;
     private Tuple activeTuple;
-    private Attempt attempt;
+    private MigrationAttempt attempt;
     /** Paths whose sockets failed (the OS took the network away): never a path to fall back to. */
     private final java.util.Set<Tuple> failedPaths = new java.util.HashSet<>();
     /** The standby path, or null: at most one, because it holds the spare peer connection ID. */
     private Standby standby;
-
-    /** One migration in progress. */
-    private static final class Attempt {
-        final MigrationMode mode;
-        final MigrationCause cause;
-        final Tuple oldTuple;
-        final Tuple newTuple;
-        final PeerConnectionIds.Entry oldId;
-        final PeerConnectionIds.Entry newId;
-        final PathValidation validation;
-        final long startNanos;
-        MigrationState state;
-        /** The path left was closed already: it lost its connection ID during the migration. */
-        boolean oldClosed;
-
-        Attempt(MigrationMode mode, MigrationCause cause, Tuple oldTuple, Tuple newTuple, PeerConnectionIds.Entry oldId,
-                PeerConnectionIds.Entry newId, PathValidation validation, long startNanos) {
-            this.mode = mode;
-            this.cause = cause;
-            this.oldTuple = oldTuple;
-            this.newTuple = newTuple;
-            this.oldId = oldId;
-            this.newId = newId;
-            this.validation = validation;
-            this.startNanos = startNanos;
-        }
-    }
 
     /**
      * @param peerIds      the peer's connection IDs; the initial path must already be bound to one
@@ -138,7 +111,7 @@ public final class ClientMigrator {
         Duration newPathPto = Pto.initial(maxAckDelay);
         PathValidation validation = new PathValidation(newTuple, nowNanos, newPathPto.toNanos(),
                 Pto.validationTimeout(currentPathPto, maxAckDelay).toNanos(), random);
-        attempt = new Attempt(mode, cause, activeTuple, newTuple, oldId, newId, validation, nowNanos);
+        attempt = new MigrationAttempt(mode, cause, activeTuple, newTuple, oldId, newId, validation, nowNanos);
 
         if (mode == MigrationMode.SWITCH_THEN_VALIDATE) {
             enter(MigrationState.MIGRATION_STARTED, newTuple, nowNanos, actions);
@@ -209,7 +182,7 @@ public final class ClientMigrator {
             return List.of();
         }
         List<MigrationAction> actions = new ArrayList<>();
-        Attempt done = attempt;
+        MigrationAttempt done = attempt;
         actions.add(new MigrationAction.PathValidated(done.newTuple, done.validation.roundTripNanos()));
         boolean movesNow = done.mode == MigrationMode.VALIDATE_THEN_SWITCH;
         if (movesNow) {
@@ -248,7 +221,7 @@ public final class ClientMigrator {
     }
 
     private void attemptTimer(long nowNanos, List<MigrationAction> actions) {
-        Attempt failing = attempt;
+        MigrationAttempt failing = attempt;
         if (failing.validation.onTimer(nowNanos)) {
             if (failing.mode == MigrationMode.SWITCH_THEN_VALIDATE && failedPaths.contains(failing.oldTuple)) {
                 // The old path's network is gone: going back would leave the connection on a path that cannot
@@ -421,8 +394,8 @@ public final class ClientMigrator {
         Tuple target = taken.tuple();
         PeerConnectionIds.Entry oldId = peerIds.current(activeTuple).orElseThrow();
         PeerConnectionIds.Entry newId = peerIds.current(target).orElseThrow();
-        attempt = new Attempt(mode, cause, activeTuple, target, oldId, newId, taken.lastSucceeded(), nowNanos);
-        Attempt done = attempt;
+        attempt = new MigrationAttempt(mode, cause, activeTuple, target, oldId, newId, taken.lastSucceeded(), nowNanos);
+        MigrationAttempt done = attempt;
         actions.add(0, new MigrationAction.PathValidated(target, taken.lastSucceeded().roundTripNanos()));
         enter(MigrationState.MIGRATION_STARTED, target, nowNanos, actions);
         switchTo(target, newId, done.oldTuple, false, actions);
@@ -495,7 +468,7 @@ public final class ClientMigrator {
         actions.add(new MigrationAction.StateChanged(from, state, tuple, nowNanos));
     }
 
-    private void finish(Attempt done, boolean validated, boolean fellBack, long nowNanos, List<MigrationAction> actions) {
+    private void finish(MigrationAttempt done, boolean validated, boolean fellBack, long nowNanos, List<MigrationAction> actions) {
         if (validated && !done.newTuple.onlyPortsDifferFrom(done.oldTuple)) {
             // Recovery was reset at the move (RFC 9000 9.4); the validation's round trip is the new path's first sample.
             actions.add(new MigrationAction.SeedRecoveryFromValidation(done.validation.roundTripNanos()));
