@@ -43,7 +43,8 @@ public interface NetworkMonitor {
     }
 
     /**
-     * Calls {@code listener} whenever {@link #networks()} may have changed.
+     * Calls {@code listener} whenever {@link #networks()}, or the routes behind {@link #defaultSource}, may have
+     * changed.
      *
      * @param listener what to call
      * @return call its {@link Subscription#cancel()} to stop the calls
@@ -57,9 +58,11 @@ public interface NetworkMonitor {
     }
 
     /**
-     * The operating system's view, read from {@link java.net.NetworkInterface} every 250 ms on one shared daemon
-     * thread while anyone listens; the default source comes from the kernel's route choice (a connected UDP socket's
-     * local address, no packet sent).
+     * The operating system's view, read from {@link java.net.NetworkInterface} (and on Linux the main routing
+     * tables, {@code /proc/net/route} and {@code /proc/net/ipv6_route}) every 250 ms on one shared daemon thread while
+     * anyone listens; a change is believed when two reads in a row agree. The default source comes from the kernel's
+     * route choice (a connected UDP socket's local address, no packet sent), so a route that arrives after its
+     * address changes it.
      *
      * @return the shared system monitor
      */

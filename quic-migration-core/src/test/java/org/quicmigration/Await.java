@@ -8,10 +8,16 @@ public final class Await {
     }
 
     public static void until(BooleanSupplier condition, long timeoutMillis, String what) throws InterruptedException {
+        until(condition, timeoutMillis, () -> what);
+    }
+
+    /** As {@link #until(BooleanSupplier, long, String)}, with the message made at the deadline (state then). */
+    public static void until(BooleanSupplier condition, long timeoutMillis, java.util.function.Supplier<String> what)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeoutMillis + " ms: " + what);
+                throw new AssertionError("not within " + timeoutMillis + " ms: " + what.get());
             }
             Thread.sleep(2); // polling interval of the condition, not synchronisation
         }

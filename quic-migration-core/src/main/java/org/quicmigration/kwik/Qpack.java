@@ -26,13 +26,21 @@ public final class Qpack {
     /** RFC 9204 4.1.1: "QPACK implementations MUST be able to decode integers up to and including 62 bits long." */
     private static final long MAX_INTEGER = (1L << 62) - 1;
     private static final int EOS = 256;
+    /**
+     * One encoder and one decoder for every stream and thread (docs/kwik-workarounds.md#w37): building either parses
+     * qpack's static table from text, about 500 us and 250 kB each time; afterwards neither changes. A decoder's
+     * dynamic table is filled only from the peer's encoder stream, which this side never reads, and an encoder's only
+     * by entries it is told to insert, which this side never does.
+     */
+    private static final Encoder ENCODER = Encoder.newBuilder().build();
+    private static final Decoder DECODER = Decoder.newBuilder().build();
 
     private Qpack() {
     }
 
     /** Encodes {@code fields} as a field section (prefix included). */
     public static byte[] encode(List<Map.Entry<String, String>> fields) {
-        ByteBuffer block = Encoder.newBuilder().build().compressHeaders(fields);
+        ByteBuffer block = ENCODER.compressHeaders(fields);
         // qpack 2.0.1 returns the buffer as written (position at the end), not flipped; accept either.
         int start = block.position() > 0 ? 0 : block.position();
         int length = block.position() > 0 ? block.position() : block.remaining();
@@ -50,7 +58,7 @@ public final class Qpack {
     public static List<Map.Entry<String, String>> decode(byte[] block) throws IOException {
         check(block);
         try {
-            return Decoder.newBuilder().build().decodeStream(new ByteArrayInputStream(block));
+            return DECODER.decodeStream(new ByteArrayInputStream(block));
         } catch (RuntimeException e) {
             throw new IOException(e.getMessage(), e);
         }

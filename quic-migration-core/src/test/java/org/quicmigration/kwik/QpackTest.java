@@ -33,6 +33,43 @@ class QpackTest {
     }
 
     @Test
+    void decodingAndEncodingAShortFieldSectionAllocateAFewKilobytesNotTheTables() {
+        byte[] block = Qpack.encode(List.of(Map.entry(":status", "200"), Map.entry("x-name", "value")));
+        Fuzz.warmUp(() -> Qpack.encode(Qpack.decode(block)));
+
+        Fuzz.Outcome<byte[]> roundTrip = Fuzz.run(() -> Qpack.encode(Qpack.decode(block)));
+
+        roundTrip.failedOnlyWith().allocatedAtMost(16 * 1024);
+        assertThat(roundTrip.value()).isEqualTo(block);
+    }
+
+    @Test
+    void oneDecoderServesStreamsOnManyThreadsAtOnce() throws Exception {
+        List<Map.Entry<String, String>> fields = List.of(Map.entry(":method", "GET"), Map.entry(":path", "/a"),
+                Map.entry("x-thread-safe", "yes"));
+        byte[] block = Qpack.encode(fields);
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                results.add(threads.submit(() -> {
+                    for (int i = 0; i < 2_000; i++) {
+                        if (!Qpack.decode(block).equals(fields) || !java.util.Arrays.equals(Qpack.encode(fields), block)) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (java.util.concurrent.Future<Boolean> result : results) {
+                assertThat(result.get(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
     void aReferenceToTheDynamicTableIsRefused() {
         // Indexed field line, T = 0: relative index 0 of a dynamic table that, with capacity 0, has no entries.
         Fuzz.Outcome<List<Map.Entry<String, String>>> decoded = Fuzz.run(() -> Qpack.decode(new byte[]{0x00, 0x00, (byte) 0x80}));

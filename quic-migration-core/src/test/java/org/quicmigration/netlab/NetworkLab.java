@@ -165,6 +165,16 @@ public final class NetworkLab implements AutoCloseable {
         routeWifi();
     }
 
+    /** Gives the client its Wi-Fi address back without the routes over it (DHCP's address before its routes). */
+    public void addWifiAddressOnly() throws IOException {
+        addWifiAddress();
+    }
+
+    /** Routes to the server over Wi-Fi again, its address being there. */
+    public void restoreWifiRoutes() throws IOException {
+        routeWifi();
+    }
+
     public void removeCellAddress() throws IOException {
         run("ip", "addr", "del", net(1) + ".2/24", "dev", cell);
     }

@@ -27,7 +27,8 @@ import org.quicmigration.core.migration.MigrationMode;
  * <li><b>Path degrading</b>: {@link PolicyConfig#degradingPtoCount()} probe timeouts without an
  *     acknowledgement. Another network is probed and used only if it answers (validate first), so a path that is
  *     just slow is not left for a worse one.</li>
- * <li><b>Preferred network back</b>: a network ranked above the active one is usable. It is probed before use; a
+ * <li><b>Preferred network back</b>: a network ranked above the active one is usable (it appeared, or the kernel's
+ *     route to the server moved to it). It is probed before use; a
  *     failed return is retried after {@link PolicyConfig#returnFirstRetry()}, doubling up to
  *     {@link PolicyConfig#returnMaxRetry()}, for at most {@link PolicyConfig#maxTimeAway()}.</li>
  * <li><b>Network back</b>: the lost network of a connection that could not leave it returns. The connection resumes
@@ -56,6 +57,8 @@ public final class NetworkChangePolicy {
     private final Map<MigrationCause, Integer> started = new EnumMap<>(MigrationCause.class);
     private final Set<MigrationCause> limitReported = EnumSet.noneOf(MigrationCause.class);
     private InetAddress active;
+    /** The source the kernel picked toward the server at the last report, or null. */
+    private InetAddress kernelChoice;
     private MigrationCause migrating;
     private boolean applicationChose;
     private boolean waiting;
@@ -114,13 +117,16 @@ public final class NetworkChangePolicy {
     }
 
     /**
-     * The usable networks changed (or are reported for the first time).
+     * The usable networks, or the routes toward the server, changed (or are reported for the first time).
      *
      * @param usable       every usable local network, in the monitor's order
      * @param kernelChoice the source address the kernel would pick toward the server, or null if unknown
      */
     public List<PolicyAction> onNetworks(long nowNanos, List<LocalNetwork> usable, InetAddress kernelChoice) {
         lastNanos = nowNanos;
+        // What outranked the active network before; a ranking without it (a lost network, or a report that left it
+        // out) says nothing, and then every preferred network counts as new.
+        LocalNetwork targetBefore = holdsActive(ranked) ? best(this::untried) : null;
         Set<InetAddress> nowPresent = new HashSet<>();
         usable.forEach(network -> nowPresent.add(network.address()));
         boolean changed = !nowPresent.equals(present);
@@ -129,21 +135,32 @@ public final class NetworkChangePolicy {
                 failed.remove(address); // it came back: worth trying again
             }
         }
-        List<LocalNetwork> previous = ranked;
+        if (kernelChoice != null && !kernelChoice.equals(this.kernelChoice)) {
+            // The kernel's route to the server moved to it: a send that failed for want of that route may work now
+            // (an address comes before its routes, so a network can appear, fail, and only then become routable).
+            failed.remove(kernelChoice);
+        }
+        this.kernelChoice = kernelChoice;
         present = nowPresent;
         seen.addAll(nowPresent);
         ranked = rank(usable, kernelChoice);
         if (changed) {
             applicationChose = false;
-            LocalNetwork top = ranked.isEmpty() ? null : ranked.get(0);
-            if (top != null && !previous.contains(top) && outranksActive(top)) {
-                // A preferred network appeared: probe it at once; failures back off from the first retry.
-                returnAtNanos = nowNanos;
-                returnRetryNanos = config.returnFirstRetry().toNanos();
-                leftPreferredAtNanos = leftPreferredAtNanos < 0 ? nowNanos : leftPreferredAtNanos;
-            }
+        }
+        LocalNetwork target = best(this::untried);
+        if (target != null && !target.equals(targetBefore) && outranksActive(target)) {
+            // A preferred network appeared, or became preferred (the kernel's route moved to it), or usable again:
+            // probe it at once; failures back off from the first retry.
+            returnAtNanos = nowNanos;
+            returnRetryNanos = config.returnFirstRetry().toNanos();
+            leftPreferredAtNanos = leftPreferredAtNanos < 0 ? nowNanos : leftPreferredAtNanos;
         }
         return evaluate(nowNanos);
+    }
+
+    /** True unless sending on {@code network} failed and nothing since says it might work. */
+    private boolean untried(LocalNetwork network) {
+        return !failed.contains(network.address());
     }
 
     /** Sending (or receiving) on the path of {@code local} failed. */
@@ -363,7 +380,7 @@ public final class NetworkChangePolicy {
             }
         }
         if (config.returnToPreferred() && nowNanos >= returnAtNanos) {
-            LocalNetwork top = best(network -> !failed.contains(network.address()));
+            LocalNetwork top = best(this::untried);
             boolean expired = leftPreferredAtNanos >= 0 && nowNanos - leftPreferredAtNanos > config.maxTimeAway().toNanos();
             if (top == null || !outranksActive(top) || applicationChose || expired) {
                 returnAtNanos = Long.MAX_VALUE;
@@ -406,6 +423,10 @@ public final class NetworkChangePolicy {
         }
         int rank = ranked.indexOf(network);
         return activeRank > 0 && rank >= 0 && rank < activeRank;
+    }
+
+    private boolean holdsActive(List<LocalNetwork> ranking) {
+        return ranking.stream().anyMatch(network -> network.address().equals(active));
     }
 
     private LocalNetwork best(Predicate<LocalNetwork> allowed) {

@@ -356,6 +356,7 @@ class NetworkChangePolicyProperties {
         final NetworkChangePolicy policy;
         Set<InetAddress> usable = Set.of();
         Set<InetAddress> failed = Set.of();
+        InetAddress kernelChoice;
         /** The migration running: its target, or null. */
         InetAddress running;
         int ptos;
@@ -391,6 +392,10 @@ class NetworkChangePolicyProperties {
                 InetAddress kernel = n.kernelChoice < 0 ? null : NETWORKS[n.kernelChoice].address();
                 Set<InetAddress> stillFailed = new HashSet<>(failed);
                 stillFailed.removeIf(address -> !usable.contains(address) && addresses.contains(address));
+                if (kernel != null && !kernel.equals(kernelChoice)) {
+                    stillFailed.remove(kernel); // the kernel routes to the server from it now
+                }
+                kernelChoice = kernel;
                 usable = Set.copyOf(addresses);
                 failed = Set.copyOf(stillFailed);
                 call = new Call(this, step, index);

@@ -224,6 +224,73 @@ class NetworkChangePolicyTest {
     }
 
     @Test
+    void aNetworkThatAppearsBeforeItsRouteIsReturnedToWhenTheKernelRoutesOverIt() {
+        NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
+        policy.onNetworks(10 * MS, List.of(CELL), CELL.address());
+        policy.onMigrationFinished(60 * MS, CELL.address(), true);
+
+        // Wi-Fi's address is back, its route not yet: the kernel still sends from cellular, which ranks first.
+        assertThat(policy.onNetworks(2_000 * MS, List.of(WIFI, CELL), CELL.address())).isEmpty();
+        assertThat(policy.onNetworks(2_250 * MS, List.of(WIFI, CELL), WIFI.address())).as("the route arrived")
+                .containsExactly(new Migrate(WIFI.address(), MigrationMode.VALIDATE_THEN_SWITCH,
+                        MigrationCause.PREFERRED_NETWORK_BACK));
+    }
+
+    @Test
+    void aReturnThatFailedForWantOfARouteIsTriedAgainWhenTheKernelRoutesOverTheNetwork() {
+        PolicyConfig d = PolicyConfig.defaults();
+        PolicyConfig config = new PolicyConfig(true, true, true, 4, true, d.returnFirstRetry(), d.returnMaxRetry(), 5,
+                d.maxTimeAway(), d.retryAfterFailure(), List.of("wlan*", "rmnet*"));
+        NetworkChangePolicy policy = new NetworkChangePolicy(config, WIFI.address(), false);
+        policy.onNetworks(0, List.of(WIFI, CELL), WIFI.address());
+        policy.onNetworks(10 * MS, List.of(CELL), CELL.address());
+        policy.onMigrationFinished(60 * MS, CELL.address(), true);
+
+        // Wi-Fi's address is back before its route: Wi-Fi ranks first by name, and its probe cannot be sent.
+        assertThat(policy.onNetworks(2_000 * MS, List.of(WIFI, CELL), CELL.address())).containsExactly(
+                new Migrate(WIFI.address(), MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PREFERRED_NETWORK_BACK));
+        policy.onPathFailed(2_001 * MS, WIFI.address());
+        policy.onMigrationFinished(2_002 * MS, CELL.address(), false);
+        assertThat(policy.onTimer(policy.nextTimerNanos())).as("a network whose send failed is not tried").isEmpty();
+
+        assertThat(policy.onNetworks(3_500 * MS, List.of(WIFI, CELL), WIFI.address())).as("its route arrived")
+                .containsExactly(new Migrate(WIFI.address(), MigrationMode.VALIDATE_THEN_SWITCH,
+                        MigrationCause.PREFERRED_NETWORK_BACK));
+    }
+
+    @Test
+    void aPreferredNetworkBackIsReturnedToEvenIfAReportInBetweenLeftOutTheActiveOne() {
+        PolicyConfig d = PolicyConfig.defaults();
+        PolicyConfig config = new PolicyConfig(true, true, true, 4, true, d.returnFirstRetry(), d.returnMaxRetry(), 5,
+                d.maxTimeAway(), d.retryAfterFailure(), List.of("wlan*", "rmnet*"));
+        NetworkChangePolicy policy = new NetworkChangePolicy(config, WIFI.address(), false);
+        policy.onNetworks(0, List.of(WIFI, CELL), WIFI.address());
+        policy.onPathFailed(100 * MS, WIFI.address());
+        policy.onMigrationFinished(104 * MS, CELL.address(), true);
+        policy.onNetworks(200 * MS, List.of(CELL), CELL.address());
+        assertThat(policy.onTimer(policy.nextTimerNanos())).as("the planned return finds Wi-Fi gone").isEmpty();
+
+        // Wi-Fi comes back, and one report leaves out cellular: the connection tries to move to Wi-Fi, which fails.
+        assertThat(policy.onNetworks(5_000 * MS, List.of(WIFI), null)).containsExactly(
+                new Migrate(WIFI.address(), MigrationMode.SWITCH_THEN_VALIDATE, MigrationCause.NETWORK_LOST));
+        policy.onMigrationFinished(5_010 * MS, CELL.address(), false);
+
+        assertThat(policy.onNetworks(5_250 * MS, List.of(WIFI, CELL), WIFI.address())).containsExactly(
+                new Migrate(WIFI.address(), MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PREFERRED_NETWORK_BACK));
+    }
+
+    @Test
+    void aNetworkTheApplicationChoseIsNotLeftWhenOnlyTheKernelsChoiceChanges() {
+        NetworkChangePolicy policy = onWifi(PolicyConfig.defaults());
+        policy.onMigrationStarted(100 * MS, MigrationCause.APPLICATION);
+        policy.onMigrationFinished(150 * MS, CELL.address(), true);
+        policy.onNetworks(200 * MS, List.of(WIFI, CELL), CELL.address());
+
+        assertThat(policy.onNetworks(450 * MS, List.of(WIFI, CELL), WIFI.address())).isEmpty();
+        assertThat(policy.nextTimerNanos()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
     void returnsAreRetriedWithoutALimitButGoOnlyAsFarAsTheMaximumWait() {
         PolicyConfig d = PolicyConfig.defaults();
         PolicyConfig config = new PolicyConfig(true, true, true, 4, true, Duration.ofSeconds(1), Duration.ofSeconds(4),
