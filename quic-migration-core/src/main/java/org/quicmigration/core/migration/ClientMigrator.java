@@ -30,8 +30,7 @@ public final class ClientMigrator {
     private MigrationAttempt attempt;
     /** Paths whose sockets failed (the OS took the network away): never a path to fall back to. */
     private final java.util.Set<Tuple> failedPaths = new java.util.HashSet<>();
-    /** The standby path, or null: at most one, because it holds the spare peer connection ID. */
-    private Standby standby;
+    private final StandbySlot standby;
 
     /**
      * @param peerIds      the peer's connection IDs; the initial path must already be bound to one
@@ -47,6 +46,7 @@ public final class ClientMigrator {
         this.activeTuple = initialTuple;
         this.maxAckDelay = maxAckDelay;
         this.random = random;
+        this.standby = new StandbySlot(peerIds, maxAckDelay, random);
     }
 
     /** The path application data uses now. */
@@ -82,16 +82,14 @@ public final class ClientMigrator {
     public List<MigrationAction> migrate(long nowNanos, Tuple newTuple, MigrationMode mode, MigrationCause cause,
                                          boolean handshakeConfirmed, boolean peerDisabledMigration,
                                          Duration currentPathPto) throws MigrationRefusedException {
-        boolean toStandby = standby != null && newTuple.equals(standby.tuple());
+        boolean toStandby = standby.isOn(newTuple);
         check(handshakeConfirmed, peerDisabledMigration, newTuple.remote(), !toStandby);
         if (newTuple.equals(activeTuple)) {
             throw new IllegalArgumentException("the connection already uses " + newTuple);
         }
         List<MigrationAction> actions = new ArrayList<>();
         if (toStandby) {
-            Standby taken = standby;
-            standby = null;
-            actions.add(new MigrationAction.StandbyChanged(newTuple, StandbyState.IN_USE, taken.roundTripNanos()));
+            Standby taken = standby.take(actions);
             if (taken.state() == StandbyState.READY) {
                 return switchToStandby(nowNanos, taken, mode, cause, actions);
             }
@@ -114,13 +112,13 @@ public final class ClientMigrator {
         attempt = new MigrationAttempt(mode, cause, activeTuple, newTuple, oldId, newId, validation, nowNanos);
 
         if (mode == MigrationMode.SWITCH_THEN_VALIDATE) {
-            enter(MigrationState.MIGRATION_STARTED, newTuple, nowNanos, actions);
+            attempt.enter(MigrationState.MIGRATION_STARTED, newTuple, nowNanos, actions);
             switchTo(newTuple, newId, attempt.oldTuple, true, actions);
-            sendDueChallenge(nowNanos, actions);
+            attempt.sendDueChallenge(nowNanos, peerIds, actions);
             actions.add(new MigrationAction.AnnounceMove(newTuple));
         } else {
-            enter(MigrationState.PROBING_STARTED, newTuple, nowNanos, actions);
-            sendDueChallenge(nowNanos, actions);
+            attempt.enter(MigrationState.PROBING_STARTED, newTuple, nowNanos, actions);
+            attempt.sendDueChallenge(nowNanos, peerIds, actions);
         }
         return actions;
     }
@@ -136,28 +134,8 @@ public final class ClientMigrator {
 
     private void check(boolean handshakeConfirmed, boolean peerDisabledMigration, java.net.InetSocketAddress remote,
                        boolean needsSpareId) throws MigrationRefusedException {
-        if (attempt != null) {
-            throw new MigrationRefusedException(MigrationRefusal.MIGRATION_IN_PROGRESS,
-                    "a migration to " + attempt.newTuple + " has not finished");
-        }
-        // A permanent refusal is reported before a passing one.
-        // RFC 9000 18.2: with disable_active_migration "the endpoint MUST NOT use a new local address when sending
-        // to the address that the peer used during the handshake".
-        if (peerDisabledMigration && remote.equals(activeTuple.remote())) {
-            throw new MigrationRefusedException(MigrationRefusal.PEER_DISABLED_MIGRATION,
-                    "the server sent disable_active_migration");
-        }
-        // RFC 9000 9: "An endpoint MUST NOT initiate connection migration before the handshake is confirmed".
-        if (!handshakeConfirmed) {
-            throw new MigrationRefusedException(MigrationRefusal.HANDSHAKE_NOT_CONFIRMED,
-                    "the handshake is not confirmed yet (RFC 9000 section 9)");
-        }
-        if (needsSpareId && peerIds.spareCount() == 0) {
-            throw new MigrationRefusedException(MigrationRefusal.NO_SPARE_CONNECTION_ID, standby != null
-                    ? "the spare connection ID is held by the standby path " + standby.tuple()
-                    + "; move there, or remove the standby first"
-                    : "the server has given no spare connection ID (" + peerIds.activeCount() + " active, all in use)");
-        }
+        MigrationRules.check(attempt, standby, peerIds, activeTuple, handshakeConfirmed, peerDisabledMigration, remote,
+                needsSpareId);
     }
 
     /** The challenge with {@code data} left at {@code nowNanos}; validation round trips count from then. */
@@ -165,32 +143,27 @@ public final class ClientMigrator {
         if (attempt != null) {
             attempt.validation.challengeLeft(data, nowNanos);
         }
-        if (standby != null) {
-            standby.challengeLeft(nowNanos, data);
-        }
+        standby.challengeLeft(nowNanos, data);
     }
 
     /** A PATH_RESPONSE arrived (on any path: RFC 9000 8.2.3). */
     public List<MigrationAction> onPathResponse(long nowNanos, byte[] data) {
-        if (attempt == null || !attempt.validation.onResponse(data, nowNanos)) {
-            StandbyState before = standby == null ? null : standby.state();
-            if (standby != null && standby.onResponse(nowNanos, data) && before != StandbyState.READY) {
-                return List.of(new MigrationAction.StandbyChanged(standby.tuple(), StandbyState.READY,
-                        standby.roundTripNanos()));
-            }
-            // RFC 9000 8.2.3: a response that matches no outstanding challenge is ignored.
-            return List.of();
-        }
         List<MigrationAction> actions = new ArrayList<>();
+        if (attempt == null || !attempt.validation.onResponse(data, nowNanos)) {
+            // RFC 9000 8.2.3: a response that matches no outstanding challenge is ignored.
+            standby.onPathResponse(nowNanos, data, actions);
+            return actions;
+        }
         MigrationAttempt done = attempt;
         actions.add(new MigrationAction.PathValidated(done.newTuple, done.validation.roundTripNanos()));
         boolean movesNow = done.mode == MigrationMode.VALIDATE_THEN_SWITCH;
         if (movesNow) {
-            enter(MigrationState.PROBING_SUCCESSFUL, done.newTuple, nowNanos, actions);
-            enter(MigrationState.MIGRATION_STARTED, done.newTuple, nowNanos, actions);
-            switchTo(done.newTuple, idOf(done.newTuple, done.newId), done.oldTuple, false, actions);
+            done.enter(MigrationState.PROBING_SUCCESSFUL, done.newTuple, nowNanos, actions);
+            done.enter(MigrationState.MIGRATION_STARTED, done.newTuple, nowNanos, actions);
+            switchTo(done.newTuple, MigrationAttempt.idOf(peerIds, done.newTuple, done.newId), done.oldTuple, false,
+                    actions);
         }
-        enter(MigrationState.MIGRATION_COMPLETE, done.newTuple, nowNanos, actions);
+        done.enter(MigrationState.MIGRATION_COMPLETE, done.newTuple, nowNanos, actions);
         // RFC 9000 5.1.2: an ID used on a path we left is retired; the old path is no longer used.
         peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence,
                 movesNow)));
@@ -207,13 +180,7 @@ public final class ClientMigrator {
     /** Time passed: resend a challenge or give up, as due. */
     public List<MigrationAction> onTimer(long nowNanos) {
         List<MigrationAction> actions = new ArrayList<>();
-        if (standby != null) {
-            if (standby.onTimer(nowNanos)) {
-                actions.add(new MigrationAction.StandbyChanged(standby.tuple(), StandbyState.FAILED,
-                        standby.roundTripNanos()));
-            }
-            sendStandbyChallenge(nowNanos, actions);
-        }
+        standby.onTimer(nowNanos, actions);
         if (attempt != null) {
             attemptTimer(nowNanos, actions);
         }
@@ -237,27 +204,27 @@ public final class ClientMigrator {
             if (failing.mode == MigrationMode.SWITCH_THEN_VALIDATE) {
                 // RFC 9000 9.3.2 (the client's mirror of it): when validation of the new path fails, go back to the
                 // last validated path.
-                enter(MigrationState.MIGRATION_ABANDONED, failing.newTuple, nowNanos, actions);
-                switchTo(failing.oldTuple, idOf(failing.oldTuple, failing.oldId), failing.newTuple, false, actions);
+                failing.enter(MigrationState.MIGRATION_ABANDONED, failing.newTuple, nowNanos, actions);
+                switchTo(failing.oldTuple, MigrationAttempt.idOf(peerIds, failing.oldTuple, failing.oldId),
+                        failing.newTuple, false, actions);
                 actions.add(new MigrationAction.ClosePath(failing.newTuple));
                 finish(failing, false, true, nowNanos, actions);
             } else {
-                enter(MigrationState.PROBING_ABANDONED, failing.newTuple, nowNanos, actions);
+                failing.enter(MigrationState.PROBING_ABANDONED, failing.newTuple, nowNanos, actions);
                 actions.add(new MigrationAction.ClosePath(failing.newTuple));
                 finish(failing, false, false, nowNanos, actions);
             }
             return;
         }
-        sendDueChallenge(nowNanos, actions);
+        attempt.sendDueChallenge(nowNanos, peerIds, actions);
     }
 
     /** The socket of {@code tuple} failed: the OS took its address, route or link away. */
     public List<MigrationAction> onPathFailed(long nowNanos, Tuple tuple) {
         failedPaths.add(tuple);
-        if (standby != null && standby.tuple().equals(tuple) && standby.onFailed(nowNanos)) {
-            return List.of(new MigrationAction.StandbyChanged(tuple, StandbyState.FAILED, standby.roundTripNanos()));
-        }
-        return List.of();
+        List<MigrationAction> actions = new ArrayList<>(1);
+        standby.onPathFailed(nowNanos, tuple, actions);
+        return actions;
     }
 
     /** The socket of {@code tuple} works again. */
@@ -273,7 +240,7 @@ public final class ClientMigrator {
     /** When {@link #onTimer} next has work, or Long.MAX_VALUE. */
     public long nextTimerNanos() {
         long next = attempt == null ? Long.MAX_VALUE : attempt.validation.nextTimerNanos();
-        return standby == null ? next : Math.min(next, standby.nextTimerNanos());
+        return Math.min(next, standby.nextTimerNanos());
     }
 
     /**
@@ -295,15 +262,16 @@ public final class ClientMigrator {
             orphans.add(0, activeTuple);
         }
         // The standby last: a migration's other path (its fall back) needs an ID more than a path kept for later.
-        if (standby != null && orphans.remove(standby.tuple())) {
-            orphans.add(standby.tuple());
+        Optional<Tuple> standbyTuple = standby.tuple();
+        if (standbyTuple.isPresent() && orphans.remove(standbyTuple.get())) {
+            orphans.add(standbyTuple.get());
         }
         for (Tuple orphan : orphans) {
             Optional<PeerConnectionIds.Entry> replacement = peerIds.assign(orphan);
-            if (standby != null && orphan.equals(standby.tuple())) {
+            if (standby.isOn(orphan)) {
                 if (replacement.isEmpty()) {
                     // RFC 9000 5.1.2: "MUST stop using" the retired ID, and the standby has no other.
-                    dropStandby(false, actions);
+                    standby.drop(false, actions);
                 }
                 continue; // with a replacement, its next probe carries the new ID
             }
@@ -340,49 +308,31 @@ public final class ClientMigrator {
         if (tuple.equals(activeTuple)) {
             throw new IllegalArgumentException("the connection already uses " + tuple);
         }
-        PeerConnectionIds.Entry id = peerIds.assign(tuple).orElseThrow();
-        standby = new Standby(tuple, nowNanos, reprobeInterval.toNanos(), Pto.initial(maxAckDelay).toNanos(),
-                Pto.validationTimeout(currentPathPto, maxAckDelay).toNanos(), random);
         List<MigrationAction> actions = new ArrayList<>();
-        actions.add(new MigrationAction.StandbyChanged(tuple, StandbyState.PROBING, -1));
-        sendStandbyChallenge(nowNanos, actions);
+        standby.add(nowNanos, tuple, currentPathPto, reprobeInterval, actions);
         return actions;
     }
 
     /** Throws the refusal {@link #addStandby} would get now, without changing anything. */
     public void checkStandbyAllowed(boolean handshakeConfirmed, boolean peerDisabledMigration,
                                     java.net.InetSocketAddress remote) throws MigrationRefusedException {
-        if (standby != null) {
-            throw new MigrationRefusedException(MigrationRefusal.STANDBY_EXISTS,
-                    "the connection keeps a standby path on " + standby.tuple() + " already");
-        }
+        standby.refuseIfExists();
         // RFC 9000 18.2: a standby sends from a new local address, which disable_active_migration forbids too.
         check(handshakeConfirmed, peerDisabledMigration, remote, true);
     }
 
     /** The standby path, if there is one. */
     public Optional<Tuple> standbyTuple() {
-        return standby == null ? Optional.empty() : Optional.of(standby.tuple());
+        return standby.tuple();
     }
 
     /** Gives up the standby path, if there is one: its ID is retired and its socket closed. */
     public List<MigrationAction> removeStandby() {
         List<MigrationAction> actions = new ArrayList<>();
-        if (standby != null) {
-            dropStandby(true, actions);
+        if (standby.exists()) {
+            standby.drop(true, actions);
         }
         return actions;
-    }
-
-    private void dropStandby(boolean retireId, List<MigrationAction> actions) {
-        Tuple tuple = standby.tuple();
-        standby = null;
-        Optional<Long> sequence = peerIds.release(tuple);
-        if (retireId) {
-            sequence.ifPresent(retired -> actions.add(new MigrationAction.RetirePeerId(retired)));
-        }
-        actions.add(new MigrationAction.ClosePath(tuple));
-        actions.add(new MigrationAction.StandbyChanged(tuple, StandbyState.REMOVED, -1));
     }
 
     /**
@@ -397,9 +347,9 @@ public final class ClientMigrator {
         attempt = new MigrationAttempt(mode, cause, activeTuple, target, oldId, newId, taken.lastSucceeded(), nowNanos);
         MigrationAttempt done = attempt;
         actions.add(0, new MigrationAction.PathValidated(target, taken.lastSucceeded().roundTripNanos()));
-        enter(MigrationState.MIGRATION_STARTED, target, nowNanos, actions);
+        done.enter(MigrationState.MIGRATION_STARTED, target, nowNanos, actions);
         switchTo(target, newId, done.oldTuple, false, actions);
-        enter(MigrationState.MIGRATION_COMPLETE, target, nowNanos, actions);
+        done.enter(MigrationState.MIGRATION_COMPLETE, target, nowNanos, actions);
         // RFC 9000 5.1.2: an ID used on a path we left is retired.
         peerIds.release(done.oldTuple).ifPresent(sequence -> actions.add(new MigrationAction.RetirePeerId(sequence,
                 true)));
@@ -409,14 +359,6 @@ public final class ClientMigrator {
         return actions;
     }
 
-    private void sendStandbyChallenge(long nowNanos, List<MigrationAction> actions) {
-        byte[] data = standby.challengeToSend(nowNanos);
-        if (data != null) {
-            ConnectionId id = peerIds.current(standby.tuple()).orElseThrow().id();
-            actions.add(new MigrationAction.SendPathChallenge(standby.tuple(), id, data));
-        }
-    }
-
     /**
      * The migration's path that is not in use lost its ID: a path being probed is given up (the probe cannot go on);
      * the path a switch left can no longer be fallen back to, so it counts as failed (see {@link #onTimer}) and is
@@ -424,7 +366,7 @@ public final class ClientMigrator {
      */
     private void leaveWithoutId(Tuple path, long nowNanos, List<MigrationAction> actions) {
         if (path.equals(attempt.newTuple)) {
-            enter(MigrationState.PROBING_ABANDONED, path, nowNanos, actions);
+            attempt.enter(MigrationState.PROBING_ABANDONED, path, nowNanos, actions);
             actions.add(new MigrationAction.ClosePath(path));
             finish(attempt, false, false, nowNanos, actions);
         } else if (path.equals(attempt.oldTuple)) {
@@ -445,37 +387,9 @@ public final class ClientMigrator {
         activeTuple = tuple;
     }
 
-    private void sendDueChallenge(long nowNanos, List<MigrationAction> actions) {
-        byte[] data = attempt.validation.challengeToSend(nowNanos);
-        if (data != null) {
-            ConnectionId id = idOf(attempt.newTuple, attempt.newId).id();
-            actions.add(new MigrationAction.SendPathChallenge(attempt.newTuple, id, data));
-        }
-    }
-
-    /**
-     * The ID {@code tuple} uses now: the one it was given when the migration started, or the replacement
-     * {@link #onNewConnectionId} gave it. RFC 9000 5.1.2: "Upon receipt of an increased Retire Prior To field, the
-     * peer MUST stop using the corresponding connection IDs". The given one only if the path was left with none.
-     */
-    private PeerConnectionIds.Entry idOf(Tuple tuple, PeerConnectionIds.Entry given) {
-        return peerIds.current(tuple).orElse(given);
-    }
-
-    private void enter(MigrationState state, Tuple tuple, long nowNanos, List<MigrationAction> actions) {
-        MigrationState from = attempt.state;
-        attempt.state = state;
-        actions.add(new MigrationAction.StateChanged(from, state, tuple, nowNanos));
-    }
-
-    private void finish(MigrationAttempt done, boolean validated, boolean fellBack, long nowNanos, List<MigrationAction> actions) {
-        if (validated && !done.newTuple.onlyPortsDifferFrom(done.oldTuple)) {
-            // Recovery was reset at the move (RFC 9000 9.4); the validation's round trip is the new path's first sample.
-            actions.add(new MigrationAction.SeedRecoveryFromValidation(done.validation.roundTripNanos()));
-        }
-        actions.add(new MigrationAction.Finished(new MigrationOutcome(done.oldTuple, done.newTuple, done.oldId.id(),
-                done.newId.id(), validated, fellBack, done.validation.roundTripNanos(), nowNanos - done.startNanos,
-                done.validation.challengesSent(), done.cause)));
+    private void finish(MigrationAttempt done, boolean validated, boolean fellBack, long nowNanos,
+                        List<MigrationAction> actions) {
+        done.finish(validated, fellBack, nowNanos, actions);
         attempt = null;
     }
 }

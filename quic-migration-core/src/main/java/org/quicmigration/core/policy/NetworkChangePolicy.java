@@ -2,7 +2,6 @@ package org.quicmigration.core.policy;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -48,7 +47,7 @@ public final class NetworkChangePolicy {
 
     private final PolicyConfig config;
     /** The usable networks the policy may use, most preferred first. */
-    private List<LocalNetwork> ranked = List.of();
+    private Ranking ranked = Ranking.EMPTY;
     /** Every address the monitor reported now, and ever: an address that was never reported cannot be lost. */
     private Set<InetAddress> present = Set.of();
     private final Set<InetAddress> seen = new HashSet<>();
@@ -70,9 +69,7 @@ public final class NetworkChangePolicy {
     private boolean degradingHandled;
     private long lastNanos;
     private long retryAtNanos = Long.MIN_VALUE;
-    private long returnAtNanos = Long.MAX_VALUE;
-    private long returnRetryNanos;
-    private long leftPreferredAtNanos = -1;
+    private final ReturnSchedule returns;
     /** The standby the policy keeps, or probes a degrading path's way out with. */
     private final StandbySteering standby = new StandbySteering();
     /** The reprobe interval of the standby that probes ahead of a degrading move: it lives a few probe timeouts. */
@@ -88,22 +85,15 @@ public final class NetworkChangePolicy {
         this.config = config;
         this.active = active;
         this.applicationChose = applicationChose;
-        this.returnRetryNanos = config.returnFirstRetry().toNanos();
+        this.returns = new ReturnSchedule(config);
     }
 
     /**
-     * The networks that can carry a connection to {@code server}: those of its address family and of its scope. A
-     * loopback server is reached from loopback addresses only (the kernel delivers a datagram to 127.0.0.1 whatever
-     * its source, so a non-loopback source would "work" and move a connection off loopback); any other server from
-     * non-loopback addresses only.
+     * The networks that can carry a connection to {@code server}: those of its address family and of its scope (a
+     * loopback server from loopback addresses only, any other from non-loopback addresses only).
      */
     public static List<LocalNetwork> usableToward(List<LocalNetwork> networks, InetAddress server) {
-        boolean ipv4 = server instanceof java.net.Inet4Address;
-        boolean loopback = server.isLoopbackAddress();
-        return networks.stream()
-                .filter(network -> (network.address() instanceof java.net.Inet4Address) == ipv4)
-                .filter(network -> network.address().isLoopbackAddress() == loopback)
-                .toList();
+        return Ranking.usableToward(networks, server);
     }
 
     /** True while the active path is gone and no other network is usable. */
@@ -126,7 +116,7 @@ public final class NetworkChangePolicy {
         lastNanos = nowNanos;
         // What outranked the active network before; a ranking without it (a lost network, or a report that left it
         // out) says nothing, and then every preferred network counts as new.
-        LocalNetwork targetBefore = holdsActive(ranked) ? best(this::untried) : null;
+        LocalNetwork targetBefore = ranked.holds(active) ? best(this::untried) : null;
         Set<InetAddress> nowPresent = new HashSet<>();
         usable.forEach(network -> nowPresent.add(network.address()));
         boolean changed = !nowPresent.equals(present);
@@ -143,7 +133,7 @@ public final class NetworkChangePolicy {
         this.kernelChoice = kernelChoice;
         present = nowPresent;
         seen.addAll(nowPresent);
-        ranked = rank(usable, kernelChoice);
+        ranked = Ranking.of(usable, kernelChoice, config);
         if (changed) {
             applicationChose = false;
         }
@@ -151,9 +141,7 @@ public final class NetworkChangePolicy {
         if (target != null && !target.equals(targetBefore) && outranksActive(target)) {
             // A preferred network appeared, or became preferred (the kernel's route moved to it), or usable again:
             // probe it at once; failures back off from the first retry.
-            returnAtNanos = nowNanos;
-            returnRetryNanos = config.returnFirstRetry().toNanos();
-            leftPreferredAtNanos = leftPreferredAtNanos < 0 ? nowNanos : leftPreferredAtNanos;
+            returns.now(nowNanos);
         }
         return evaluate(nowNanos);
     }
@@ -220,17 +208,12 @@ public final class NetworkChangePolicy {
         }
         if (cause == MigrationCause.PREFERRED_NETWORK_BACK) {
             if (validated) {
-                returnRetryNanos = config.returnFirstRetry().toNanos();
-                returnAtNanos = Long.MAX_VALUE;
-                leftPreferredAtNanos = -1;
+                returns.succeeded();
             } else {
-                returnAtNanos = nowNanos + returnRetryNanos;
-                returnRetryNanos = Math.min(2 * returnRetryNanos, config.returnMaxRetry().toNanos());
+                returns.failed(nowNanos);
             }
-        } else if (validated && ours && !activeNow.equals(before) && !ranked.isEmpty() && outranksActive(ranked.get(0))) {
-            // Left for a network ranked lower: come back once it has had time to recover.
-            leftPreferredAtNanos = leftPreferredAtNanos < 0 ? nowNanos : leftPreferredAtNanos;
-            returnAtNanos = nowNanos + config.returnFirstRetry().toNanos();
+        } else if (validated && ours && !activeNow.equals(before) && !ranked.isEmpty() && outranksActive(ranked.top())) {
+            returns.afterLeaving(nowNanos); // left for a network ranked lower
         }
         return evaluate(nowNanos);
     }
@@ -266,12 +249,7 @@ public final class NetworkChangePolicy {
         if (!config.enabled() || !config.onPathDegrading()) {
             return false;
         }
-        for (LocalNetwork network : ranked) {
-            if (!network.address().equals(active)) {
-                return true;
-            }
-        }
-        return false;
+        return ranked.hasOtherThan(active);
     }
 
     /**
@@ -280,7 +258,7 @@ public final class NetworkChangePolicy {
      * evaluates it anyway: a timer at a time already reached would fire at once, find nothing to do, and be set again.
      */
     public long nextTimerNanos() {
-        long next = returnAtNanos > lastNanos ? returnAtNanos : Long.MAX_VALUE;
+        long next = returns.nextAfter(lastNanos);
         if (retryAtNanos > lastNanos && (failed.contains(active) || activeGone() || degrading())) {
             next = Math.min(next, retryAtNanos);
         }
@@ -379,13 +357,10 @@ public final class NetworkChangePolicy {
                 return actions;
             }
         }
-        if (config.returnToPreferred() && nowNanos >= returnAtNanos) {
+        if (config.returnToPreferred() && returns.due(nowNanos)) {
             LocalNetwork top = best(this::untried);
-            boolean expired = leftPreferredAtNanos >= 0 && nowNanos - leftPreferredAtNanos > config.maxTimeAway().toNanos();
-            if (top == null || !outranksActive(top) || applicationChose || expired) {
-                returnAtNanos = Long.MAX_VALUE;
-            } else {
-                returnAtNanos = Long.MAX_VALUE; // set again when the attempt ends
+            returns.cancel(); // planned again when the attempt ends
+            if (top != null && outranksActive(top) && !applicationChose && !returns.expired(nowNanos)) {
                 start(top, MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.PREFERRED_NETWORK_BACK, actions);
             }
         }
@@ -415,42 +390,10 @@ public final class NetworkChangePolicy {
 
     /** True if {@code network} ranks above the active address, which must itself be one the policy may use. */
     private boolean outranksActive(LocalNetwork network) {
-        int activeRank = -1;
-        for (int i = 0; i < ranked.size(); i++) {
-            if (ranked.get(i).address().equals(active)) {
-                activeRank = i;
-            }
-        }
-        int rank = ranked.indexOf(network);
-        return activeRank > 0 && rank >= 0 && rank < activeRank;
-    }
-
-    private boolean holdsActive(List<LocalNetwork> ranking) {
-        return ranking.stream().anyMatch(network -> network.address().equals(active));
+        return ranked.outranks(network, active);
     }
 
     private LocalNetwork best(Predicate<LocalNetwork> allowed) {
-        for (LocalNetwork network : ranked) {
-            if (allowed.test(network)) {
-                return network;
-            }
-        }
-        return null;
-    }
-
-    /** The networks the policy may use, most preferred first: by pattern if any, else the kernel's choice first. */
-    private List<LocalNetwork> rank(List<LocalNetwork> usable, InetAddress kernelChoice) {
-        List<LocalNetwork> result = new ArrayList<>();
-        for (LocalNetwork network : usable) {
-            if (config.interfacePatterns().isEmpty() || config.rankOf(network.interfaceName()) >= 0) {
-                result.add(network);
-            }
-        }
-        Comparator<LocalNetwork> order = config.interfacePatterns().isEmpty()
-                ? Comparator.comparing(network -> !network.address().equals(kernelChoice))
-                : Comparator.comparingInt((LocalNetwork network) -> config.rankOf(network.interfaceName()))
-                        .thenComparing(network -> !network.address().equals(kernelChoice));
-        result.sort(order); // stable: otherwise the monitor's order
-        return List.copyOf(result);
+        return ranked.best(allowed);
     }
 }
