@@ -68,8 +68,7 @@ public final class MigratingClient {
         this.packetListeners = List.copyOf(builder.packetListeners);
         this.migrationPolicy = builder.migrationPolicy;
         this.networkMonitor = builder.networkMonitor != null ? builder.networkMonitor : NetworkMonitor.system();
-        java.nio.file.Path keyLogFile = keyLogFile(builder.keyLogFile, System::getenv);
-        this.keyLog = keyLogFile != null ? new KeyLog(keyLogFile) : null;
+        this.keyLog = KeyLogFiles.open(builder.keyLogFile);
     }
 
     /** {@return a builder with the defaults: connect timeout 5 s, idle timeout 30 s, system trust store} */
@@ -163,7 +162,7 @@ public final class MigratingClient {
          * @throws IllegalArgumentException if it is blank
          */
         public Builder serverName(String serverName) {
-            this.serverName = requireText(serverName, "serverName");
+            this.serverName = Arguments.requireText(serverName, "serverName");
             return this;
         }
 
@@ -175,7 +174,7 @@ public final class MigratingClient {
          * @throws IllegalArgumentException if it is blank
          */
         public Builder applicationProtocol(String applicationProtocol) {
-            this.applicationProtocol = requireText(applicationProtocol, "applicationProtocol");
+            this.applicationProtocol = Arguments.requireText(applicationProtocol, "applicationProtocol");
             return this;
         }
 
@@ -239,7 +238,7 @@ public final class MigratingClient {
          * @throws IllegalArgumentException if it is zero or negative
          */
         public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = requirePositive(connectTimeout, "connectTimeout");
+            this.connectTimeout = Arguments.requirePositive(connectTimeout, "connectTimeout");
             return this;
         }
 
@@ -251,7 +250,7 @@ public final class MigratingClient {
          * @throws IllegalArgumentException if it is zero or negative
          */
         public Builder idleTimeout(Duration idleTimeout) {
-            this.idleTimeout = requirePositive(idleTimeout, "idleTimeout");
+            this.idleTimeout = Arguments.requirePositive(idleTimeout, "idleTimeout");
             return this;
         }
 
@@ -263,10 +262,7 @@ public final class MigratingClient {
          * @throws IllegalArgumentException if it is below 1024
          */
         public Builder streamReceiveWindow(long bytes) {
-            if (bytes < 1024) {
-                throw new IllegalArgumentException("stream receive window must be at least 1024 bytes, was " + bytes);
-            }
-            this.streamReceiveWindow = bytes;
+            this.streamReceiveWindow = Arguments.requireBetween(bytes, 1024, Long.MAX_VALUE, "stream receive window");
             return this;
         }
 
@@ -365,12 +361,8 @@ public final class MigratingClient {
          * @throws IllegalStateException if the server address or application protocol is missing
          */
         public MigratingClient build() {
-            if (server == null) {
-                throw new IllegalStateException("server(...) is required");
-            }
-            if (applicationProtocol == null) {
-                throw new IllegalStateException("applicationProtocol(...) is required");
-            }
+            Arguments.requireSet(server, "server(...) is required");
+            Arguments.requireSet(applicationProtocol, "applicationProtocol(...) is required");
             if (!trustConfigured) {
                 try {
                     TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -397,51 +389,5 @@ public final class MigratingClient {
             }
             throw new GeneralSecurityException("no X.509 trust manager available");
         }
-    }
-
-    private static final System.Logger LOG = System.getLogger(MigratingClient.class.getName());
-
-    /** The environment variable that names a key log file when the builder was given none. */
-    static final String KEY_LOG_VARIABLE = "SSLKEYLOGFILE";
-
-    /**
-     * The key log file to use: the configured one, else the file that {@value #KEY_LOG_VARIABLE} names if it is set
-     * and not empty, else none (null). An unusable value is logged and ignored: a debugging aid must not stop a
-     * client or server from starting.
-     */
-    static java.nio.file.Path keyLogFile(java.nio.file.Path configured,
-                                         java.util.function.UnaryOperator<String> environment) {
-        if (configured != null) {
-            return configured;
-        }
-        String value = environment.apply(KEY_LOG_VARIABLE);
-        if (value == null || value.isEmpty()) {
-            return null;
-        }
-        try {
-            java.nio.file.Path file = java.nio.file.Path.of(value);
-            LOG.log(System.Logger.Level.INFO, () -> "writing TLS secrets to " + file + " (" + KEY_LOG_VARIABLE + ")");
-            return file;
-        } catch (java.nio.file.InvalidPathException e) {
-            LOG.log(System.Logger.Level.WARNING, KEY_LOG_VARIABLE + " is not a usable path (" + e.getMessage()
-                    + "); no TLS secrets are written");
-            return null;
-        }
-    }
-
-    static String requireText(String value, String name) {
-        Objects.requireNonNull(value, name);
-        if (value.isBlank()) {
-            throw new IllegalArgumentException(name + " must not be blank");
-        }
-        return value;
-    }
-
-    static Duration requirePositive(Duration value, String name) {
-        Objects.requireNonNull(value, name);
-        if (value.isNegative() || value.isZero()) {
-            throw new IllegalArgumentException(name + " must be positive, was " + value);
-        }
-        return value;
     }
 }

@@ -2,19 +2,13 @@ package org.quicmigration;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
-import java.util.Objects;
-
-import java.net.NetworkInterface;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
-import org.quicmigration.core.Tuple;
-import org.quicmigration.core.migration.MigrationMode;
-import org.quicmigration.core.migration.MigrationRefusedException;
 import org.quicmigration.kwik.ClientMigrationDriver;
 import org.quicmigration.kwik.ConnectionEndedException;
 import org.quicmigration.kwik.KwikConnection;
@@ -28,29 +22,22 @@ import org.quicmigration.kwik.KwikStream;
  */
 public final class MigratingConnection implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(MigratingConnection.class.getName());
-    /**
-     * Completes the futures {@link #migrate} returns: a stage the application chains to one runs here, never on the
-     * binding thread that serves every connection, and one that blocks holds up nothing else.
-     */
-    static final ExecutorService COMPLETIONS = Executors.newCachedThreadPool(
-            MigrationServer.daemonThreads("quic-migration-completion"));
-
     private final KwikConnection connection;
     private final ConnectionTracing tracing;
     private final StandbyReports standby = new StandbyReports();
     private final MigrationEvents events;
     private final StreamFailures failures;
-    /** The paths used, oldest first, at most {@link #MAX_PATH_HISTORY}; guarded by itself. */
-    private final java.util.ArrayDeque<NetworkPath> pathHistory = new java.util.ArrayDeque<>();
-    static final int MAX_PATH_HISTORY = 64;
+    private final ClientMigrations migrations;
+    private final PathHistory pathHistory;
 
     MigratingConnection(KwikConnection connection, ConnectionTracing tracing) {
         this.connection = connection;
         this.tracing = tracing;
-        pathHistory.add(new NetworkPath(connection.currentLocalAddress(), connection.currentPeerAddress()));
-        this.events = new MigrationEvents(this::recordPath, standby);
+        this.pathHistory = new PathHistory(new NetworkPath(connection.currentLocalAddress(),
+                connection.currentPeerAddress()));
+        this.events = new MigrationEvents(pathHistory::record, standby);
         this.failures = new StreamFailures(connection);
+        this.migrations = new ClientMigrations(this, standby);
         connection.addMigrationObserver(events);
     }
 
@@ -98,36 +85,7 @@ public final class MigratingConnection implements AutoCloseable {
     public CompletableFuture<MigrationResult> migrate(InetSocketAddress newLocal, MigrationStrategy strategy) {
         Objects.requireNonNull(newLocal, "newLocal");
         Objects.requireNonNull(strategy, "strategy");
-        ClientMigrationDriver driver = requireDriver();
-        long start = System.nanoTime();
-        CompletableFuture<MigrationResult> result = new CompletableFuture<>();
-        if (!isOpen()) {
-            result.completeExceptionally(new MigrationException(MigrationException.Reason.CONNECTION_CLOSED,
-                    "the connection is closed", closedExceptionBehind(new IOException("closed"))));
-            return result;
-        }
-        MigrationMode mode = strategy == MigrationStrategy.VALIDATE_THEN_SWITCH
-                ? MigrationMode.VALIDATE_THEN_SWITCH : MigrationMode.SWITCH_THEN_VALIDATE;
-        driver.migrate(newLocal, mode).whenCompleteAsync((outcome, error) -> {
-            if (error != null) {
-                result.completeExceptionally(translate(error, newLocal));
-            } else if (!outcome.validated()) {
-                boolean stayedOnNew = !outcome.fellBack() && localAddress().equals(outcome.newTuple().local());
-                result.completeExceptionally(new MigrationException(MigrationException.Reason.VALIDATION_TIMED_OUT,
-                        "path " + outcome.newTuple() + " did not answer " + outcome.challengesSent()
-                                + " PATH_CHALLENGE(s) in " + outcome.totalNanos() / 1_000_000 + " ms; the connection "
-                                + (outcome.fellBack() ? "is back on " + outcome.oldTuple()
-                                : stayedOnNew ? "stays on it, because " + outcome.oldTuple() + " failed"
-                                : "stayed on " + outcome.oldTuple()), null,
-                                outcome.fellBack() ? path(outcome.oldTuple()) : null));
-            } else {
-                result.complete(new MigrationResult(path(outcome.oldTuple()), path(outcome.newTuple()),
-                        outcome.oldPeerId().toString(), outcome.newPeerId().toString(),
-                        Duration.ofNanos(outcome.validationRttNanos()), Duration.ofNanos(System.nanoTime() - start),
-                        outcome.challengesSent(), MigrationCause.of(outcome.cause())));
-            }
-        }, COMPLETIONS);
-        return result;
+        return migrations.migrate(requireDriver(), newLocal, strategy);
     }
 
     /**
@@ -140,15 +98,11 @@ public final class MigratingConnection implements AutoCloseable {
     public CompletableFuture<MigrationResult> migrate(NetworkInterface networkInterface) {
         Objects.requireNonNull(networkInterface, "networkInterface");
         boolean ipv4 = peerAddress().getAddress() instanceof java.net.Inet4Address;
-        for (java.util.Enumeration<java.net.InetAddress> addresses = networkInterface.getInetAddresses();
-             addresses.hasMoreElements(); ) {
-            java.net.InetAddress address = addresses.nextElement();
-            if ((address instanceof java.net.Inet4Address) == ipv4) {
-                return migrate(new InetSocketAddress(address, 0));
-            }
-        }
-        return CompletableFuture.failedFuture(new MigrationException(MigrationException.Reason.ADDRESS_UNUSABLE,
-                "interface " + networkInterface.getName() + " has no " + (ipv4 ? "IPv4" : "IPv6") + " address", null));
+        return ClientMigrations.addressOf(networkInterface, ipv4)
+                .map(address -> migrate(new InetSocketAddress(address, 0)))
+                .orElseGet(() -> CompletableFuture.failedFuture(new MigrationException(
+                        MigrationException.Reason.ADDRESS_UNUSABLE, "interface " + networkInterface.getName()
+                        + " has no " + (ipv4 ? "IPv4" : "IPv6") + " address", null)));
     }
 
     /** How often a standby path is probed by default: well inside the 30 s after which many NATs drop a UDP binding. */
@@ -189,34 +143,11 @@ public final class MigratingConnection implements AutoCloseable {
         if (probeInterval.compareTo(Duration.ofMillis(100)) < 0) {
             throw new IllegalArgumentException("probe interval below 100 ms: " + probeInterval);
         }
-        ClientMigrationDriver driver = requireDriver();
-        if (!isOpen()) {
-            throw new MigrationException(MigrationException.Reason.CONNECTION_CLOSED, "the connection is closed",
-                    closedExceptionBehind(new IOException("closed")));
-        }
-        InetSocketAddress bound;
-        try {
-            bound = driver.addStandby(local, probeInterval).get(5, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw translate(e.getCause(), local);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new MigrationException(MigrationException.Reason.ADDRESS_UNUSABLE,
-                    "the standby on " + local + " did not start within 5 s", null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new MigrationException(MigrationException.Reason.ADDRESS_UNUSABLE,
-                    "interrupted while starting the standby on " + local, e);
-        }
-        StandbyPath handle = new StandbyPath(this, bound, probeInterval);
-        standby.adopt(handle);
-        return handle;
+        return migrations.addStandby(requireDriver(), local, probeInterval);
     }
 
     void removeStandby(StandbyPath handle) {
-        ClientMigrationDriver driver = connection.migrationDriver();
-        if (driver != null && standby.isCurrent(handle) && isOpen()) {
-            driver.removeStandby();
-        }
+        migrations.removeStandby(connection.migrationDriver(), handle);
     }
 
     /**
@@ -280,20 +211,7 @@ public final class MigratingConnection implements AutoCloseable {
      * @return the paths, oldest first; a snapshot
      */
     public List<NetworkPath> pathHistory() {
-        synchronized (pathHistory) {
-            return List.copyOf(pathHistory);
-        }
-    }
-
-    private void recordPath(NetworkPath path) {
-        synchronized (pathHistory) {
-            if (!path.equals(pathHistory.peekLast())) {
-                if (pathHistory.size() == MAX_PATH_HISTORY) {
-                    pathHistory.removeFirst();
-                }
-                pathHistory.addLast(path);
-            }
-        }
+        return pathHistory.snapshot();
     }
 
     /** {@return the path the connection uses now} */
@@ -449,43 +367,12 @@ public final class MigratingConnection implements AutoCloseable {
         return "MigratingConnection[" + localAddress() + " <-> " + peerAddress() + (isOpen() ? "" : ", closed") + "]";
     }
 
-
     private ClientMigrationDriver requireDriver() {
         ClientMigrationDriver driver = connection.migrationDriver();
         if (driver == null) {
             throw new IllegalStateException("only the client side of a connection can migrate");
         }
         return driver;
-    }
-
-    private MigrationException translate(Throwable error, InetSocketAddress newLocal) {
-        if (error instanceof java.util.concurrent.CompletionException && error.getCause() != null) {
-            error = error.getCause();
-        }
-        if (error instanceof MigrationRefusedException refused) {
-            MigrationException.Reason reason = switch (refused.refusal()) {
-                case HANDSHAKE_NOT_CONFIRMED -> MigrationException.Reason.HANDSHAKE_NOT_CONFIRMED;
-                case PEER_DISABLED_MIGRATION -> MigrationException.Reason.PEER_DISABLED_MIGRATION;
-                case NO_SPARE_CONNECTION_ID -> MigrationException.Reason.NO_SPARE_CONNECTION_ID;
-                case MIGRATION_IN_PROGRESS -> MigrationException.Reason.MIGRATION_IN_PROGRESS;
-                case STANDBY_EXISTS -> MigrationException.Reason.STANDBY_EXISTS;
-            };
-            return new MigrationException(reason, refused.getMessage(), refused);
-        }
-        if (!isOpen()) {
-            return new MigrationException(MigrationException.Reason.CONNECTION_CLOSED,
-                    "the connection closed during the migration", error);
-        }
-        if (error instanceof java.net.SocketException) {
-            return new MigrationException(MigrationException.Reason.ADDRESS_UNUSABLE,
-                    "cannot use local address " + newLocal + ": " + error.getMessage(), error);
-        }
-        return new MigrationException(MigrationException.Reason.ADDRESS_UNUSABLE,
-                "migration to " + newLocal + " failed: " + error, error);
-    }
-
-    private static NetworkPath path(Tuple tuple) {
-        return new NetworkPath(tuple.local(), tuple.remote());
     }
 
     /** What tests and stall reports look at inside the connection; see {@link ConnectionDiagnostics}. */

@@ -22,7 +22,7 @@ final class MigrationEvents implements MigrationObserver {
     private static final System.Logger LOG = System.getLogger(MigrationEvents.class.getName());
     /** One thread for all listener callbacks: events stay in order and never run on network threads. */
     static final ExecutorService THREAD = Executors.newSingleThreadExecutor(
-            MigrationServer.daemonThreads("quic-migration-events"));
+            DaemonThreads.named("quic-migration-events"));
 
     private final List<MigrationListener> listeners = new CopyOnWriteArrayList<>();
     private final Consumer<NetworkPath> completed;

@@ -193,8 +193,8 @@ public final class MigrationPolicy {
          * @throws IllegalArgumentException if a wait is not positive or {@code max} is below {@code first}
          */
         public Builder returnRetry(Duration first, Duration max) {
-            requirePositive(first, "first");
-            requirePositive(max, "max");
+            Arguments.requirePositive(first, "first");
+            Arguments.requirePositive(max, "max");
             if (max.compareTo(first) < 0) {
                 throw new IllegalArgumentException("max " + max + " is shorter than first " + first);
             }
@@ -211,7 +211,7 @@ public final class MigrationPolicy {
          * @throws IllegalArgumentException if it is zero or negative
          */
         public Builder maxTimeAwayFromPreferred(Duration duration) {
-            this.maxTimeAway = requirePositive(duration, "duration");
+            this.maxTimeAway = Arguments.requirePositive(duration, "duration");
             return this;
         }
 
@@ -275,7 +275,7 @@ public final class MigrationPolicy {
          * @throws IllegalArgumentException if it is below 100 ms
          */
         public Builder keepStandby(Duration probeInterval) {
-            if (requirePositive(probeInterval, "probeInterval").compareTo(Duration.ofMillis(100)) < 0) {
+            if (Arguments.requirePositive(probeInterval, "probeInterval").compareTo(Duration.ofMillis(100)) < 0) {
                 throw new IllegalArgumentException("probe interval below 100 ms: " + probeInterval);
             }
             this.standbyProbeInterval = probeInterval;
@@ -287,14 +287,6 @@ public final class MigrationPolicy {
             return new MigrationPolicy(new PolicyConfig(true, onNetworkLoss, onPathDegrading, degradingPtoCount,
                     returnToPreferred, returnFirstRetry, returnMaxRetry, maxMigrationsPerCause, maxTimeAway,
                     PolicyConfig.defaults().retryAfterFailure(), patterns, standbyProbeInterval));
-        }
-
-        private static Duration requirePositive(Duration duration, String name) {
-            Objects.requireNonNull(duration, name);
-            if (duration.isNegative() || duration.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive: " + duration);
-            }
-            return duration;
         }
     }
 }

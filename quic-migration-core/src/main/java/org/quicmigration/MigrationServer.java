@@ -5,14 +5,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
-import org.quicmigration.kwik.KeyLog;
-import org.quicmigration.kwik.KwikConnection;
 import org.quicmigration.kwik.KwikServer;
 import org.quicmigration.kwik.ServerSettings;
 
@@ -36,16 +30,14 @@ import org.quicmigration.kwik.ServerSettings;
  */
 public final class MigrationServer implements AutoCloseable {
 
-    private static final System.Logger LOG = System.getLogger(MigrationServer.class.getName());
-
     private final KwikServer server;
     private final ServerCertificate certificate;
-    private final ExecutorService handlers;
+    private final ServerConnections connections;
 
-    private MigrationServer(KwikServer server, ServerCertificate certificate, ExecutorService handlers) {
+    private MigrationServer(KwikServer server, ServerCertificate certificate, ServerConnections connections) {
         this.server = server;
         this.certificate = certificate;
-        this.handlers = handlers;
+        this.connections = connections;
     }
 
     /** {@return a builder with the defaults: any local address, port 0, idle timeout 30 s} */
@@ -82,7 +74,7 @@ public final class MigrationServer implements AutoCloseable {
     @Override
     public void close() {
         server.close();
-        handlers.shutdownNow();
+        connections.close();
     }
 
     @Override
@@ -122,10 +114,7 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if the port is out of range
          */
         public Builder port(int port) {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException("port must be 0-65535, was " + port);
-            }
-            this.bindAddress = new InetSocketAddress(port);
+            this.bindAddress = new InetSocketAddress((int) Arguments.requireBetween(port, 0, 65535, "port"));
             return this;
         }
 
@@ -170,7 +159,7 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if it is blank
          */
         public Builder applicationProtocol(String applicationProtocol) {
-            this.applicationProtocol = MigratingClient.requireText(applicationProtocol, "applicationProtocol");
+            this.applicationProtocol = Arguments.requireText(applicationProtocol, "applicationProtocol");
             return this;
         }
 
@@ -194,7 +183,7 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if it is zero or negative
          */
         public Builder idleTimeout(Duration idleTimeout) {
-            this.idleTimeout = MigratingClient.requirePositive(idleTimeout, "idleTimeout");
+            this.idleTimeout = Arguments.requirePositive(idleTimeout, "idleTimeout");
             return this;
         }
 
@@ -206,10 +195,7 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if it is below 1024
          */
         public Builder streamReceiveWindow(long bytes) {
-            if (bytes < 1024) {
-                throw new IllegalArgumentException("stream receive window must be at least 1024 bytes, was " + bytes);
-            }
-            this.streamReceiveWindow = bytes;
+            this.streamReceiveWindow = Arguments.requireBetween(bytes, 1024, Long.MAX_VALUE, "stream receive window");
             return this;
         }
 
@@ -221,10 +207,7 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if it is below 1
          */
         public Builder maxStreamsPerConnection(int streams) {
-            if (streams < 1) {
-                throw new IllegalArgumentException("a connection needs at least one stream, was " + streams);
-            }
-            this.maxStreamsPerConnection = streams;
+            this.maxStreamsPerConnection = (int) Arguments.requireBetween(streams, 1, Long.MAX_VALUE, "streams");
             return this;
         }
 
@@ -255,10 +238,7 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if it is outside 1 to 3
          */
         public Builder amplificationFactor(int factor) {
-            if (factor < 1 || factor > 3) {
-                throw new IllegalArgumentException("amplification factor must be 1-3 (RFC 9000 8), was " + factor);
-            }
-            this.amplificationFactor = factor;
+            this.amplificationFactor = (int) Arguments.requireBetween(factor, 1, 3, "amplification factor (RFC 9000 8)");
             return this;
         }
 
@@ -273,10 +253,8 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if it is outside 3 to 1024
          */
         public Builder maxPathsPerConnection(int paths) {
-            if (paths < org.quicmigration.core.migration.ServerPathManager.MIN_PATHS || paths > 1024) {
-                throw new IllegalArgumentException("paths per connection must be 3-1024, was " + paths);
-            }
-            this.maxPathsPerConnection = paths;
+            this.maxPathsPerConnection = (int) Arguments.requireBetween(paths,
+                    org.quicmigration.core.migration.ServerPathManager.MIN_PATHS, 1024, "paths per connection");
             return this;
         }
 
@@ -290,7 +268,7 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if it is zero or negative
          */
         public Builder pathValidationTimeout(Duration timeout) {
-            this.pathValidationTimeout = MigratingClient.requirePositive(timeout, "pathValidationTimeout");
+            this.pathValidationTimeout = Arguments.requirePositive(timeout, "pathValidationTimeout");
             return this;
         }
 
@@ -307,7 +285,7 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if it is zero or negative
          */
         public Builder pathMemory(Duration memory) {
-            this.pathMemory = MigratingClient.requirePositive(memory, "pathMemory");
+            this.pathMemory = Arguments.requirePositive(memory, "pathMemory");
             return this;
         }
 
@@ -388,28 +366,10 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IllegalArgumentException if both are null, or one is a wildcard or of the wrong family
          */
         public Builder preferredAddress(InetSocketAddress ipv4, InetSocketAddress ipv6) {
-            if (ipv4 == null && ipv6 == null) {
-                throw new IllegalArgumentException("a preferred address needs an IPv4 or an IPv6 address");
-            }
-            checkPreferred(ipv4, java.net.Inet4Address.class, "IPv4");
-            checkPreferred(ipv6, java.net.Inet6Address.class, "IPv6");
+            Arguments.checkPreferred(ipv4, ipv6);
             this.preferredIpv4 = ipv4;
             this.preferredIpv6 = ipv6;
             return this;
-        }
-
-        private static void checkPreferred(InetSocketAddress address, Class<?> family, String name) {
-            if (address == null) {
-                return;
-            }
-            if (address.isUnresolved() || !family.isInstance(address.getAddress())) {
-                throw new IllegalArgumentException("preferred " + name + " address must be a resolved " + name
-                        + " address, was " + address);
-            }
-            if (address.getAddress().isAnyLocalAddress()) {
-                throw new IllegalArgumentException("preferred " + name + " address must be concrete, not the wildcard "
-                        + address + ": clients are told to send there");
-            }
         }
 
         /**
@@ -420,64 +380,21 @@ public final class MigrationServer implements AutoCloseable {
          * @throws IOException if an address cannot be bound
          */
         public MigrationServer start() throws IOException {
-            if (certificate == null) {
-                throw new IllegalStateException("certificate(...) or selfSignedCertificate(...) is required");
-            }
-            if (applicationProtocol == null) {
-                throw new IllegalStateException("applicationProtocol(...) is required");
-            }
-            if (onConnection == null) {
-                throw new IllegalStateException("onConnection(...) is required");
-            }
-            ExecutorService handlers = Executors.newCachedThreadPool(daemonThreads("quic-migration-handler"));
-            Consumer<MigratingConnection> handler = onConnection;
+            Arguments.requireSet(certificate, "certificate(...) or selfSignedCertificate(...) is required");
+            Arguments.requireSet(applicationProtocol, "applicationProtocol(...) is required");
+            Arguments.requireSet(onConnection, "onConnection(...) is required");
             ServerSettings settings = new ServerSettings(bindAddress, certificate.chain(), certificate.privateKey(),
                     applicationProtocol, idleTimeout, streamReceiveWindow, maxStreamsPerConnection,
                     acceptClientMigration, amplificationFactor, maxPathsPerConnection, pathValidationTimeout,
-                    pathMemory, preferredIpv4, preferredIpv6, keyLog(keyLogFile));
-            MigrationListener everyConnection = migrationListener;
-            java.nio.file.Path qlogTo = qlogDirectory;
-            List<PacketListener> listeners = List.copyOf(packetListeners);
-            boolean acceptMigration = acceptClientMigration;
+                    pathMemory, preferredIpv4, preferredIpv6, KeyLogFiles.open(keyLogFile));
+            ServerConnections connections = new ServerConnections(onConnection, migrationListener, qlogDirectory,
+                    packetListeners, acceptClientMigration);
             try {
-                KwikServer server = KwikServer.start(settings, (KwikConnection kwik) -> {
-                    ConnectionTracing tracing = new ConnectionTracing(MigrationEvents.THREAD, listeners);
-                    tracing.attach(kwik, qlogTo, true);
-                    tracing.connected(true, acceptMigration);
-                    MigratingConnection connection = new MigratingConnection(kwik, tracing);
-                    if (everyConnection != null) {
-                        connection.addMigrationListener(everyConnection);
-                    }
-                    handlers.execute(() -> runHandler(handler, connection));
-                });
-                return new MigrationServer(server, certificate, handlers);
+                return new MigrationServer(KwikServer.start(settings, connections), certificate, connections);
             } catch (IOException | RuntimeException e) {
-                handlers.shutdownNow();
+                connections.close();
                 throw e;
             }
         }
-    }
-
-    private static KeyLog keyLog(java.nio.file.Path configured) {
-        java.nio.file.Path file = MigratingClient.keyLogFile(configured, System::getenv);
-        return file != null ? new KeyLog(file) : null;
-    }
-
-    private static void runHandler(Consumer<MigratingConnection> handler, MigratingConnection connection) {
-        try {
-            handler.accept(connection);
-        } catch (RuntimeException | Error e) {
-            LOG.log(System.Logger.Level.WARNING, "connection handler failed for " + connection + "; closing it", e);
-            connection.close(0x100, "server handler failed");
-        }
-    }
-
-    static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger counter = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

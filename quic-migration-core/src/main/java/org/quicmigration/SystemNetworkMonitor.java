@@ -89,7 +89,7 @@ final class SystemNetworkMonitor implements NetworkMonitor {
 
     private static ScheduledExecutorService poller() {
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
-                MigrationServer.daemonThreads("quic-migration-network-monitor"));
+                DaemonThreads.named("quic-migration-network-monitor"));
         executor.setRemoveOnCancelPolicy(true);
         return executor;
     }

@@ -155,9 +155,9 @@ class KeyLogTest {
         Map<String, String> empty = Map.of("SSLKEYLOGFILE", "");
         Map<String, String> unset = Map.of();
 
-        assertThat(MigratingClient.keyLogFile(configured, set::get)).as("configured file wins").isEqualTo(configured);
-        assertThat(MigratingClient.keyLogFile(null, set::get)).as("SSLKEYLOGFILE set").isEqualTo(named);
-        assertThat(MigratingClient.keyLogFile(null, empty::get)).as("SSLKEYLOGFILE empty").isNull();
-        assertThat(MigratingClient.keyLogFile(null, unset::get)).as("SSLKEYLOGFILE unset").isNull();
+        assertThat(KeyLogFiles.choose(configured, set::get)).as("configured file wins").isEqualTo(configured);
+        assertThat(KeyLogFiles.choose(null, set::get)).as("SSLKEYLOGFILE set").isEqualTo(named);
+        assertThat(KeyLogFiles.choose(null, empty::get)).as("SSLKEYLOGFILE empty").isNull();
+        assertThat(KeyLogFiles.choose(null, unset::get)).as("SSLKEYLOGFILE unset").isNull();
     }
 }
