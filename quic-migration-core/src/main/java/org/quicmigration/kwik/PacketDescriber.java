@@ -102,19 +102,29 @@ final class PacketDescriber {
     /** The frame with the fields qlog requires for its type (draft-13); its type alone for the rest. */
     private static TracedFrame withFields(QuicFrame frame) {
         Map<String, Object> fields = new java.util.LinkedHashMap<>();
-        String type;
+        String type = streamFields(frame, fields);
+        if (type == null) {
+            type = controlFields(frame, fields);
+        }
+        if (type == null) {
+            return BY_CLASS_NAME.getOrDefault(frame.getClass().getSimpleName(), UNKNOWN);
+        }
+        return new TracedFrame.Other(type, java.util.Collections.unmodifiableMap(fields));
+    }
+
+    /** The qlog type of a stream, crypto, ACK or credit frame, its fields put in {@code fields}; else null. */
+    private static String streamFields(QuicFrame frame, Map<String, Object> fields) {
         if (frame instanceof StreamFrame stream) {
-            type = "stream";
             fields.put("stream_id", (long) stream.getStreamId());
             fields.put("offset", stream.getOffset());
             fields.put("fin", stream.isFinal());
             fields.put("raw", Map.of("payload_length", (long) stream.getLength()));
+            return "stream";
         } else if (frame instanceof CryptoFrame crypto) {
-            type = "crypto";
             fields.put("offset", crypto.getOffset());
             fields.put("raw", Map.of("payload_length", (long) crypto.getLength()));
+            return "crypto";
         } else if (frame instanceof AckFrame ack) {
-            type = "ack";
             List<List<Long>> ranges = new ArrayList<>();
             for (Range range : ack.getAcknowledgedRanges()) {
                 ranges.add(range.getSmallest() == range.getLargest() ? List.of(range.getSmallest())
@@ -122,53 +132,58 @@ final class PacketDescriber {
             }
             java.util.Collections.reverse(ranges); // Kwik keeps them largest first; qlog's examples go upwards
             fields.put("acked_ranges", ranges);
+            return "ack";
         } else if (frame instanceof MaxDataFrame maxData) {
-            type = "max_data";
             fields.put("maximum", maxData.getMaxData());
+            return "max_data";
         } else if (frame instanceof MaxStreamDataFrame maxStreamData) {
-            type = "max_stream_data";
             fields.put("stream_id", (long) maxStreamData.getStreamId());
             fields.put("maximum", maxStreamData.getMaxData());
+            return "max_stream_data";
         } else if (frame instanceof MaxStreamsFrame maxStreams) {
-            type = "max_streams";
             fields.put("stream_type", maxStreams.isAppliesToBidirectional() ? "bidirectional" : "unidirectional");
             fields.put("maximum", maxStreams.getMaxStreams());
-        } else if (frame instanceof DataBlockedFrame blocked) {
-            type = "data_blocked";
+            return "max_streams";
+        }
+        return null;
+    }
+
+    /** The qlog type of a blocked, reset, stop, token or close frame, its fields put in {@code fields}; else null. */
+    private static String controlFields(QuicFrame frame, Map<String, Object> fields) {
+        if (frame instanceof DataBlockedFrame blocked) {
             fields.put("limit", KwikStreams.dataBlockedLimit(blocked));
+            return "data_blocked";
         } else if (frame instanceof StreamDataBlockedFrame blocked) {
-            type = "stream_data_blocked";
             fields.put("stream_id", (long) blocked.getStreamId());
             fields.put("limit", blocked.getStreamDataLimit());
+            return "stream_data_blocked";
         } else if (frame instanceof StreamsBlockedFrame blocked) {
-            type = "streams_blocked";
             fields.put("stream_type", blocked.isBidirectional() ? "bidirectional" : "unidirectional");
             fields.put("limit", blocked.getStreamLimit());
+            return "streams_blocked";
         } else if (frame instanceof ResetStreamFrame reset) {
-            type = "reset_stream";
             fields.put("stream_id", (long) reset.getStreamId());
             fields.put("error", "unknown");
             fields.put("error_code", reset.getErrorCode());
             fields.put("final_size", reset.getFinalSize());
+            return "reset_stream";
         } else if (frame instanceof StopSendingFrame stop) {
-            type = "stop_sending";
             fields.put("stream_id", (long) stop.getStreamId());
             fields.put("error", "unknown");
             fields.put("error_code", stop.getErrorCode());
+            return "stop_sending";
         } else if (frame instanceof NewTokenFrame token) {
-            type = "new_token";
             fields.put("token", Map.of("raw", Map.of("data", java.util.HexFormat.of().formatHex(token.getToken()))));
+            return "new_token";
         } else if (frame instanceof ConnectionCloseFrame close) {
-            type = "connection_close";
             fields.put("error_space", close.hasApplicationProtocolError() ? "application" : "transport");
             fields.put("error_code", close.getErrorCode());
             if (close.hasReasonPhrase()) {
                 fields.put("reason", close.getReasonPhrase());
             }
-        } else {
-            return BY_CLASS_NAME.getOrDefault(frame.getClass().getSimpleName(), UNKNOWN);
+            return "connection_close";
         }
-        return new TracedFrame.Other(type, java.util.Collections.unmodifiableMap(fields));
+        return null;
     }
 
     private static PacketType typeOf(QuicPacket packet) {

@@ -7,19 +7,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
 
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 import org.quicmigration.BidirectionalStream;
 import org.quicmigration.MigratingClient;
@@ -56,8 +51,8 @@ final class Handovers {
 
     /**
      * Bytes received over time around a change: {@code millis[i]} after the change (negative before it) the reader
-     * had {@code bytes[i]} bytes in all. From about {@value Watch#BEFORE_CHANGE} ms before the change to the end of
-     * the download, or to {@value Watch#AFTER_CHANGE} points after the change if the download is longer.
+     * had {@code bytes[i]} bytes in all. From about {@value DownloadWatch#BEFORE_CHANGE} ms before the change to the end of
+     * the download, or to {@value DownloadWatch#AFTER_CHANGE} points after the change if the download is longer.
      */
     record Received(double[] millis, long[] bytes) {
     }
@@ -81,7 +76,7 @@ final class Handovers {
                     .applicationProtocol(PROTOCOL)
                     .onConnection(Handovers::serveQuic)
                     .start();
-            this.clientTls = clientContext(certificate.certificate());
+            this.clientTls = TlsServer.clientContext(certificate.certificate());
         }
 
         @Override
@@ -89,139 +84,6 @@ final class Handovers {
             quic.close();
             tcpRelay.close();
             tls.close();
-        }
-    }
-
-    /**
-     * Watches a download: digests it, notes when the change happened and the longest pause after it, and keeps the
-     * received bytes over time around the change in arrays allocated up front: a point at most every millisecond,
-     * plus the last read before each pause longer than that, so a chart shows every pause where it was.
-     */
-    static final class Watch {
-        /** How many points are kept from before the change (a ring: the latest ones), about 1 ms apart. */
-        static final int BEFORE_CHANGE = 128;
-        /** At most this many points are kept from the change on. */
-        static final int AFTER_CHANGE = 4096;
-        private static final long POINT_NANOS = 1_000_000;
-
-        private final MessageDigest digest;
-        private long received;
-        private long changeNanos = -1;
-        private long lastDataNanos;
-        private long longestPauseNanos;
-        // received over time: [0, BEFORE_CHANGE) a ring until the change, then [BEFORE_CHANGE, ...) in order
-        private final long[] pointNanos = new long[BEFORE_CHANGE + AFTER_CHANGE];
-        private final long[] pointBytes = new long[BEFORE_CHANGE + AFTER_CHANGE];
-        private int pointsBefore;
-        private int pointsAfter;
-        private long previousReadNanos;
-        private long previousReadBytes;
-        private boolean previousReadKept = true;
-
-        private final java.util.function.LongSupplier clock;
-
-        Watch() throws Exception {
-            this(System::nanoTime);
-        }
-
-        /** A watch reading time from {@code clock} (nanoseconds), for tests in virtual time. */
-        Watch(java.util.function.LongSupplier clock) throws Exception {
-            this.clock = clock;
-            digest = MessageDigest.getInstance("SHA-256");
-        }
-
-        void data(byte[] buffer, int n) {
-            long now = clock.getAsLong();
-            if (changeNanos >= 0) {
-                longestPauseNanos = Math.max(longestPauseNanos, now - lastDataNanos);
-            }
-            long previousNanos = lastDataNanos;
-            lastDataNanos = now;
-            digest.update(buffer, 0, n);
-            received += n;
-            keepPoint(now, previousNanos);
-        }
-
-        private void keepPoint(long now, long previousNanos) {
-            boolean any = pointsBefore + pointsAfter > 0;
-            if (any && now - lastPointNanos() < POINT_NANOS) {
-                rememberRead(now, false);
-                return;
-            }
-            if (any && now - previousNanos >= POINT_NANOS) {
-                keepPreviousRead(); // where the pause began
-            }
-            addPoint(now, received);
-            rememberRead(now, true);
-        }
-
-        private void rememberRead(long nanos, boolean kept) {
-            previousReadNanos = nanos;
-            previousReadBytes = received;
-            previousReadKept = kept;
-        }
-
-        private void keepPreviousRead() {
-            if (!previousReadKept && pointsBefore + pointsAfter > 0) {
-                addPoint(previousReadNanos, previousReadBytes);
-                previousReadKept = true;
-            }
-        }
-
-        private long lastPointNanos() {
-            return pointsAfter > 0 ? pointNanos[BEFORE_CHANGE + pointsAfter - 1]
-                    : pointNanos[(pointsBefore - 1) % BEFORE_CHANGE];
-        }
-
-        private void addPoint(long nanos, long bytes) {
-            int index;
-            if (changeNanos < 0) {
-                index = pointsBefore++ % BEFORE_CHANGE;
-            } else if (pointsAfter < AFTER_CHANGE) {
-                index = BEFORE_CHANGE + pointsAfter++;
-            } else {
-                return; // full: the chart ends here
-            }
-            pointNanos[index] = nanos;
-            pointBytes[index] = bytes;
-        }
-
-        long received() {
-            return received;
-        }
-
-        /** True once the change has happened. */
-        boolean hasChanged() {
-            return changeNanos >= 0;
-        }
-
-        boolean changeDue() {
-            return changeNanos < 0 && received >= CHANGE_AT;
-        }
-
-        void changed() {
-            keepPreviousRead(); // the last read before the change
-            changeNanos = clock.getAsLong();
-            lastDataNanos = changeNanos; // the pause counts from the change
-        }
-
-        Download result() {
-            return new Download(digest.digest(), longestPauseNanos / 1e6, receivedOverTime());
-        }
-
-        private Received receivedOverTime() {
-            keepPreviousRead(); // the last read
-            int before = Math.min(pointsBefore, BEFORE_CHANGE);
-            double[] millis = new double[before + pointsAfter];
-            long[] bytes = new long[before + pointsAfter];
-            int first = pointsBefore > BEFORE_CHANGE ? pointsBefore % BEFORE_CHANGE : 0;
-            long zero = changeNanos >= 0 ? changeNanos : pointNanos[first];
-            for (int i = 0; i < millis.length; i++) {
-                int index = i < before ? (pointsBefore - before + i) % BEFORE_CHANGE : BEFORE_CHANGE + i - before;
-                millis[i] = (pointNanos[index] - zero) / 1e6;
-                bytes[i] = pointBytes[index];
-            }
-            return new Received(millis, bytes);
         }
     }
 
@@ -255,10 +117,10 @@ final class Handovers {
 
     private static Download tcpDownload(SSLContext tls, TcpDelayRelay relay, InetAddress before, InetAddress after)
             throws Exception {
-        Watch watch = new Watch();
+        DownloadWatch watch = new DownloadWatch();
         byte[] buffer = new byte[BLOCK];
         InetAddress local = before;
-        while (watch.received < TOTAL) {
+        while (watch.received() < TOTAL) {
             try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket()) {
                 socket.bind(new InetSocketAddress(local, 0));
                 socket.connect(relay.address(), 5_000);
@@ -266,11 +128,11 @@ final class Handovers {
                 socket.setSoTimeout(10_000);
                 socket.setEnabledProtocols(new String[]{"TLSv1.3"});
                 DataOutputStream out = new DataOutputStream(socket.getOutputStream());
-                out.writeLong(watch.received); // resume where we are
+                out.writeLong(watch.received()); // resume where we are
                 out.flush();
                 InputStream in = socket.getInputStream();
                 int n;
-                while (watch.received < TOTAL && (n = in.read(buffer, 0, (int) Math.min(BLOCK, TOTAL - watch.received))) > 0) {
+                while (watch.received() < TOTAL && (n = in.read(buffer, 0, (int) Math.min(BLOCK, TOTAL - watch.received()))) > 0) {
                     watch.data(buffer, n);
                     if (watch.changeDue()) {
                         relay.outage(local); // the old network is gone, and this connection with it
@@ -280,78 +142,12 @@ final class Handovers {
                     }
                 }
             } catch (IOException e) {
-                if (watch.changeNanos < 0) {
+                if (!watch.hasChanged()) {
                     throw e; // failed before the change: a real error
                 }
             }
         }
         return watch.result();
-    }
-
-    static SSLContext clientContext(java.security.cert.X509Certificate certificate) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("server", certificate);
-        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        factory.init(trust);
-        SSLContext context = SSLContext.getInstance("TLSv1.3");
-        context.init(null, factory.getTrustManagers(), null);
-        return context;
-    }
-
-    /** A TLS 1.3 server: reads an 8-byte offset, then sends the download from there to its end. */
-    static final class TlsServer implements AutoCloseable {
-        private final SSLServerSocket socket;
-
-        TlsServer(ServerCertificate certificate) throws Exception {
-            char[] password = "relay".toCharArray();
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            keys.load(null, null);
-            keys.setKeyEntry("server", certificate.privateKey(), password,
-                    certificate.chain().toArray(new java.security.cert.X509Certificate[0]));
-            KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            factory.init(keys, password);
-            SSLContext context = SSLContext.getInstance("TLSv1.3");
-            context.init(factory.getKeyManagers(), null, null);
-            socket = (SSLServerSocket) context.getServerSocketFactory().createServerSocket(0, 50,
-                    InetAddress.getLoopbackAddress());
-            socket.setEnabledProtocols(new String[]{"TLSv1.3"});
-            Thread acceptor = new Thread(this::accept, "tls-server");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        InetSocketAddress address() {
-            return (InetSocketAddress) socket.getLocalSocketAddress();
-        }
-
-        private void accept() {
-            while (!socket.isClosed()) {
-                try {
-                    Socket client = socket.accept();
-                    Thread sender = new Thread(() -> serve(client), "tls-server-send");
-                    sender.setDaemon(true);
-                    sender.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private static void serve(Socket client) {
-            try (client) {
-                client.setTcpNoDelay(true);
-                long offset = new DataInputStream(client.getInputStream()).readLong();
-                sendFrom(offset, client.getOutputStream());
-            } catch (IOException e) {
-                // the client went away (its network changed)
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
     }
 
     // ---- QUIC ----
@@ -378,7 +174,7 @@ final class Handovers {
     }
 
     static Download quic(Servers servers, QuicChange change) throws Exception {
-        Watch watch = new Watch();
+        DownloadWatch watch = new DownloadWatch();
         try (NetworkEmulator network = NetworkEmulator.builder(servers.quic.localAddress())
                 .delay(Duration.ofMillis(servers.delayMillis)).start()) {
             MigratingConnection connection = connect(servers, network, BEFORE);
@@ -402,7 +198,7 @@ final class Handovers {
                     resume = false;
                     BidirectionalStream stream = connection.openStream();
                     try (DataOutputStream out = new DataOutputStream(stream.getOutputStream())) {
-                        out.writeLong(watch.received); // from where we are
+                        out.writeLong(watch.received()); // from where we are
                     }
                     byte[] buffer = new byte[BLOCK];
                     try (InputStream in = stream.getInputStream()) {
@@ -441,8 +237,8 @@ final class Handovers {
             } finally {
                 connection.close();
             }
-            if (watch.received != TOTAL) {
-                throw new IOException("QUIC download (" + change + ") ended after " + watch.received + " of " + TOTAL + " bytes");
+            if (watch.received() != TOTAL) {
+                throw new IOException("QUIC download (" + change + ") ended after " + watch.received() + " of " + TOTAL + " bytes");
             }
         }
         return watch.result();
@@ -481,7 +277,8 @@ final class Handovers {
 
     // ---- the download's content: block b is new Random(b)'s bytes, so any offset can be served ----
 
-    private static void sendFrom(long offset, OutputStream out) throws IOException {
+    /** Sends the download from {@code offset} to its end. */
+    static void sendFrom(long offset, OutputStream out) throws IOException {
         byte[] block = new byte[BLOCK];
         for (long position = offset; position < TOTAL; ) {
             int index = (int) (position / BLOCK);

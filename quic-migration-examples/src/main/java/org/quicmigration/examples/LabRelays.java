@@ -31,7 +31,7 @@ public final class LabRelays {
         java.nio.file.Path traceFile = args.length > 2 ? java.nio.file.Path.of(args[2]) : null;
         java.util.Queue<String> trace = new java.util.concurrent.ConcurrentLinkedQueue<>();
         ServerCertificate certificate = ServerCertificate.selfSigned("localhost");
-        try (Handovers.TlsServer tls = new Handovers.TlsServer(certificate);
+        try (TlsServer tls = new TlsServer(certificate);
              TcpDelayRelay tcp = new TcpDelayRelay(tls.address(), delayMillis, listenOn);
              MigrationServer quic = traced(MigrationServer.builder()
                      .bindAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))

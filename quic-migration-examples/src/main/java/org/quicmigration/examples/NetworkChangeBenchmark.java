@@ -193,7 +193,7 @@ public final class NetworkChangeBenchmark {
             this.quicServer = new InetSocketAddress(lab.serverAddress(), quicPort);
             this.tcpServer = new InetSocketAddress(lab.serverAddress(), tcpPort);
             this.certificate = certificate;
-            this.tls = Handovers.clientContext(certificate);
+            this.tls = TlsServer.clientContext(certificate);
         }
 
         private void change(Change change) throws IOException {
@@ -209,7 +209,7 @@ public final class NetworkChangeBenchmark {
          * records what the client saw.
          */
         Handovers.Download quic(Change change, boolean standby, HandoverTimeline timeline) throws Exception {
-            Handovers.Watch watch = new Handovers.Watch();
+            DownloadWatch watch = new DownloadWatch();
             MigratingClient.Builder builder = MigratingClient.builder()
                     .server(quicServer)
                     .serverName("localhost")
@@ -264,7 +264,7 @@ public final class NetworkChangeBenchmark {
         }
 
         Handovers.Download tcp(Change change) throws Exception {
-            Handovers.Watch watch = new Handovers.Watch();
+            DownloadWatch watch = new DownloadWatch();
             byte[] buffer = new byte[BLOCK];
             InetAddress local = lab.wifiAddress();
             NetworkMonitor monitor = NetworkMonitor.system();

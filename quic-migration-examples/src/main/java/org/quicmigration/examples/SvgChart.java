@@ -108,15 +108,15 @@ final class SvgChart {
         double plotWidth = WIDTH - LEFT - RIGHT;
         double groupWidth = plotWidth / groups.size();
         int labelChars = Math.max(6, (int) ((groupWidth - 8) / CHAR_WIDTH));
-        int labelLines = groups.stream().mapToInt(group -> wrap(group, labelChars).size()).max().orElse(1);
+        int labelLines = groups.stream().mapToInt(group -> SvgText.wrap(group, labelChars).size()).max().orElse(1);
         Svg svg = new Svg(chart.title(), chart.subtitle(), legend, labelLines * LINE_HEIGHT + 40, chart.caption());
 
         double top = 0;
         for (Bar bar : chart.bars()) {
             top = Math.max(top, max(bar.value(), bar.high(), bar.reference()));
         }
-        Ticks ticks = Ticks.of(0, top * 1.08); // room for the labels above the highest whisker
-        Scale y = new Scale(ticks.from(), ticks.to(), svg.plotBottom(), svg.plotTop());
+        SvgText.Ticks ticks = SvgText.Ticks.of(0, top * 1.08); // room for the labels above the highest whisker
+        SvgText.Scale y = new SvgText.Scale(ticks.from(), ticks.to(), svg.plotBottom(), svg.plotTop());
         svg.valueAxis(ticks, y, chart.valueAxis());
 
         double barWidth = Math.min(groupWidth * 0.8 / series.size(), 90);
@@ -134,8 +134,8 @@ final class SvgChart {
                 double barTop = y.at(bar.value());
                 svg.element(String.format(Locale.ROOT,
                         "<rect class=\"bar\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" fill=\"%s\"><title>%s</title></rect>",
-                        n(x), n(barTop), n(width), n(y.at(0) - barTop), colour(s),
-                        escape(bar.group() + ", " + bar.series() + ": " + fixed(bar.value(), chart.decimals()))));
+                        SvgText.n(x), SvgText.n(barTop), SvgText.n(width), SvgText.n(y.at(0) - barTop), colour(s),
+                        SvgText.escape(bar.group() + ", " + bar.series() + ": " + SvgText.fixed(bar.value(), chart.decimals()))));
                 double labelAt = barTop;
                 if (!Double.isNaN(bar.low()) && !Double.isNaN(bar.high())) {
                     double low = y.at(bar.low());
@@ -143,28 +143,28 @@ final class SvgChart {
                     double cap = Math.min(width / 4, 8);
                     svg.element(String.format(Locale.ROOT,
                             "<path class=\"whisker\" d=\"M%s %sV%sM%s %sH%sM%s %sH%s\" stroke=\"#222222\" stroke-width=\"1.5\" fill=\"none\"/>",
-                            n(centre), n(low), n(high), n(centre - cap), n(low), n(centre + cap), n(centre - cap),
-                            n(high), n(centre + cap)));
+                            SvgText.n(centre), SvgText.n(low), SvgText.n(high), SvgText.n(centre - cap), SvgText.n(low), SvgText.n(centre + cap), SvgText.n(centre - cap),
+                            SvgText.n(high), SvgText.n(centre + cap)));
                     labelAt = Math.min(labelAt, high);
                 }
                 if (!Double.isNaN(bar.reference())) {
                     double at = y.at(bar.reference());
                     svg.element(String.format(Locale.ROOT,
                             "<line class=\"reference\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#222222\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
-                            n(x - barWidth * 0.04), n(at), n(x + width + barWidth * 0.04), n(at)));
+                            SvgText.n(x - barWidth * 0.04), SvgText.n(at), SvgText.n(x + width + barWidth * 0.04), SvgText.n(at)));
                     labelAt = Math.min(labelAt, at);
                 }
                 svg.element(String.format(Locale.ROOT,
                         "<text class=\"value\" x=\"%s\" y=\"%s\" text-anchor=\"middle\" font-size=\"%d\">%s</text>",
-                        n(centre), n(labelAt - 5), FONT - 1, escape(fixed(bar.value(), chart.decimals()))));
+                        SvgText.n(centre), SvgText.n(labelAt - 5), FONT - 1, SvgText.escape(SvgText.fixed(bar.value(), chart.decimals()))));
             }
-            List<String> label = wrap(groups.get(g), labelChars);
+            List<String> label = SvgText.wrap(groups.get(g), labelChars);
             StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
-                    "<text class=\"group\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">", n(groupLeft + groupWidth / 2),
-                    n(svg.plotBottom() + 20)));
+                    "<text class=\"group\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">", SvgText.n(groupLeft + groupWidth / 2),
+                    SvgText.n(svg.plotBottom() + 20)));
             for (int i = 0; i < label.size(); i++) {
                 text.append(String.format(Locale.ROOT, "<tspan x=\"%s\" dy=\"%s\">%s</tspan>",
-                        n(groupLeft + groupWidth / 2), i == 0 ? "0" : String.valueOf(LINE_HEIGHT), escape(label.get(i))));
+                        SvgText.n(groupLeft + groupWidth / 2), i == 0 ? "0" : String.valueOf(LINE_HEIGHT), SvgText.escape(label.get(i))));
             }
             svg.element(text.append("</text>").toString());
         }
@@ -194,42 +194,42 @@ final class SvgChart {
             maxX = Math.max(maxX, chart.markerX());
         }
         Svg svg = new Svg(chart.title(), chart.subtitle(), legend, 2 * LINE_HEIGHT + 22, chart.caption());
-        Ticks yTicks = Ticks.of(minY, maxY);
-        Ticks xTicks = Ticks.within(minX, maxX);
-        Scale y = new Scale(yTicks.from(), yTicks.to(), svg.plotBottom(), svg.plotTop());
-        Scale x = new Scale(xTicks.from(), xTicks.to(), LEFT, WIDTH - RIGHT);
+        SvgText.Ticks yTicks = SvgText.Ticks.of(minY, maxY);
+        SvgText.Ticks xTicks = SvgText.Ticks.within(minX, maxX);
+        SvgText.Scale y = new SvgText.Scale(yTicks.from(), yTicks.to(), svg.plotBottom(), svg.plotTop());
+        SvgText.Scale x = new SvgText.Scale(xTicks.from(), xTicks.to(), LEFT, WIDTH - RIGHT);
         svg.valueAxis(yTicks, y, chart.yAxis());
         for (double tick : xTicks.values()) {
             svg.element(String.format(Locale.ROOT,
                     "<line class=\"grid\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#e4e4e4\"/>",
-                    n(x.at(tick)), n(svg.plotTop()), n(x.at(tick)), n(svg.plotBottom())));
+                    SvgText.n(x.at(tick)), SvgText.n(svg.plotTop()), SvgText.n(x.at(tick)), SvgText.n(svg.plotBottom())));
             svg.element(String.format(Locale.ROOT,
-                    "<text class=\"tick\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>", n(x.at(tick)),
-                    n(svg.plotBottom() + 18), xTicks.label(tick)));
+                    "<text class=\"tick\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>", SvgText.n(x.at(tick)),
+                    SvgText.n(svg.plotBottom() + 18), xTicks.label(tick)));
         }
         svg.element(String.format(Locale.ROOT, "<text class=\"axis\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>",
-                n(LEFT + (WIDTH - LEFT - RIGHT) / 2.0), n(svg.plotBottom() + 18 + LINE_HEIGHT + 4), escape(chart.xAxis())));
+                SvgText.n(LEFT + (WIDTH - LEFT - RIGHT) / 2.0), SvgText.n(svg.plotBottom() + 18 + LINE_HEIGHT + 4), SvgText.escape(chart.xAxis())));
         if (!Double.isNaN(chart.markerX())) {
             double at = x.at(chart.markerX());
             svg.element(String.format(Locale.ROOT,
                     "<line class=\"marker\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#555555\" stroke-dasharray=\"4 4\"/>",
-                    n(at), n(svg.plotTop()), n(at), n(svg.plotBottom())));
+                    SvgText.n(at), SvgText.n(svg.plotTop()), SvgText.n(at), SvgText.n(svg.plotBottom())));
             if (chart.markerLabel() != null) {
                 svg.element(String.format(Locale.ROOT,
-                        "<text class=\"marker-label\" x=\"%s\" y=\"%s\" fill=\"#555555\">%s</text>", n(at + 4),
-                        n(svg.plotTop() + 14), escape(chart.markerLabel())));
+                        "<text class=\"marker-label\" x=\"%s\" y=\"%s\" fill=\"#555555\">%s</text>", SvgText.n(at + 4),
+                        SvgText.n(svg.plotTop() + 14), SvgText.escape(chart.markerLabel())));
             }
         }
         for (int i = 0; i < chart.lines().size(); i++) {
             Line line = chart.lines().get(i);
-            StringBuilder path = new StringBuilder("M").append(n(x.at(line.x()[0]))).append(' ')
-                    .append(n(y.at(line.y()[0])));
+            StringBuilder path = new StringBuilder("M").append(SvgText.n(x.at(line.x()[0]))).append(' ')
+                    .append(SvgText.n(y.at(line.y()[0])));
             for (int p = 1; p < line.x().length; p++) {
-                path.append('H').append(n(x.at(line.x()[p]))).append('V').append(n(y.at(line.y()[p])));
+                path.append('H').append(SvgText.n(x.at(line.x()[p]))).append('V').append(SvgText.n(y.at(line.y()[p])));
             }
             svg.element(String.format(Locale.ROOT,
                     "<path class=\"line\" d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" stroke-linejoin=\"round\"><title>%s</title></path>",
-                    path, colour(i), escape(line.name())));
+                    path, colour(i), SvgText.escape(line.name())));
         }
         svg.axisLine(svg.plotBottom());
         return svg.finish();
@@ -251,11 +251,11 @@ final class SvgChart {
             double y = 30;
             element(String.format(Locale.ROOT,
                     "<text class=\"title\" x=\"%d\" y=\"%s\" font-size=\"18\" font-weight=\"bold\">%s</text>", LEFT,
-                    n(y), escape(title)));
+                    SvgText.n(y), SvgText.escape(title)));
             if (subtitle != null) {
                 y += LINE_HEIGHT + 4;
                 element(String.format(Locale.ROOT, "<text class=\"subtitle\" x=\"%d\" y=\"%s\" fill=\"#444444\">%s</text>",
-                        LEFT, n(y), escape(subtitle)));
+                        LEFT, SvgText.n(y), SvgText.escape(subtitle)));
             }
             y += LINE_HEIGHT + 8;
             double x = LEFT;
@@ -268,11 +268,11 @@ final class SvgChart {
                 String swatch = entry.dashed()
                         ? String.format(Locale.ROOT,
                                 "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"%s\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>",
-                                n(x), n(y - 4), n(x + 16), n(y - 4), entry.colour())
+                                SvgText.n(x), SvgText.n(y - 4), SvgText.n(x + 16), SvgText.n(y - 4), entry.colour())
                         : String.format(Locale.ROOT, "<rect x=\"%s\" y=\"%s\" width=\"16\" height=\"12\" fill=\"%s\"/>",
-                                n(x), n(y - 10), entry.colour());
+                                SvgText.n(x), SvgText.n(y - 10), entry.colour());
                 element(String.format(Locale.ROOT, "<g class=\"legend\">%s<text x=\"%s\" y=\"%s\">%s</text></g>", swatch,
-                        n(x + 22), n(y), escape(entry.label())));
+                        SvgText.n(x + 22), SvgText.n(y), SvgText.escape(entry.label())));
                 x += width;
             }
             this.plotTop = y + 22;
@@ -280,7 +280,7 @@ final class SvgChart {
             if (caption != null) {
                 element(String.format(Locale.ROOT,
                         "<text class=\"caption\" x=\"%d\" y=\"%s\" font-size=\"11\" fill=\"#666666\">%s</text>", LEFT,
-                        n(bottom), escape(caption)));
+                        SvgText.n(bottom), SvgText.escape(caption)));
                 bottom += 8;
             }
             this.height = Math.ceil(bottom + 8);
@@ -299,147 +299,38 @@ final class SvgChart {
         }
 
         /** Grid lines, tick labels and the axis's name, rotated, on the left. */
-        void valueAxis(Ticks ticks, Scale y, String name) {
+        void valueAxis(SvgText.Ticks ticks, SvgText.Scale y, String name) {
             for (double tick : ticks.values()) {
                 element(String.format(Locale.ROOT,
                         "<line class=\"grid\" x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\" stroke=\"#e4e4e4\"/>", LEFT,
-                        n(y.at(tick)), WIDTH - RIGHT, n(y.at(tick))));
+                        SvgText.n(y.at(tick)), WIDTH - RIGHT, SvgText.n(y.at(tick))));
                 element(String.format(Locale.ROOT, "<text class=\"tick\" x=\"%d\" y=\"%s\" text-anchor=\"end\">%s</text>",
-                        LEFT - 8, n(y.at(tick) + 4), ticks.label(tick)));
+                        LEFT - 8, SvgText.n(y.at(tick) + 4), ticks.label(tick)));
             }
             element(String.format(Locale.ROOT, "<line class=\"axis\" x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\" stroke=\"#222222\"/>",
-                    LEFT, n(plotTop), LEFT, n(plotBottom())));
+                    LEFT, SvgText.n(plotTop), LEFT, SvgText.n(plotBottom())));
             double middle = (plotTop + plotBottom()) / 2;
             element(String.format(Locale.ROOT,
                     "<text class=\"axis\" x=\"24\" y=\"%s\" text-anchor=\"middle\" transform=\"rotate(-90 24 %s)\">%s</text>",
-                    n(middle), n(middle), escape(name)));
+                    SvgText.n(middle), SvgText.n(middle), SvgText.escape(name)));
         }
 
         void axisLine(double at) {
             element(String.format(Locale.ROOT, "<line class=\"axis\" x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\" stroke=\"#222222\"/>",
-                    LEFT, n(at), WIDTH - RIGHT, n(at)));
+                    LEFT, SvgText.n(at), WIDTH - RIGHT, SvgText.n(at)));
         }
 
         String finish() {
             return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                     + String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%s\" "
                             + "viewBox=\"0 0 %d %s\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"%d\">%n",
-                    WIDTH, n(height), WIDTH, n(height), FONT)
-                    + "  <title>" + escape(title) + "</title>\n"
+                    WIDTH, SvgText.n(height), WIDTH, SvgText.n(height), FONT)
+                    + "  <title>" + SvgText.escape(title) + "</title>\n"
                     + String.format(Locale.ROOT, "  <rect class=\"background\" width=\"%d\" height=\"%s\" fill=\"#ffffff\"/>%n",
-                    WIDTH, n(height))
+                    WIDTH, SvgText.n(height))
                     + body
                     + "</svg>\n";
         }
-    }
-
-    /** Maps values in [from, to] linearly onto [start, end] (pixels; end may be below start, as for y). */
-    private record Scale(double from, double to, double start, double end) {
-        double at(double value) {
-            return to == from ? start : start + (value - from) / (to - from) * (end - start);
-        }
-    }
-
-    /**
-     * An axis from {@code from} to {@code to} with round tick values, 1, 2 or 5 times a power of ten apart
-     * ({@code step}), from {@code first} on.
-     */
-    private record Ticks(double from, double to, double first, double step, int decimals) {
-
-        /** About six ticks, the axis widened to the round values at or beyond the range's ends. */
-        static Ticks of(double min, double max) {
-            if (!(max > min)) {
-                max = min + (min == 0 ? 1 : Math.abs(min) * 0.1);
-            }
-            double step = step((max - min) / 6);
-            double from = Math.floor(min / step + 1e-9) * step;
-            return new Ticks(from, Math.ceil(max / step - 1e-9) * step, from, step, decimals(step));
-        }
-
-        /** About eight ticks within the range, which is the axis. */
-        static Ticks within(double min, double max) {
-            if (!(max > min)) {
-                return of(min, max);
-            }
-            double step = step((max - min) / 8);
-            return new Ticks(min, max, Math.ceil(min / step - 1e-9) * step, step, decimals(step));
-        }
-
-        private static double step(double rough) {
-            double power = Math.pow(10, Math.floor(Math.log10(rough)));
-            double mantissa = rough / power;
-            return mantissa <= 1 ? power : mantissa <= 2 ? 2 * power : mantissa <= 5 ? 5 * power : 10 * power;
-        }
-
-        private static int decimals(double step) {
-            return Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9));
-        }
-
-        List<Double> values() {
-            List<Double> values = new ArrayList<>();
-            for (long i = 0; first + i * step <= to + step * 1e-9; i++) {
-                values.add(first + i * step);
-            }
-            return values;
-        }
-
-        String label(double value) {
-            return fixed(value, decimals);
-        }
-    }
-
-    /** Splits {@code text} at spaces into lines of at most {@code chars} characters (a longer word stays whole). */
-    static List<String> wrap(String text, int chars) {
-        List<String> lines = new ArrayList<>();
-        StringBuilder line = new StringBuilder();
-        for (String word : text.split(" ")) {
-            if (line.length() > 0 && line.length() + 1 + word.length() > chars) {
-                lines.add(line.toString());
-                line.setLength(0);
-            }
-            if (line.length() > 0) {
-                line.append(' ');
-            }
-            line.append(word);
-        }
-        lines.add(line.toString());
-        return lines;
-    }
-
-    /** {@code text} with XML's special characters escaped, and characters XML 1.0 cannot hold replaced by '?'. */
-    static String escape(String text) {
-        StringBuilder escaped = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '&' -> escaped.append("&amp;");
-                case '<' -> escaped.append("&lt;");
-                case '>' -> escaped.append("&gt;");
-                case '"' -> escaped.append("&quot;");
-                case '\'' -> escaped.append("&apos;");
-                default -> escaped.append(c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0xFFFE || c == 0xFFFF
-                        ? '?' : c);
-            }
-        }
-        return escaped.toString();
-    }
-
-    /** {@code value} with {@code decimals} decimals, never "-0". */
-    static String fixed(double value, int decimals) {
-        String text = String.format(Locale.ROOT, "%." + decimals + "f", value);
-        return text.matches("-0(\\.0*)?") ? text.substring(1) : text;
-    }
-
-    /** A coordinate: at most two decimals, without trailing zeros. */
-    private static String n(double value) {
-        String text = fixed(value, 2);
-        if (text.contains(".")) {
-            text = text.replaceAll("0+$", "");
-            if (text.endsWith(".")) {
-                text = text.substring(0, text.length() - 1);
-            }
-        }
-        return text;
     }
 
     private static double max(double... values) {

@@ -16,7 +16,7 @@ class ChartReceivedBytesTest {
 
     @Test
     void thePauseAfterTheChangeShowsAsAFlatStepOfTheSameLength() throws Exception {
-        Handovers.Watch watch = new Handovers.Watch(() -> now.addAndGet(20_000));
+        DownloadWatch watch = new DownloadWatch(() -> now.addAndGet(20_000));
         while (!watch.changeDue()) {
             watch.data(BLOCK, BLOCK.length);
         }
@@ -49,9 +49,9 @@ class ChartReceivedBytesTest {
 
     @Test
     void keepsAtMostOnePointAMillisecondAndOnlyTheLatestBeforeTheChange() throws Exception {
-        Handovers.Watch watch = new Handovers.Watch(() -> now.addAndGet(20_000)); // a read takes 20 us
+        DownloadWatch watch = new DownloadWatch(() -> now.addAndGet(20_000)); // a read takes 20 us
         long start = now.get();
-        for (int i = 0; i < Handovers.Watch.BEFORE_CHANGE + 80; i++) { // a read a millisecond, longer than the ring holds
+        for (int i = 0; i < DownloadWatch.BEFORE_CHANGE + 80; i++) { // a read a millisecond, longer than the ring holds
             watch.data(BLOCK, 1);
             now.addAndGet(MS + 10_000);
         }
@@ -71,7 +71,7 @@ class ChartReceivedBytesTest {
         for (double at : millis) {
             before += at < 0 ? 1 : 0;
         }
-        assertThat(before).as("points kept from before the change").isEqualTo(Handovers.Watch.BEFORE_CHANGE);
+        assertThat(before).as("points kept from before the change").isEqualTo(DownloadWatch.BEFORE_CHANGE);
         assertThat(-millis[0]).as("the oldest kept point, in ms before the change, is not the first read's")
                 .isLessThan(readingMillis);
         int after = millis.length - before;

@@ -134,7 +134,7 @@ class ChartsTest {
     @Test
     void readsWhatTheBenchmarksWrite() throws Exception {
         java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
-        Handovers.Watch watch = new Handovers.Watch(() -> now.addAndGet(20_000)); // virtual time, 20 us a read
+        DownloadWatch watch = new DownloadWatch(() -> now.addAndGet(20_000)); // virtual time, 20 us a read
         byte[] block = new byte[64 * 1024];
         while (!watch.changeDue()) {
             watch.data(block, block.length);
