@@ -1,34 +1,34 @@
 package org.quicmigration;
 
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketException;
-import java.util.Arrays;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.time.Duration;
 import java.util.Random;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+
+import org.quicmigration.relay.Policy;
+import org.quicmigration.relay.UdpRelay;
 
 /**
- * Test relay on loopback that plays a NAT on a bad network, for the chaos soak. The client talks to
- * {@link #address()}; each inside address the client sends from gets its own outside binding (a socket of the
- * relay), so the server sees a client that migrates as a new address, as behind a real NAT. {@link #rebind} gives
- * the latest inside address a new binding and closes the old one, so the server's datagrams to it are lost. Every
- * datagram in either direction goes through the current {@link Impairment}: dropped, duplicated, and delayed with
- * jitter (which reorders). The bindings are bounded; the oldest is closed when a new one would exceed the bound.
+ * Test relay on loopback that plays a NAT on a bad network, for the chaos soak ({@link UdpRelay}, a binding per inside
+ * address, at most 8, the oldest closed beyond). The client talks to {@link #address()}; each inside address the
+ * client sends from gets its own outside binding, so the server sees a client that migrates as a new address, as
+ * behind a real NAT. {@link #rebind} gives the latest inside address a new binding and closes the old one, so the
+ * server's datagrams to it are lost. Every datagram in either direction goes through the current {@link Impairment}:
+ * dropped, duplicated, and delayed with jitter (which reorders).
  */
 final class ChaosRelay implements AutoCloseable {
 
     /** What the network does to each datagram; delays in microseconds, jitter uniform in [0, jitter). */
     record Impairment(double drop, double duplicate, long delayMicros, long jitterMicros) {
         static final Impairment NONE = new Impairment(0, 0, 0, 0);
+
+        /** This impairment as a relay policy drawing from {@code random}. */
+        Policy policy(Random random) {
+            return Policy.drop(drop, random).then(Policy.duplicate(duplicate, random))
+                    .then(Policy.delay(Duration.ofNanos(delayMicros * 1_000), Duration.ofNanos(jitterMicros * 1_000),
+                            random));
+        }
 
         @Override
         public String toString() {
@@ -39,37 +39,24 @@ final class ChaosRelay implements AutoCloseable {
 
     private static final int MAX_BINDINGS = 8;
 
-    private final DatagramSocket front;
-    private final InetSocketAddress server;
     private final Random random;
-    private final ScheduledExecutorService delayer;
-    private final Map<InetSocketAddress, DatagramSocket> bindings = new LinkedHashMap<>();
+    private final UdpRelay relay;
     private volatile Impairment impairment = Impairment.NONE;
-    private volatile InetSocketAddress latestInside;
-    private volatile boolean closed;
-    private final AtomicLong forwarded = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
-    private final AtomicLong duplicated = new AtomicLong();
-    private final AtomicLong rebinds = new AtomicLong();
+    private volatile Policy policy = Policy.PASS;
 
-    ChaosRelay(InetSocketAddress server, long seed) throws SocketException {
-        this.server = server;
+    ChaosRelay(InetSocketAddress server, long seed) throws IOException {
         this.random = new Random(seed);
-        this.front = new DatagramSocket(new InetSocketAddress(server.getAddress(), 0));
-        front.setReceiveBufferSize(4 << 20);
-        this.delayer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "chaos-relay-delay");
-            thread.setDaemon(true);
-            return thread;
-        });
-        start("chaos-relay-to-server", this::pumpToServer);
+        Policy current = datagram -> policy.apply(datagram);
+        this.relay = UdpRelay.builder(server).name("chaos-relay").mapping(UdpRelay.Mapping.PER_INSIDE_ADDRESS)
+                .maxBindings(MAX_BINDINGS).toServer(current).toClient(current).start();
     }
 
     InetSocketAddress address() {
-        return (InetSocketAddress) front.getLocalSocketAddress();
+        return relay.address();
     }
 
     void impair(Impairment impairment) {
+        this.policy = impairment.policy(random);
         this.impairment = impairment;
     }
 
@@ -81,167 +68,34 @@ final class ChaosRelay implements AutoCloseable {
      * The NAT gives the client's latest inside address a new binding on {@code outside} (a new port; a new address
      * if it differs); the old binding stops working at once. Returns false if the client has not sent anything yet.
      */
-    boolean rebind(InetAddress outside) throws SocketException {
-        InetSocketAddress inside = latestInside;
-        if (inside == null) {
-            return false;
-        }
-        DatagramSocket fresh = openBinding(outside, inside);
-        DatagramSocket old;
-        synchronized (bindings) {
-            old = bindings.put(inside, fresh);
-        }
-        if (old != null) {
-            old.close();
-        }
-        rebinds.incrementAndGet();
-        return true;
+    boolean rebind(InetAddress outside) throws IOException {
+        return relay.rebindLatest(outside, UdpRelay.OldBinding.DROP);
     }
 
     long forwarded() {
-        return forwarded.get();
+        return relay.forwarded();
     }
 
     long dropped() {
-        return dropped.get();
+        return relay.dropped();
     }
 
     long duplicated() {
-        return duplicated.get();
+        return relay.duplicated();
     }
 
     long rebinds() {
-        return rebinds.get();
+        return relay.rebinds();
     }
 
     /** The relay's state in one line, for reports. */
     String describe() {
-        synchronized (bindings) {
-            StringBuilder text = new StringBuilder();
-            bindings.forEach((inside, outside) -> text.append(inside).append(" -> ")
-                    .append(outside.getLocalSocketAddress()).append("; "));
-            return String.format("%s; forwarded %d, dropped %d, duplicated %d, rebinds %d; bindings: %s", impairment,
-                    forwarded(), dropped(), duplicated(), rebinds(), text);
-        }
-    }
-
-    private void pumpToServer() {
-        DatagramPacket packet = new DatagramPacket(new byte[65_536], 65_536);
-        try {
-            while (true) {
-                packet.setLength(65_536);
-                front.receive(packet);
-                InetSocketAddress inside = (InetSocketAddress) packet.getSocketAddress();
-                latestInside = inside;
-                DatagramSocket binding = bindingFor(inside);
-                if (binding != null) {
-                    pass(packet, binding, server);
-                }
-            }
-        } catch (IOException e) {
-            // closed
-        }
-    }
-
-    private void pumpToClient(DatagramSocket binding, InetSocketAddress inside) {
-        DatagramPacket packet = new DatagramPacket(new byte[65_536], 65_536);
-        try {
-            while (true) {
-                packet.setLength(65_536);
-                binding.receive(packet);
-                pass(packet, front, inside);
-            }
-        } catch (IOException e) {
-            // closed by a rebinding, by eviction or by close()
-        }
-    }
-
-    /** The binding of {@code inside}, a new one if it has none (evicting the oldest beyond the bound). */
-    private DatagramSocket bindingFor(InetSocketAddress inside) throws SocketException {
-        synchronized (bindings) {
-            DatagramSocket binding = bindings.get(inside);
-            if (binding != null || closed) {
-                return binding;
-            }
-            if (bindings.size() >= MAX_BINDINGS) {
-                Iterator<DatagramSocket> oldest = bindings.values().iterator();
-                oldest.next().close();
-                oldest.remove();
-            }
-            binding = openBinding(server.getAddress(), inside);
-            bindings.put(inside, binding);
-            return binding;
-        }
-    }
-
-    private DatagramSocket openBinding(InetAddress outside, InetSocketAddress inside) throws SocketException {
-        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(outside, 0));
-        socket.setReceiveBufferSize(4 << 20);
-        start("chaos-relay-to-client", () -> pumpToClient(socket, inside));
-        return socket;
-    }
-
-    /** Sends a copy of {@code packet} from {@code via} to {@code target}, as the current impairment says. */
-    private void pass(DatagramPacket packet, DatagramSocket via, InetSocketAddress target) {
-        Impairment now = impairment;
-        long firstDelay;
-        long secondDelay = -1;
-        synchronized (random) {
-            if (random.nextDouble() < now.drop()) {
-                dropped.incrementAndGet();
-                return;
-            }
-            firstDelay = delay(now);
-            if (random.nextDouble() < now.duplicate()) {
-                secondDelay = delay(now);
-            }
-        }
-        byte[] copy = Arrays.copyOfRange(packet.getData(), packet.getOffset(), packet.getOffset() + packet.getLength());
-        schedule(copy, via, target, firstDelay);
-        if (secondDelay >= 0) {
-            duplicated.incrementAndGet();
-            schedule(copy, via, target, secondDelay);
-        }
-    }
-
-    private long delay(Impairment now) {
-        return now.delayMicros() + (now.jitterMicros() > 0 ? (long) (random.nextDouble() * now.jitterMicros()) : 0);
-    }
-
-    private void schedule(byte[] datagram, DatagramSocket via, InetSocketAddress target, long delayMicros) {
-        Runnable send = () -> {
-            try {
-                via.send(new DatagramPacket(datagram, datagram.length, target));
-                forwarded.incrementAndGet();
-            } catch (IOException e) {
-                // the binding was replaced or the relay closed: lost, as on a real network
-            }
-        };
-        if (delayMicros == 0) {
-            send.run();
-            return;
-        }
-        try {
-            delayer.schedule(send, delayMicros, TimeUnit.MICROSECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            // closing
-        }
-    }
-
-    private static void start(String name, Runnable task) {
-        Thread thread = new Thread(task, name);
-        thread.setDaemon(true);
-        thread.start();
+        return String.format("%s; forwarded %d, dropped %d, duplicated %d, rebinds %d; bindings: %s", impairment,
+                forwarded(), dropped(), duplicated(), rebinds(), relay.describeBindings());
     }
 
     @Override
     public void close() {
-        closed = true;
-        delayer.shutdownNow();
-        front.close();
-        synchronized (bindings) {
-            bindings.values().forEach(DatagramSocket::close);
-            bindings.clear();
-        }
+        relay.close();
     }
 }
