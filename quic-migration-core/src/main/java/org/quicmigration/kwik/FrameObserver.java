@@ -70,87 +70,104 @@ final class FrameObserver extends NullLogger {
     public void received(Instant time, int datagram, QuicPacket packet) {
         delegate.received(time, datagram, packet);
         try {
+            KwikConnection connection = connectionOf(packet);
+            if (connection == null) {
+                return; // a server connection still in its handshake: nothing to observe yet
+            }
             // Before Kwik processes this packet's ACK (and runs loss detection with the RTT of earlier samples), keep
             // the smoothed RTT above 0 ms: W3, docs/kwik-workarounds.md#w3.
-            KwikConnection connection = connectionOfThisThread.get();
-            if (connection == null) {
-                connection = tracedClient != null ? tracedClient.get()
-                        : connectionForDestination.apply(packet.getDestinationConnectionId());
-                if (connection != null) {
-                    connectionOfThisThread.set(connection);
-                    HANDSHAKE_RTT.remove();
-                } else {
-                    Object handshaking = HANDSHAKE_RTT.get();
-                    if (handshaking != null) {
-                        if (zeroHandshakeRttForTests) {
-                            KwikCongestion.zeroRtt(handshaking);
-                        }
-                        KwikCongestion.keepRttAboveZero(handshaking); // W3 during a server's handshake
-                    }
-                }
-            }
-            if (connection != null) {
-                KwikCongestion.keepRttAboveZero(connection.rttEstimator());
-                PacketObserver observer = connection.packetObserver();
-                if (observer != null) {
-                    traceReceived(observer, connection, time, datagram, packet);
-                }
+            KwikCongestion.keepRttAboveZero(connection.rttEstimator());
+            PacketObserver observer = connection.packetObserver();
+            if (observer != null) {
+                traceReceived(observer, connection, time, datagram, packet);
             }
             List<QuicFrame> frames = packet.getFrames();
             boolean ackEliciting = false;
             for (int i = 0, n = frames.size(); i < n; i++) {
                 QuicFrame frame = frames.get(i);
-                if (connection == null) {
-                    break; // a server connection still in its handshake: nothing to observe yet
-                }
                 ackEliciting |= !(frame instanceof tech.kwik.core.frame.AckFrame || frame instanceof tech.kwik.core.frame.Padding);
-                if (frame instanceof tech.kwik.core.frame.AckFrame ack) {
-                    connection.declaredLosses().acked(ack); // W33, docs/kwik-workarounds.md#w33: before Kwik reads it
-                } else if (frame instanceof tech.kwik.core.frame.ConnectionCloseFrame close) {
-                    connection.peerClosed(close); // W29, docs/kwik-workarounds.md#w29
-                } else if (frame instanceof DataBlockedFrame blocked) {
-                    connection.stallGuard().peerDataBlocked(blocked); // W2, docs/kwik-workarounds.md#w2
-                } else if (frame instanceof StreamDataBlockedFrame blocked) {
-                    connection.stallGuard().peerStreamDataBlocked(blocked);
-                } else if (frame instanceof PathResponseFrame response) {
-                    ClientMigrationDriver driver = connection.migrationDriver();
-                    if (driver != null) {
-                        driver.onPathResponse(response);
-                    }
-                } else if (frame instanceof NewConnectionIdFrame newId && tracedClient != null) {
-                    connection.newConnectionIdObserved(newId);
-                } else if (frame instanceof PathChallengeFrame challenge && tracedClient != null) {
-                    // RFC 9000 8.2.2: answer at once. Kwik's own answer waits for congestion control, which after a
-                    // move away from a dead path counts the bytes lost there as in flight; a probe does not wait
-                    // (W19, docs/kwik-workarounds.md#w19). The server side answers in its path driver, on the path the
-                    // challenge came from.
-                    frames.set(i, new tech.kwik.core.frame.Padding(1)); // Kwik rejects a packet left with no frames
-                    RoutedProbeFrame response = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
-                            challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null);
-                    // 8.2.2: "A PATH_RESPONSE frame MUST be sent on the network path where the PATH_CHALLENGE frame
-                    // was received." The socket routes by destination ID, so the answer takes the ID of the path the
-                    // challenge came on: a path we are probing before use (its own ID, 9.5), or a path we left whose
-                    // socket still receives, which the server challenges after our move (9.3.3); an ID used on one
-                    // local address only, as 9.5 requires.
-                    ClientMigrationDriver driver = connection.migrationDriver();
-                    ClientPathSocket socket = connection.clientSocket();
-                    byte[] pathId = null;
-                    if (driver != null && socket != null) {
-                        java.net.InetSocketAddress arrivedOn = socket.receivedPath(datagram).local();
-                        pathId = driver.probingPathId(arrivedOn);
-                        if (pathId == null) {
-                            pathId = socket.leftPathId(arrivedOn);
-                        }
-                    }
-                    KwikRecovery.sendProbe(connection.kwik(), pathId == null ? response : response.resealedWith(pathId));
-                }
+                observe(connection, frames, i, datagram);
             }
-            if (connection != null && tracedClient != null) {
+            if (tracedClient != null) {
                 connection.stallGuard().packetReceived(ackEliciting);
             }
         } catch (RuntimeException e) {
             // Observation must never disturb Kwik's receiver thread.
         }
+    }
+
+    /**
+     * The connection of {@code packet}, once known on this thread; null while a server connection is in its
+     * handshake, whose RTT is then kept above 0 ms through the estimator its TLS engine handed over (W3).
+     */
+    private KwikConnection connectionOf(QuicPacket packet) {
+        KwikConnection connection = connectionOfThisThread.get();
+        if (connection != null) {
+            return connection;
+        }
+        connection = tracedClient != null ? tracedClient.get()
+                : connectionForDestination.apply(packet.getDestinationConnectionId());
+        if (connection != null) {
+            connectionOfThisThread.set(connection);
+            HANDSHAKE_RTT.remove();
+            return connection;
+        }
+        Object handshaking = HANDSHAKE_RTT.get();
+        if (handshaking != null) {
+            if (zeroHandshakeRttForTests) {
+                KwikCongestion.zeroRtt(handshaking);
+            }
+            KwikCongestion.keepRttAboveZero(handshaking); // W3 during a server's handshake
+        }
+        return null;
+    }
+
+    /** What the binding does with frame {@code i} of a packet before Kwik processes it. */
+    private void observe(KwikConnection connection, List<QuicFrame> frames, int i, int datagram) {
+        QuicFrame frame = frames.get(i);
+        if (frame instanceof tech.kwik.core.frame.AckFrame ack) {
+            connection.declaredLosses().acked(ack); // W33, docs/kwik-workarounds.md#w33: before Kwik reads it
+        } else if (frame instanceof tech.kwik.core.frame.ConnectionCloseFrame close) {
+            connection.peerClosed(close); // W29, docs/kwik-workarounds.md#w29
+        } else if (frame instanceof DataBlockedFrame blocked) {
+            connection.stallGuard().peerDataBlocked(blocked); // W2, docs/kwik-workarounds.md#w2
+        } else if (frame instanceof StreamDataBlockedFrame blocked) {
+            connection.stallGuard().peerStreamDataBlocked(blocked);
+        } else if (frame instanceof PathResponseFrame response) {
+            ClientMigrationDriver driver = connection.migrationDriver();
+            if (driver != null) {
+                driver.onPathResponse(response);
+            }
+        } else if (frame instanceof NewConnectionIdFrame newId && tracedClient != null) {
+            connection.newConnectionIdObserved(newId);
+        } else if (frame instanceof PathChallengeFrame challenge && tracedClient != null) {
+            // RFC 9000 8.2.2: answer at once. Kwik's own answer waits for congestion control, which after a move away
+            // from a dead path counts the bytes lost there as in flight; a probe does not wait (W19,
+            // docs/kwik-workarounds.md#w19). The server side answers in its path driver, on the path the challenge
+            // came from.
+            frames.set(i, new tech.kwik.core.frame.Padding(1)); // Kwik rejects a packet left with no frames
+            answer(connection, challenge, datagram);
+        }
+    }
+
+    private static void answer(KwikConnection connection, PathChallengeFrame challenge, int datagram) {
+        RoutedProbeFrame response = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_RESPONSE,
+                challenge.getData(), connection.kwik().getDestinationConnectionId().length, Long.MAX_VALUE, null);
+        // 8.2.2: "A PATH_RESPONSE frame MUST be sent on the network path where the PATH_CHALLENGE frame was
+        // received." The socket routes by destination ID, so the answer takes the ID of the path the challenge came
+        // on: a path we are probing before use (its own ID, 9.5), or a path we left whose socket still receives,
+        // which the server challenges after our move (9.3.3); an ID used on one local address only, as 9.5 requires.
+        ClientMigrationDriver driver = connection.migrationDriver();
+        ClientPathSocket socket = connection.clientSocket();
+        byte[] pathId = null;
+        if (driver != null && socket != null) {
+            java.net.InetSocketAddress arrivedOn = socket.receivedPath(datagram).local();
+            pathId = driver.probingPathId(arrivedOn);
+            if (pathId == null) {
+                pathId = socket.leftPathId(arrivedOn);
+            }
+        }
+        KwikRecovery.sendProbe(connection.kwik(), pathId == null ? response : response.resealedWith(pathId));
     }
 
     /**
