@@ -27,63 +27,50 @@ import org.quicmigration.core.migration.MigrationAction;
 import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationOutcome;
-import org.quicmigration.core.migration.MigrationRefusal;
 import org.quicmigration.core.migration.MigrationRefusedException;
-import org.quicmigration.core.migration.StandbyState;
 import org.quicmigration.core.policy.PolicyConfig;
 
 /**
  * Internal: runs the sans-IO {@link ClientMigrator} against a live Kwik client connection. Every core call happens
  * on the binding's thread ({@link BindingThreads}); frames observed on Kwik's receiver thread are handed to it.
  * The driver performs the core's actions: routes destination IDs to path sockets, switches Kwik's destination ID,
- * sends PATH_CHALLENGE (Kwik pads such datagrams to 1200 bytes), retires IDs and resets recovery.
+ * sends PATH_CHALLENGE (Kwik pads such datagrams to 1200 bytes), retires IDs and resets recovery
+ * ({@link ClientPathActions}); migrations from request to outcome are {@link ClientMigrationRequests}, the standby
+ * path {@link ClientStandby}, and what the network-change policy asks {@link ClientPolicyHost}.
  */
 public final class ClientMigrationDriver {
 
     private static final System.Logger LOG = System.getLogger(ClientMigrationDriver.class.getName());
     /** Kwik 0.10.9 keeps at most 2 peer IDs whatever is advertised (W12, docs/kwik-workarounds.md#w12), so that is our limit. */
     static final int ACTIVE_CONNECTION_ID_LIMIT = 2;
-    /** Bounds on how long a path left behind keeps receiving (see the ClosePath action). */
-    private static final long MIN_LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final long MAX_LINGER_NANOS = TimeUnit.SECONDS.toNanos(3);
 
     private static final ScheduledExecutorService THREAD = BindingThreads.SCHEDULER;
 
     private final QuicClientConnectionImpl connection;
     private final ClientPathSocket socket;
-    private final InetSocketAddress server;
     private final PeerConnectionIds peerIds;
     private final ClientMigrator migrator;
     private final List<MigrationObserver> observers = new CopyOnWriteArrayList<>();
     private final long epochNanos = System.nanoTime();
-    private CompletableFuture<MigrationOutcome> pending;
     private ScheduledFuture<?> timer;
     private volatile int spareCount;
     private volatile List<String> activePeerIds = List.of();
-    private volatile ConnectionId activePeerId;
-    private volatile InetSocketAddress activeRemote;
+    private volatile boolean stopped;
+    private final ClientPathActions paths;
+    private final ClientStandby standby;
+    private final ClientMigrationRequests requests;
     /** The network-change policy's runner; binding thread only, but for {@link #noUsableNetwork}. */
     private final NetworkPolicyRunner policy;
-    /** Whether the standby, if any, is the policy's (the application's own is never given up for a move). */
-    private boolean policyStandby;
-    /** Why the migration in progress started, and the local address it goes to; binding thread only. */
-    private MigrationCause pendingCause;
-    private java.net.InetAddress pendingTarget;
-    /** Application requests that joined the policy's migration to the same address; binding thread only. */
-    private final List<CompletableFuture<MigrationOutcome>> joined = new java.util.ArrayList<>();
 
     private ClientMigrationDriver(QuicClientConnectionImpl connection, ClientPathSocket socket, InetSocketAddress server,
                                   RandomGenerator random, PolicyConfig policyConfig, NetworkFeed networks,
                                   boolean localAddressChosen) {
         this.connection = connection;
         this.socket = socket;
-        this.server = server;
         ConnectionId initial = ConnectionId.of(connection.getDestinationConnectionId());
         this.peerIds = new PeerConnectionIds(ACTIVE_CONNECTION_ID_LIMIT, initial, null);
         Tuple first = new Tuple(socket.activeLocal(), server);
         peerIds.bind(first, 0);
-        this.activePeerId = initial;
-        this.activeRemote = server;
         socket.route(initial, first.local());
         socket.resealProbesWith(new ProbeResealer(connection));
         // Kwik registered the server's NEW_CONNECTION_ID frames that arrived with the handshake; mirror them.
@@ -102,8 +89,11 @@ public final class ClientMigrationDriver {
         long maxAckDelay = connection.getPeerTransportParameters() == null ? 25
                 : connection.getPeerTransportParameters().getMaxAckDelay();
         this.migrator = new ClientMigrator(peerIds, first, Duration.ofMillis(maxAckDelay), random);
+        this.paths = new ClientPathActions(connection, socket, migrator, observers, epochNanos, initial, server);
+        this.standby = new ClientStandby(this, connection, socket, migrator, paths, observers);
+        this.requests = new ClientMigrationRequests(this, connection, socket, peerIds, migrator, standby, observers);
         this.policy = new NetworkPolicyRunner(connection, socket, server, networks, policyConfig, localAddressChosen,
-                new PolicyHost());
+                new ClientPolicyHost(this, connection, socket, migrator, paths, standby, requests, observers));
     }
 
     /** Starts migration support for a connected client. Called once, after the handshake. */
@@ -131,7 +121,8 @@ public final class ClientMigrationDriver {
                 networks, localAddressChosen);
         driver.watchPaths();
         if (preferred != null) {
-            driver.followPreferredAddressWhenConfirmed(preferred, System.nanoTime() + PREFERRED_ADDRESS_WAIT_NANOS);
+            new PreferredAddressMove(driver, connection, socket, driver.requests, server, preferred)
+                    .followWhenConfirmed(System.nanoTime() + PreferredAddressMove.PREFERRED_ADDRESS_WAIT_NANOS);
         }
         return driver;
     }
@@ -141,7 +132,7 @@ public final class ClientMigrationDriver {
      * policy, which also starts following the network feed.
      */
     private void watchPaths() {
-        socket.onPathFailure(new ClientPathSocket.PathFailureListener() {
+        socket.onPathFailure(new PathFailures.Listener() {
             @Override
             public void pathFailed(InetSocketAddress local, java.io.IOException error) {
                 String reason = String.valueOf(error.getMessage());
@@ -160,7 +151,7 @@ public final class ClientMigrationDriver {
         if (stopped) {
             return;
         }
-        Tuple tuple = new Tuple(local, activeRemote);
+        Tuple tuple = new Tuple(local, paths.activeRemote());
         observers.forEach(o -> o.pathFailed(tuple, reason));
         perform(migrator.onPathFailed(now(), tuple));
         if (local.equals(socket.activeLocal())) {
@@ -172,67 +163,9 @@ public final class ClientMigrationDriver {
         if (stopped) {
             return;
         }
-        migrator.onPathWorks(new Tuple(local, activeRemote));
+        migrator.onPathWorks(new Tuple(local, paths.activeRemote()));
         if (local.equals(socket.activeLocal())) {
             policy.activePathWorks(local);
-        }
-    }
-
-    /** What the policy's runner asks of this driver; binding thread. */
-    private final class PolicyHost implements NetworkPolicyRunner.Host {
-        @Override
-        public boolean stopped() {
-            return stopped;
-        }
-
-        @Override
-        public long now() {
-            return ClientMigrationDriver.this.now();
-        }
-
-        @Override
-        public InetSocketAddress activeRemote() {
-            return activeRemote;
-        }
-
-        @Override
-        public void migrate(InetSocketAddress local, MigrationMode mode, MigrationCause cause) {
-            startMigration(local, activeRemote, mode, cause, new CompletableFuture<>());
-        }
-
-        @Override
-        public void noUsableNetwork() {
-            Tuple active = new Tuple(socket.activeLocal(), activeRemote);
-            observers.forEach(o -> o.noUsableNetwork(active));
-        }
-
-        @Override
-        public void resume(java.net.InetAddress local) {
-            if (socket.activeLocal().getAddress().equals(local) && migrator.currentCause() == null) {
-                KwikCongestion.resumeAfterOutage(connection, declaredLosses); // W36
-                Tuple active = new Tuple(socket.activeLocal(), activeRemote);
-                observers.forEach(o -> o.pathResumed(active));
-            }
-        }
-
-        @Override
-        public void keepStandby(InetSocketAddress local, Duration probeInterval) {
-            addStandby(local, probeInterval, true).whenComplete((bound, error) -> THREAD.execute(() -> {
-                if (stopped) {
-                    return;
-                }
-                if (error != null) {
-                    LOG.log(System.Logger.Level.DEBUG, () -> "no standby on " + local + ": " + error.getMessage());
-                    policy.standbyRefused();
-                } else {
-                    policy.standbyChanged(bound.getAddress());
-                }
-            }));
-        }
-
-        @Override
-        public void dropStandby() {
-            perform(migrator.removeStandby());
         }
     }
 
@@ -242,42 +175,6 @@ public final class ClientMigrationDriver {
      */
     public boolean noUsableNetwork() {
         return policy.noUsableNetwork();
-    }
-
-    /** How long to wait for the handshake to be confirmed before giving up on the preferred address. */
-    private static final long PREFERRED_ADDRESS_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
-
-    /**
-     * RFC 9000 9.6.1: "the client ... SHOULD initiate path validation ... using the server's preferred address
-     * ... once the handshake is confirmed". Waits for confirmation on the binding thread, then migrates to it.
-     */
-    private void followPreferredAddressWhenConfirmed(InetSocketAddress preferred, long deadlineNanos) {
-        THREAD.schedule(() -> {
-            if (stopped) {
-                return;
-            }
-            if (!KwikHandshake.handshakeConfirmed(connection)) {
-                if (System.nanoTime() < deadlineNanos) {
-                    followPreferredAddressWhenConfirmed(preferred, deadlineNanos);
-                } else {
-                    LOG.log(System.Logger.Level.WARNING, "handshake not confirmed in time; not moving to preferred address " + preferred);
-                }
-                return;
-            }
-            CompletableFuture<MigrationOutcome> outcome = new CompletableFuture<>();
-            // RFC 9000 9.6.1: validate first; "If path validation succeeds, the client SHOULD immediately begin sending
-            // all future packets to the new server address ... If path validation fails, the client MUST continue
-            // sending all future packets to the server's original IP address."
-            startMigration(new InetSocketAddress(socket.activeLocal().getAddress(), 0), preferred,
-                    MigrationMode.VALIDATE_THEN_SWITCH, MigrationCause.SERVER_PREFERRED_ADDRESS, outcome);
-            outcome.whenComplete((result, error) -> {
-                if (error != null) {
-                    LOG.log(System.Logger.Level.WARNING, "cannot move to the server's preferred address " + preferred + ": " + error);
-                } else if (!result.validated()) {
-                    LOG.log(System.Logger.Level.WARNING, "server's preferred address " + preferred + " did not answer; staying on " + server);
-                }
-            });
-        }, 5, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -312,7 +209,7 @@ public final class ClientMigrationDriver {
 
     /** The destination ID application packets use now. */
     public ConnectionId activePeerId() {
-        return activePeerId;
+        return paths.activePeerId();
     }
 
     public InetSocketAddress localAddress() {
@@ -321,7 +218,7 @@ public final class ClientMigrationDriver {
 
     /** The server address packets go to now (the preferred address once the client moved there). */
     public InetSocketAddress remoteAddress() {
-        return activeRemote;
+        return paths.activeRemote();
     }
 
     /**
@@ -334,107 +231,8 @@ public final class ClientMigrationDriver {
      */
     public CompletableFuture<MigrationOutcome> migrate(InetSocketAddress newLocal, MigrationMode mode) {
         CompletableFuture<MigrationOutcome> result = new CompletableFuture<>();
-        THREAD.execute(() -> startMigration(newLocal, activeRemote, mode, MigrationCause.APPLICATION, result));
+        THREAD.execute(() -> requests.start(newLocal, paths.activeRemote(), mode, MigrationCause.APPLICATION, result));
         return result;
-    }
-
-    private void startMigration(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
-                                MigrationCause cause, CompletableFuture<MigrationOutcome> result) {
-        startMigration(requested, remote, mode, cause, result, -1);
-    }
-
-    /** How long a migration waits for the spare ID a policy's standby held: the server's answer to its retirement. */
-    private static final long SPARE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final long SPARE_POLL_MILLIS = 5;
-
-    /**
-     * @param waitedNanos how long this migration has waited for the spare ID the policy's standby gave up; -1 if it
-     *                    has not given one up
-     */
-    private void startMigration(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
-                                MigrationCause cause, CompletableFuture<MigrationOutcome> result, long waitedNanos) {
-        if (policyStandby && !stopped && peerIds.spareCount() == 0 && migrator.standbyTuple().isPresent()
-                && standbyFor(requested, remote) == null) {
-            // The policy's standby holds the only spare ID and this move goes elsewhere: the standby is given up;
-            // the server answers its ID's retirement with a new one, which the move then takes.
-            perform(migrator.removeStandby());
-            waitedNanos = 0;
-        }
-        if (waitedNanos >= 0 && waitedNanos < SPARE_WAIT_NANOS && peerIds.spareCount() == 0 && !stopped) {
-            long waited = waitedNanos + TimeUnit.MILLISECONDS.toNanos(SPARE_POLL_MILLIS);
-            THREAD.schedule(() -> startMigration(requested, remote, mode, cause, result, waited), SPARE_POLL_MILLIS,
-                    TimeUnit.MILLISECONDS);
-            return;
-        }
-        startMigrationNow(requested, remote, mode, cause, result);
-    }
-
-    private void startMigrationNow(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
-                                   MigrationCause cause, CompletableFuture<MigrationOutcome> result) {
-        boolean policyOwn = isPolicyCause(cause);
-        if (stopped) {
-            result.completeExceptionally(new SocketException("the connection has ended"));
-            return;
-        }
-        if (!policyOwn && pending != null && pendingCause != null && isPolicyCause(pendingCause)
-                && requested.getPort() == 0 && requested.getAddress().equals(pendingTarget)) {
-            // The policy is already moving there (the application reacted to the same network change): one
-            // migration, both told how it ended.
-            joined.add(result);
-            return;
-        }
-        try {
-            boolean confirmed = KwikHandshake.handshakeConfirmed(connection);
-            boolean disabled = connection.getPeerTransportParameters() != null
-                    && connection.getPeerTransportParameters().getDisableMigration();
-            Tuple standby = standbyFor(requested, remote);
-            InetSocketAddress bound;
-            if (standby != null) {
-                bound = standby.local(); // its socket is open and its path validated: the core switches at once
-            } else {
-                migrator.checkMigrationAllowed(confirmed, disabled, remote);
-                if (requested.getPort() != 0 && socket.hasPath(requested) && !requested.equals(socket.activeLocal())) {
-                    socket.removePathAndRelease(requested); // a path left a moment ago, still receiving: bind it again
-                }
-                bound = socket.addPath(requested, remote);
-            }
-            List<MigrationAction> actions;
-            try {
-                actions = migrator.migrate(now(), new Tuple(bound, remote), mode, cause, confirmed, disabled, pto());
-            } catch (MigrationRefusedException | RuntimeException e) {
-                if (standby == null) {
-                    socket.removePath(bound);
-                }
-                throw e;
-            }
-            pending = result;
-            pendingCause = cause;
-            pendingTarget = bound.getAddress();
-            if (!policyOwn) {
-                policy.migrationStarted(cause);
-            }
-            // Told on the next turn of the binding thread, after the actions that ended the migration are done.
-            result.whenComplete((outcome, error) -> THREAD.execute(() -> migrationEnded(outcome)));
-            perform(actions);
-        } catch (MigrationRefusedException | SocketException | RuntimeException e) {
-            result.completeExceptionally(e);
-            if (policyOwn) {
-                LOG.log(System.Logger.Level.INFO, () -> "cannot move to " + requested + " (" + cause + "): " + e.getMessage());
-                THREAD.execute(() -> migrationEnded(null));
-            }
-        }
-    }
-
-    /** The standby path a move to {@code requested} (any port if 0) and {@code remote} goes to, or null. */
-    private Tuple standbyFor(InetSocketAddress requested, InetSocketAddress remote) {
-        return migrator.standbyTuple()
-                .filter(tuple -> tuple.remote().equals(remote) && sameLocal(requested, tuple.local())).orElse(null);
-    }
-
-    /** Whether {@code requested} (any port if 0) names the bound address {@code local}. */
-    private static boolean sameLocal(InetSocketAddress requested, InetSocketAddress local) {
-        return requested.getAddress().equals(local.getAddress())
-                && (requested.getPort() == 0 || requested.getPort() == local.getPort());
     }
 
     /**
@@ -445,82 +243,12 @@ public final class ClientMigrationDriver {
      *         {@link MigrationRefusedException} or {@link SocketException} (address unusable) if nothing started
      */
     public CompletableFuture<InetSocketAddress> addStandby(InetSocketAddress requested, Duration reprobeInterval) {
-        return addStandby(requested, reprobeInterval, false);
-    }
-
-    private CompletableFuture<InetSocketAddress> addStandby(InetSocketAddress requested, Duration reprobeInterval,
-                                                            boolean forPolicy) {
-        CompletableFuture<InetSocketAddress> result = new CompletableFuture<>();
-        long deadline = System.nanoTime() + STANDBY_START_WAIT_NANOS;
-        THREAD.execute(() -> startStandby(requested, reprobeInterval, forPolicy, result, deadline));
-        return result;
-    }
-
-    /**
-     * How long a standby asked for right after the handshake waits for what it needs: the handshake's confirmation
-     * (HANDSHAKE_DONE) and the server's first spare connection ID, which may both still be on their way.
-     */
-    private static final long STANDBY_START_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
-
-    private void startStandby(InetSocketAddress requested, Duration reprobeInterval, boolean forPolicy,
-                              CompletableFuture<InetSocketAddress> result, long deadline) {
-        if (stopped) {
-            result.completeExceptionally(new SocketException("the connection has ended"));
-            return;
-        }
-        InetSocketAddress bound = null;
-        try {
-            boolean confirmed = KwikHandshake.handshakeConfirmed(connection);
-            boolean disabled = connection.getPeerTransportParameters() != null
-                    && connection.getPeerTransportParameters().getDisableMigration();
-            migrator.checkStandbyAllowed(confirmed, disabled, activeRemote);
-            bound = socket.addPath(requested, activeRemote);
-            List<MigrationAction> actions = migrator.addStandby(now(), new Tuple(bound, activeRemote), confirmed,
-                    disabled, pto(), reprobeInterval);
-            policyStandby = forPolicy;
-            result.complete(bound);
-            perform(actions);
-        } catch (MigrationRefusedException e) {
-            if (bound != null && migrator.standbyTuple().isEmpty()) {
-                socket.removePath(bound);
-            }
-            boolean soon = e.refusal() == MigrationRefusal.HANDSHAKE_NOT_CONFIRMED
-                    || e.refusal() == MigrationRefusal.NO_SPARE_CONNECTION_ID && migrator.standbyTuple().isEmpty();
-            if (soon && System.nanoTime() < deadline) {
-                THREAD.schedule(() -> startStandby(requested, reprobeInterval, forPolicy, result, deadline),
-                        SPARE_POLL_MILLIS, TimeUnit.MILLISECONDS);
-            } else {
-                result.completeExceptionally(e);
-            }
-        } catch (SocketException | RuntimeException e) {
-            if (bound != null && migrator.standbyTuple().isEmpty()) {
-                socket.removePath(bound);
-            }
-            result.completeExceptionally(e);
-        }
+        return standby.add(requested, reprobeInterval, false);
     }
 
     /** Gives up the standby path, if any: its ID is retired and its socket closed. */
     public CompletableFuture<Void> removeStandby() {
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        THREAD.execute(() -> {
-            if (!stopped) {
-                perform(migrator.removeStandby());
-            }
-            result.complete(null);
-        });
-        return result;
-    }
-
-    private static boolean isPolicyCause(MigrationCause cause) {
-        return cause != MigrationCause.APPLICATION && cause != MigrationCause.SERVER_PREFERRED_ADDRESS;
-    }
-
-    private void migrationEnded(MigrationOutcome outcome) {
-        if (stopped) {
-            return;
-        }
-        policy.migrationEnded(socket.activeLocal(), outcome != null && outcome.validated());
+        return standby.remove();
     }
 
     /** Kwik's receiver thread saw a PATH_RESPONSE. */
@@ -540,8 +268,7 @@ public final class ClientMigrationDriver {
                 for (MigrationAction action : migrator.onNewConnectionId(now(), sequence, id, token, retirePriorTo)) {
                     // Kwik already retires what retire_prior_to covers and moves its own current ID; mirror only.
                     if (action instanceof MigrationAction.UsePath use) {
-                        socket.route(use.peerId().id(), use.tuple().local());
-                        activePeerId = use.peerId().id();
+                        paths.mirror(use);
                     }
                 }
             } catch (TransportErrorException e) {
@@ -551,28 +278,17 @@ public final class ClientMigrationDriver {
         });
     }
 
-    private volatile boolean stopped;
-    private volatile DeclaredLosses declaredLosses;
-    /** The path being probed before use (validate first), or null. */
-    private volatile Probing probing;
-
-    /** A path probed before use: its local address and its destination connection ID. */
-    private record Probing(InetSocketAddress local, byte[] peerId) {
-    }
-
     /**
      * The destination ID of the path on {@code local} if it is being probed before use (validate first), else null;
      * any thread. A PATH_CHALLENGE the server sends there is answered there, with this ID (RFC 9000 8.2.2, 9.5).
      */
     byte[] probingPathId(InetSocketAddress local) {
-        Probing current = probing;
-        return current != null && current.local().equals(local) && !local.equals(socket.activeLocal())
-                ? current.peerId() : null;
+        return paths.probingPathId(local);
     }
 
     /** Where the packets declared lost at a move are recorded (see {@link DeclaredLosses}). */
     void declaredLosses(DeclaredLosses losses) {
-        this.declaredLosses = losses;
+        paths.declaredLosses(losses);
     }
 
     void stop() {
@@ -582,17 +298,21 @@ public final class ClientMigrationDriver {
             if (timer != null) {
                 timer.cancel(false);
             }
-            SocketException closed = new SocketException("connection closed during migration");
-            if (pending != null) {
-                pending.completeExceptionally(closed);
-                pending = null;
-            }
-            joined.forEach(future -> future.completeExceptionally(closed));
-            joined.clear();
+            requests.stop();
         });
     }
 
-    private void perform(List<MigrationAction> actions) {
+    /** Whether the connection has ended; any thread. */
+    boolean stopped() {
+        return stopped;
+    }
+
+    NetworkPolicyRunner policy() {
+        return policy;
+    }
+
+    /** Performs the core's actions, then mirrors its peer IDs and sets its next timer; binding thread. */
+    void perform(List<MigrationAction> actions) {
         for (MigrationAction action : actions) {
             try {
                 performOne(action);
@@ -604,142 +324,31 @@ public final class ClientMigrationDriver {
         scheduleTimer();
     }
 
-    /**
-     * The move is in place (the new path's ID and socket): a PING, queued now, leaves on the new path, so the server
-     * learns of the move at once. Without it, when the old network is dead nothing else would go out on the new path
-     * until the silence PING (W10), 150 ms or more later.
-     */
-    private void announceMove() {
-        // W35: the last ACKs may have gone to a dead network; the first non-probing packet here repeats them all
-        // (after the challenge: a small first datagram would leave the server a small budget, RFC 9000 8).
-        KwikAcks.acknowledgeAllInNextPacket(connection);
-        connection.send(new tech.kwik.core.frame.PingFrame(), lost -> { }, true);
-    }
-
     private void performOne(MigrationAction action) {
         if (action instanceof MigrationAction.UsePath use) {
-            usePath(use);
+            paths.usePath(use);
         } else if (action instanceof MigrationAction.SendPathChallenge challenge) {
-            sendChallenge(challenge);
+            paths.sendChallenge(challenge);
         } else if (action instanceof MigrationAction.RetirePeerId retire) {
-            retirePeerId(retire);
+            paths.retirePeerId(retire);
         } else if (action instanceof MigrationAction.ResetRecovery) {
-            KwikCongestion.resetRecovery(connection, declaredLosses);
+            paths.resetRecovery();
         } else if (action instanceof MigrationAction.ClosePath close) {
-            closePathSoon(close);
-        } else if (action instanceof MigrationAction.StandbyChanged standby) {
-            reportStandby(standby);
+            paths.closePathSoon(close);
+        } else if (action instanceof MigrationAction.StandbyChanged changed) {
+            standby.changed(changed);
         } else if (action instanceof MigrationAction.StateChanged changed) {
-            MigrationCause cause = pendingCause == null ? MigrationCause.APPLICATION : pendingCause;
+            MigrationCause cause = requests.cause();
             observers.forEach(o -> o.stateChanged(changed.from(), changed.to(), changed.tuple(), cause));
         } else if (action instanceof MigrationAction.PathValidated validated) {
             observers.forEach(o -> o.validationSucceeded(validated.tuple(), validated.roundTripNanos()));
         } else if (action instanceof MigrationAction.SeedRecoveryFromValidation seed) {
-            KwikCongestion.seedRttFromValidation(connection, seed.roundTripNanos()); // W22
-            KwikCongestion.startRecoveryPeriod(connection);
+            paths.seedRecovery(seed.roundTripNanos());
         } else if (action instanceof MigrationAction.AnnounceMove) {
-            announceMove();
+            paths.announceMove();
         } else if (action instanceof MigrationAction.Finished finished) {
-            finish(finished);
+            requests.finish(finished);
         }
-    }
-
-    private void usePath(MigrationAction.UsePath use) {
-        if (use.beforeValidation()) {
-            // W35: whatever packet Kwik builds first for the new path (one for the reader's credit, say, in the
-            // moment before the move's own) carries every ACK range too.
-            KwikAcks.markEveryRangeUnacknowledged(connection);
-        }
-        ConnectionId previous = activePeerId;
-        socket.route(use.peerId().id(), use.tuple().local());
-        socket.activate(use.tuple().local());
-        KwikConnectionIds.usePeerConnectionId(connection, use.peerId().id().bytes()); // W13
-        activePeerId = use.peerId().id();
-        activeRemote = use.tuple().remote();
-        KwikRecovery.flush(connection);
-        observers.forEach(o -> o.peerIdChanged(previous, use.peerId().id(), use.tuple()));
-    }
-
-    private void sendChallenge(MigrationAction.SendPathChallenge challenge) {
-        // The challenge uses Kwik's current destination ID, which the core made the new path's ID, so the path
-        // socket routes it to the new path. It goes as a probe: congestion control would hold it back while the
-        // bytes lost on a dead old path still count as in flight (W19, docs/kwik-workarounds.md#w19).
-        byte[] data = challenge.data();
-        RoutedProbeFrame frame;
-        if (challenge.peerId().equals(activePeerId)) {
-            frame = RoutedProbeFrame.sized(RoutedProbeFrame.PATH_CHALLENGE, data,
-                    connection.getDestinationConnectionId().length, Long.MAX_VALUE, null);
-        } else {
-            // Validate first (RFC 9000 9.1): the path is probed while the active one carries the data. Kwik
-            // builds the challenge with the active path's ID; the socket seals it again with the new path's
-            // (W20, docs/kwik-workarounds.md#w20).
-            socket.route(challenge.peerId(), challenge.tuple().local());
-            probing = new Probing(challenge.tuple().local(), challenge.peerId().bytes());
-            frame = RoutedProbeFrame.resealed(data, challenge.peerId().bytes());
-        }
-        KwikRecovery.sendProbe(connection, frame
-                .onDeparture(left -> THREAD.execute(() -> migrator.challengeLeft(left - epochNanos, data))));
-        observers.forEach(o -> o.validationStarted(challenge.tuple(), challenge.data()));
-    }
-
-    private void retirePeerId(MigrationAction.RetirePeerId retire) {
-        if (retire.firstOnNewPath()) {
-            // A move to a path validated before retires the old ID at once: that packet is the first on the new
-            // path, so it carries the ACK (W35).
-            KwikAcks.acknowledgeAllInNextPacket(connection);
-        }
-        connection.retireDestinationConnectionId((int) retire.sequence());
-        // Kwik queues RETIRE_CONNECTION_ID without waking its sender; on an idle connection it then waits for
-        // the next packet (seconds). The server answers it with a fresh ID, which the next migration needs
-        // (W14, docs/kwik-workarounds.md#w14).
-        KwikRecovery.flush(connection);
-    }
-
-    private void closePathSoon(MigrationAction.ClosePath close) {
-        Probing probed = probing;
-        if (probed != null && probed.local().equals(close.tuple().local())) {
-            probing = null;
-        }
-        // The path is no longer used for sending, but the server may have sent there until it saw us move, half
-        // a round trip or more after the switch: closing the socket at once loses that data (about one round
-        // trip of stall after a validate-first move). So it keeps receiving for three PTOs.
-        long linger = Math.min(MAX_LINGER_NANOS, Math.max(MIN_LINGER_NANOS, 3 * pto().toNanos()));
-        socket.closePathLater(close.tuple().local(), linger, THREAD);
-    }
-
-    private void reportStandby(MigrationAction.StandbyChanged standby) {
-        observers.forEach(o -> o.standbyChanged(standby.tuple(), standby.state(), standby.roundTripNanos()));
-        if (standby.state() == StandbyState.IN_USE || standby.state() == StandbyState.REMOVED) {
-            if (policyStandby) {
-                THREAD.execute(() -> {
-                    if (!stopped) {
-                        policy.standbyChanged(null);
-                    }
-                });
-            }
-            policyStandby = false;
-        }
-    }
-
-    private void finish(MigrationAction.Finished finished) {
-        MigrationOutcome outcome = finished.outcome();
-        if (!outcome.validated()) {
-            observers.forEach(o -> o.validationFailed(outcome.newTuple()));
-        }
-        CompletableFuture<MigrationOutcome> done = pending;
-        pending = null;
-        pendingCause = null;
-        pendingTarget = null;
-        if (!outcome.validated() && !outcome.fellBack() && !outcome.oldTuple().equals(outcome.newTuple())
-                && socket.activeLocal().equals(outcome.newTuple().local())) {
-            LOG.log(System.Logger.Level.INFO, () -> "path " + outcome.newTuple() + " did not answer, but the old path"
-                    + " failed: staying on it");
-        }
-        if (done != null) {
-            done.complete(outcome);
-        }
-        joined.forEach(future -> future.complete(outcome));
-        joined.clear();
     }
 
     private void snapshotPeerIds() {
@@ -759,11 +368,11 @@ public final class ClientMigrationDriver {
         }
     }
 
-    private Duration pto() {
+    Duration pto() {
         return Duration.ofMillis(KwikRecovery.ptoMillis(connection));
     }
 
-    private long now() {
+    long now() {
         return System.nanoTime() - epochNanos;
     }
 }

@@ -5,19 +5,12 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.PortUnreachableException;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.quicmigration.core.ConnectionId;
 
@@ -34,89 +27,36 @@ import org.quicmigration.core.ConnectionId;
  * <li>{@link #receive}: datagrams from every path's channel, all presented as coming from the server address
  *     Kwik knows.</li>
  * </ul>
- * Connected channels let the kernel report ICMP "port unreachable", which fails a handshake fast.
+ * Connected channels let the kernel report ICMP "port unreachable", which fails a handshake fast. The sending half
+ * is {@link PathSender}, the receiving half {@link PathReceiver}, the route table {@link PathRoutes}, and the paths
+ * whose socket failed {@link PathFailures}.
  *
  * <p>Kwik's receiver thread is the only caller of {@link #receive}, Kwik's sender thread the only caller of
  * {@link #send}; path changes come from the migration thread. No allocation per datagram.
  */
 final class ClientPathSocket extends DatagramSocket {
 
-    private static final System.Logger LOG = System.getLogger(ClientPathSocket.class.getName());
-    private static final int BUFFER_SIZE = 65_536;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
 
     private final InetSocketAddress server;
-    private final Runnable onPortUnreachable;
-    private final Selector selector;
-    /** Selection operations completed; each one releases the sockets of the channels closed before it. */
-    private volatile long selections;
+    private final PathReceiver receiver;
     private final Map<InetSocketAddress, DatagramChannel> channels = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedQueue<DatagramChannel> toRegister = new ConcurrentLinkedQueue<>();
-    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(BUFFER_SIZE);
-    private final ByteBuffer sendBuffer = ByteBuffer.allocateDirect(BUFFER_SIZE);
-    private volatile Route[] routes = new Route[0];
+    private final PathRoutes routes = new PathRoutes();
     private volatile DatagramChannel active;
     private volatile InetSocketAddress activeLocal;
     private volatile boolean closed;
-    /** While set, received datagrams wait for it to say true ({@link #holdReceivedUntil}); then it is cleared. */
-    private volatile java.util.function.BooleanSupplier receiveGate;
-    private volatile long receiveGateDeadline;
-    private volatile WireTrace trace;
-    private Iterator<SelectionKey> ready;
     private final Map<DatagramChannel, long[]> counters = new ConcurrentHashMap<>();
     /** Each path's addresses, for packet traces. */
     private final Map<DatagramChannel, org.quicmigration.core.Tuple> tuples = new ConcurrentHashMap<>();
-    /** The channel of the last datagram sent; written and read on Kwik's sender thread only. */
-    private DatagramChannel lastSentOn;
-    /**
-     * The channels the last {@value #RECEIVED_RING} datagrams arrived on, by Kwik's datagram number (Kwik numbers
-     * the datagrams it processes 1, 2, 3... in the order this socket delivers them), so a packet trace can tell
-     * the path of a received packet although Kwik parses it on another thread, later.
-     */
-    private static final int RECEIVED_RING = 256;
-    private final DatagramChannel[] receivedOn = new DatagramChannel[RECEIVED_RING];
-    private final long[] receivedNumber = new long[RECEIVED_RING];
-    private long delivered;
-    /** The rest of a datagram after its Handshake packet, for the next {@link #receive}; receiving thread only. */
-    private final CoalescedRest<DatagramChannel> coalescedRest = new CoalescedRest<>();
-    /** Seals validate-first challenges again for their new path; null until the connection exists. */
-    private volatile ProbeResealer resealer;
-    /** The last packet sealed again instead of Kwik's, for traces; sender thread only. */
-    private tech.kwik.core.packet.QuicPacket lastResealed;
-    /**
-     * Whether a packet observer wants {@link #receivedPath}; without one, receiving records paths only while there
-     * are several (a PATH_CHALLENGE is answered on the path it came on).
-     */
-    private volatile boolean recordPaths;
-    /** When the last datagram arrived on the active path (System.nanoTime()); receiving thread writes it. */
-    private volatile long lastReceivedOnActiveNanos = System.nanoTime();
-
-    /** The paths whose last send or receive failed; reported once per failure, cleared by the next good send. */
-    private final java.util.Set<DatagramChannel> failedPaths = ConcurrentHashMap.newKeySet();
-    /** Told when a path's socket fails or works again; null until the connection exists. */
-    private volatile PathFailureListener failureListener;
-
-    /**
-     * Hears about the OS taking a path away: a send or receive on its socket failed (the local address was removed,
-     * the route or link went away, a firewall refused the datagram). Called on Kwik's sender or receiver thread,
-     * once per failure and once per recovery; implementations hand off and return at once.
-     */
-    interface PathFailureListener {
-        void pathFailed(InetSocketAddress local, IOException error);
-
-        void pathWorks(InetSocketAddress local);
-    }
-
-    /** A destination connection ID and the path it belongs to. */
-    private record Route(ConnectionId destination, DatagramChannel channel, InetSocketAddress local) {
-    }
+    private final PathFailures failures = new PathFailures(this::localOf);
+    private final PathSender sender;
 
     ClientPathSocket(InetSocketAddress local, InetSocketAddress server, Runnable onPortUnreachable) throws SocketException {
         super((SocketAddress) null);
         this.server = server;
-        this.onPortUnreachable = onPortUnreachable;
+        this.sender = new PathSender(this, routes, failures, onPortUnreachable);
         try {
-            this.selector = Selector.open();
+            this.receiver = new PathReceiver(this, server, onPortUnreachable);
             DatagramChannel first = openChannel(local, server);
             this.active = first;
             this.activeLocal = (InetSocketAddress) first.getLocalAddress();
@@ -139,7 +79,7 @@ final class ClientPathSocket extends DatagramSocket {
     InetSocketAddress addPath(InetSocketAddress local, InetSocketAddress remote) throws SocketException {
         try {
             DatagramChannel channel = openChannel(local, remote);
-            selector.wakeup();
+            receiver.wakeup();
             return (InetSocketAddress) channel.getLocalAddress();
         } catch (IOException e) {
             throw socketException("cannot bind " + local + ": " + e.getMessage(), e);
@@ -156,18 +96,7 @@ final class ClientPathSocket extends DatagramSocket {
     /** Sends datagrams whose destination ID is {@code destination} on the path of {@code local}. */
     void route(ConnectionId destination, InetSocketAddress local) {
         DatagramChannel channel = requireChannel(local);
-        synchronized (this) {
-            Route[] current = routes;
-            Route[] next = new Route[current.length + 1];
-            int n = 0;
-            for (Route route : current) {
-                if (!route.destination().equals(destination)) {
-                    next[n++] = route;
-                }
-            }
-            next[n++] = new Route(destination, channel, local);
-            routes = java.util.Arrays.copyOf(next, n);
-        }
+        routes.route(destination, channel, local);
     }
 
     /**
@@ -192,10 +121,10 @@ final class ClientPathSocket extends DatagramSocket {
      * selection operation deregisters it.
      */
     void removePathAndRelease(InetSocketAddress local) {
-        long before = selections;
+        long before = receiver.selections();
         removePath(local);
         long deadline = System.nanoTime() + 200_000_000L;
-        while (selections == before && System.nanoTime() < deadline && !closed) {
+        while (receiver.selections() == before && System.nanoTime() < deadline && !closed) {
             java.util.concurrent.locks.LockSupport.parkNanos(100_000); // the receiver thread's select returns at once
         }
     }
@@ -208,29 +137,27 @@ final class ClientPathSocket extends DatagramSocket {
         }
         counters.remove(channel);
         tuples.remove(channel);
-        failedPaths.remove(channel);
-        synchronized (this) {
-            routes = java.util.Arrays.stream(routes).filter(route -> route.channel() != channel).toArray(Route[]::new);
-        }
+        failures.forget(channel);
+        routes.forget(channel);
         try {
             channel.close();
         } catch (IOException e) {
             // nothing to do: the path is gone either way
         }
-        selector.wakeup();
+        receiver.wakeup();
     }
 
     void trace(WireTrace trace) {
-        this.trace = trace;
+        sender.trace(trace);
     }
 
-    void onPathFailure(PathFailureListener listener) {
-        this.failureListener = listener;
+    void onPathFailure(PathFailures.Listener listener) {
+        failures.listener(listener);
     }
 
     /** Per path: datagrams sent and received, for diagnostics. */
     String describe() {
-        StringBuilder text = new StringBuilder("active " + activeLocal + "; routes " + routes.length);
+        StringBuilder text = new StringBuilder("active " + activeLocal + "; routes " + routes.size());
         for (Map.Entry<InetSocketAddress, DatagramChannel> entry : channels.entrySet()) {
             long[] count = counters.getOrDefault(entry.getValue(), new long[2]);
             text.append("; path ").append(entry.getKey()).append(" sent ").append(count[0]).append(" received ").append(count[1]);
@@ -240,26 +167,24 @@ final class ClientPathSocket extends DatagramSocket {
 
     /** Starts or stops remembering which path each received datagram came on (for packet observers). */
     void recordPaths(boolean record) {
-        this.recordPaths = record;
+        receiver.recordPaths(record);
     }
 
     /** The path the last datagram was sent on; call on Kwik's sender thread, after the send. */
     org.quicmigration.core.Tuple lastSentPath() {
-        DatagramChannel channel = lastSentOn;
-        org.quicmigration.core.Tuple tuple = channel == null ? null : tuples.get(channel);
-        return tuple != null ? tuple : activePath();
+        return pathOf(sender.lastSentOn());
     }
 
     /**
      * The path Kwik's datagram number {@code datagramNumber} arrived on; the active path if that is no longer
-     * known (more than {@value #RECEIVED_RING} datagrams ago, or its path closed).
+     * known (more than {@value PathReceiver#RECEIVED_RING} datagrams ago, or its path closed).
      */
     org.quicmigration.core.Tuple receivedPath(long datagramNumber) {
-        DatagramChannel channel;
-        int slot = (int) (Math.floorMod(datagramNumber, (long) RECEIVED_RING));
-        synchronized (receivedOn) {
-            channel = receivedNumber[slot] == datagramNumber ? receivedOn[slot] : null;
-        }
+        return pathOf(receiver.channelOf(datagramNumber));
+    }
+
+    /** The addresses of {@code channel}'s path; the active path's if it is null or closed. */
+    private org.quicmigration.core.Tuple pathOf(DatagramChannel channel) {
         org.quicmigration.core.Tuple tuple = channel == null ? null : tuples.get(channel);
         return tuple != null ? tuple : activePath();
     }
@@ -273,13 +198,7 @@ final class ClientPathSocket extends DatagramSocket {
         if (channel == null || channel == active) {
             return null;
         }
-        byte[] id = null;
-        for (Route route : routes) {
-            if (route.channel() == channel) {
-                id = route.destination().bytes(); // the newest route of the path comes last
-            }
-        }
-        return id;
+        return routes.newestIdOf(channel);
     }
 
     private org.quicmigration.core.Tuple activePath() {
@@ -289,7 +208,7 @@ final class ClientPathSocket extends DatagramSocket {
 
     /** When the last datagram arrived on the active path, in System.nanoTime() terms; any thread. */
     long lastReceivedOnActiveNanos() {
-        return lastReceivedOnActiveNanos;
+        return receiver.lastReceivedOnActiveNanos();
     }
 
     /** The local address of the active path. */
@@ -303,7 +222,7 @@ final class ClientPathSocket extends DatagramSocket {
 
     /** Lets {@link #send} seal validate-first challenges again (see {@link ProbeResealer}). */
     void resealProbesWith(ProbeResealer resealer) {
-        this.resealer = resealer;
+        sender.resealProbesWith(resealer);
     }
 
     /**
@@ -311,79 +230,41 @@ final class ClientPathSocket extends DatagramSocket {
      * Kwik's sender thread, after the send.
      */
     tech.kwik.core.packet.QuicPacket sentInstead(tech.kwik.core.packet.QuicPacket sent) {
-        tech.kwik.core.packet.QuicPacket resealed = lastResealed;
-        if (resealed != null && java.util.Objects.equals(resealed.getPacketNumber(), sent.getPacketNumber())) {
-            lastResealed = null;
-            return resealed;
-        }
-        return sent;
+        return sender.sentInstead(sent);
     }
 
     @Override
     public void send(DatagramPacket packet) throws IOException {
-        byte[] data = packet.getData();
-        int offset = packet.getOffset();
-        int length = packet.getLength();
-        ProbeResealer probes = resealer;
-        RoutedProbeFrame probe = probes == null ? null : RoutedProbeFrame.takeRoute();
-        if (probe != null && probe.resealWith() != null) {
-            ProbeResealer.Resealed resealed = probes.reseal(data, offset, length, destinationIdLength(data, offset),
-                    probe, RoutedProbeFrame.MIN_PROBE_DATAGRAM);
-            if (resealed != null) {
-                data = resealed.datagram();
-                offset = 0;
-                length = data.length;
-                lastResealed = resealed.packet();
-            }
-        }
-        DatagramChannel channel = channelFor(data, offset, length);
-        lastSentOn = channel;
-        WireTrace tracing = trace;
-        if (tracing != null) {
-            traceSend(tracing, channel, data, offset, length);
-        }
-        synchronized (sendBuffer) {
-            sendBuffer.clear();
-            sendBuffer.put(data, offset, length).flip();
-            try {
-                counters.computeIfAbsent(channel, c -> new long[2])[0]++;
-                channel.write(sendBuffer);
-                if (!failedPaths.isEmpty() && failedPaths.remove(channel)) {
-                    reportWorks(channel);
-                }
-            } catch (PortUnreachableException e) {
-                onPortUnreachable.run();
-            } catch (java.nio.channels.ClosedChannelException e) {
-                // The path was closed after Kwik built this packet for it; like a datagram lost on a dead path,
-                // it is declared lost and retransmitted on the active path.
-            } catch (IOException e) {
-                // The OS took the path away: its address was removed (EADDRNOTAVAIL), its route or link went
-                // (ENETUNREACH, EHOSTUNREACH) or a firewall refused the datagram (EPERM). Kwik's sender closes the
-                // whole connection on any exception, so the datagram counts as sent and lost instead: Kwik's loss
-                // recovery resends its frames, on whichever path the connection uses by then (W18,
-                // docs/kwik-workarounds.md#w18).
-                reportFailed(channel, e);
-            }
-        }
+        sender.send(packet);
     }
 
-    private void reportFailed(DatagramChannel channel, IOException error) {
-        if (failedPaths.add(channel)) {
-            InetSocketAddress local = localOf(channel);
-            LOG.log(System.Logger.Level.DEBUG, () -> "path on " + local + " failed: " + error);
-            PathFailureListener listener = failureListener;
-            if (listener != null && local != null) {
-                listener.pathFailed(local, error);
-            }
-        }
+    /** Kwik's sender thread: a datagram is about to leave on {@code channel}. */
+    void countSent(DatagramChannel channel) {
+        counters.computeIfAbsent(channel, c -> new long[2])[0]++;
     }
 
-    private void reportWorks(DatagramChannel channel) {
-        InetSocketAddress local = localOf(channel);
-        PathFailureListener listener = failureListener;
-        if (listener != null && local != null) {
-            listener.pathWorks(local);
-        }
+    /** The channel of the active path. */
+    DatagramChannel activeChannel() {
+        return active;
+    }
+
+    /** Kwik's receiver thread: a receive on {@code channel} failed (see {@link PathReceiver}). */
+    void receiveFailed(DatagramChannel channel, IOException error) {
+        failures.failed(channel, error);
+    }
+
+    /** Kwik's receiver thread: a datagram arrived on {@code channel}. */
+    void countReceived(DatagramChannel channel) {
+        counters.computeIfAbsent(channel, c -> new long[2])[1]++;
+    }
+
+    boolean isActive(DatagramChannel channel) {
+        return channel == active;
+    }
+
+    /** Whether more than one path is open (then each received datagram's path is remembered). */
+    boolean hasSeveralPaths() {
+        return channels.size() > 1;
     }
 
     private InetSocketAddress localOf(DatagramChannel channel) {
@@ -391,77 +272,23 @@ final class ClientPathSocket extends DatagramSocket {
         return tuple == null ? null : tuple.local();
     }
 
-    private void traceSend(WireTrace tracing, DatagramChannel channel, byte[] data, int offset, int length) {
-        ConnectionId destination = null;
-        if (length > 0 && (data[offset] & 0x80) == 0) {
-            for (Route route : routes) {
-                if (route.destination().matches(data, offset + 1)) {
-                    destination = route.destination();
-                    break;
-                }
-            }
-            if (destination == null) {
-                // Unknown to the route table: report the bytes at the DCID position, with the usual length.
-                int idLength = routes.length > 0 ? routes[0].destination().length() : 8;
-                destination = ConnectionId.of(data, offset + 1, Math.min(idLength, length - 1));
-            }
-        }
+    /** The local address {@code channel}'s path is open on, for traces; null once it is closed. */
+    InetSocketAddress boundAddressOf(DatagramChannel channel) {
         InetSocketAddress local = null;
         for (Map.Entry<InetSocketAddress, DatagramChannel> entry : channels.entrySet()) {
             if (entry.getValue() == channel) {
                 local = entry.getKey();
             }
         }
-        tracing.datagramSent(local, destination, length);
-    }
-
-    /** The length of the destination ID of the short-header packet at {@code offset}, from the route table. */
-    private int destinationIdLength(byte[] data, int offset) {
-        Route[] known = routes;
-        for (Route route : known) {
-            if (route.destination().matches(data, offset + 1)) {
-                return route.destination().length();
-            }
-        }
-        return known.length > 0 ? known[0].destination().length() : 8;
-    }
-
-    private DatagramChannel channelFor(byte[] data, int offset, int length) {
-        if (length > 0 && (data[offset] & 0x80) == 0) {
-            // Short header (RFC 9000 17.3): the destination connection ID starts right after the first byte.
-            for (Route route : routes) {
-                if (route.destination().matches(data, offset + 1)) {
-                    return route.channel();
-                }
-            }
-        }
-        return active;
-    }
-
-    /** Kwik numbers the datagrams it receives; records which channel each arrived on (see {@link #receivedOn}). */
-    private void countDelivered(DatagramChannel channel) {
-        long number = ++delivered; // counted always: Kwik's numbering starts with the first datagram
-        if (recordPaths || channels.size() > 1) { // with several paths, a challenge is answered on its own
-            int slot = (int) (number % RECEIVED_RING);
-            synchronized (receivedOn) {
-                receivedOn[slot] = channel;
-                receivedNumber[slot] = number;
-            }
-        }
+        return local;
     }
 
     /**
-     * W6 (docs/kwik-workarounds.md#w6): until {@code ready} says so, {@link #receive} holds each datagram back from Kwik
-     * (polling every 50 µs), for at most {@code maxWaitMillis} ms. Kwik's TLS engine (agent15 3.1) hands the ClientHello to Kwik's sender and only
-     * then records that it waits for the ServerHello; a ServerHello processed in between is acknowledged and silently
-     * ignored, so the server never resends it and the handshake times out. A fast peer on loopback (ngtcp2's
-     * gtlsserver) got its answer in that window when a busy CPU paused the connecting thread: 9 of 300 handshakes
-     * timed out with one core kept busy. Holding the first datagrams back until the engine waits for them closes the
-     * window: 0 of 300.
+     * W6 (docs/kwik-workarounds.md#w6): until {@code ready} says so, {@link #receive} holds each datagram back from
+     * Kwik, for at most {@code maxWaitMillis} ms; why, see {@link PathReceiver#holdReceivedUntil}.
      */
     void holdReceivedUntil(java.util.function.BooleanSupplier ready, long maxWaitMillis) {
-        receiveGateDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
-        receiveGate = ready;
+        receiver.holdReceivedUntil(ready, maxWaitMillis);
     }
 
     /**
@@ -471,97 +298,7 @@ final class ClientPathSocket extends DatagramSocket {
      */
     @Override
     public void receive(DatagramPacket packet) throws IOException {
-        receiveNext(packet);
-        java.util.function.BooleanSupplier gate = receiveGate;
-        if (gate != null) {
-            awaitGate(gate);
-        }
-    }
-
-    private void awaitGate(java.util.function.BooleanSupplier gate) throws SocketException {
-        while (!gate.getAsBoolean()) {
-            if (closed) {
-                throw new SocketException("socket closed");
-            }
-            if (System.nanoTime() - receiveGateDeadline > 0) {
-                LOG.log(System.Logger.Level.WARNING, "the TLS engine did not start its handshake in time; "
-                        + "handing Kwik the datagrams that came first anyway");
-                break;
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(50_000);
-        }
-        receiveGate = null;
-    }
-
-    private void receiveNext(DatagramPacket packet) throws IOException {
-        while (true) {
-            if (closed) {
-                throw new SocketException("socket closed");
-            }
-            DatagramChannel restOn = coalescedRest.takeInto(packet);
-            if (restOn != null) {
-                countDelivered(restOn);
-                packet.setSocketAddress(server);
-                return;
-            }
-            try {
-                if (ready == null || !ready.hasNext()) {
-                    registerPending();
-                    selector.select();
-                    selections++;
-                    ready = selector.selectedKeys().iterator();
-                    continue;
-                }
-                SelectionKey key = ready.next();
-                ready.remove();
-                if (!key.isValid()) {
-                    continue;
-                }
-                DatagramChannel channel = (DatagramChannel) key.channel();
-                receiveBuffer.clear();
-                SocketAddress from;
-                try {
-                    from = channel.receive(receiveBuffer);
-                } catch (PortUnreachableException e) {
-                    onPortUnreachable.run();
-                    continue;
-                } catch (java.nio.channels.ClosedChannelException e) {
-                    continue; // a path closed while its key was ready
-                } catch (IOException e) {
-                    // An ICMP error the kernel queued on this path's socket (host or network unreachable) surfaces
-                    // here; it concerns that path only, never the connection, which Kwik's receiver would end (W18).
-                    reportFailed(channel, e);
-                    continue;
-                }
-                if (from == null) {
-                    continue;
-                }
-                counters.computeIfAbsent(channel, c -> new long[2])[1]++;
-                if (channel == active) {
-                    lastReceivedOnActiveNanos = System.nanoTime();
-                }
-                receiveBuffer.flip();
-                int length = Math.min(receiveBuffer.remaining(), packet.getData().length - packet.getOffset());
-                receiveBuffer.get(packet.getData(), packet.getOffset(), length);
-                packet.setLength(length);
-                packet.setSocketAddress(server);
-                coalescedRest.splitOff(packet, channel);
-                countDelivered(channel);
-                // The key's iterator may hold more ready channels; they are served by the next calls.
-                return;
-            } catch (ClosedSelectorException e) {
-                throw new SocketException("socket closed");
-            }
-        }
-    }
-
-    private void registerPending() throws IOException {
-        DatagramChannel channel;
-        while ((channel = toRegister.poll()) != null) {
-            if (channel.isOpen()) {
-                channel.register(selector, SelectionKey.OP_READ);
-            }
-        }
+        receiver.receive(packet);
     }
 
     private DatagramChannel openChannel(InetSocketAddress local, InetSocketAddress remote) throws IOException {
@@ -577,7 +314,7 @@ final class ClientPathSocket extends DatagramSocket {
                 throw new IOException("a path on " + bound + " is already open");
             }
             tuples.put(channel, new org.quicmigration.core.Tuple(bound, remote));
-            toRegister.add(channel);
+            receiver.register(channel);
             return channel;
         } catch (IOException | RuntimeException e) {
             channel.close();
@@ -632,11 +369,7 @@ final class ClientPathSocket extends DatagramSocket {
             }
         }
         channels.clear();
-        try {
-            selector.close();
-        } catch (IOException e) {
-            // closing anyway
-        }
+        receiver.close();
         super.close();
     }
 

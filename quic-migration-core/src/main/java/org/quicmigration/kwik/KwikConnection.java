@@ -3,9 +3,6 @@ package org.quicmigration.kwik;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.Objects;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import tech.kwik.core.ConnectionListener;
 import tech.kwik.core.ConnectionTerminatedEvent;
@@ -18,16 +15,13 @@ import tech.kwik.core.impl.QuicConnectionImpl;
  */
 public final class KwikConnection {
 
-    private static final Object TERMINATED = new Object();
-
     private final QuicConnectionImpl connection;
     private final InetSocketAddress localAddress;
     private final InetSocketAddress peerAddress;
-    private final LinkedBlockingQueue<Object> acceptedStreams = new LinkedBlockingQueue<>();
     private final StallGuard stallGuard;
     private final DeclaredLosses declaredLosses = new DeclaredLosses();
-    private final java.util.concurrent.CompletableFuture<Termination> ended = new java.util.concurrent.CompletableFuture<>();
-    private volatile Termination termination;
+    private final ConnectionEnd end = new ConnectionEnd();
+    private final ConnectionStreams streams;
     private volatile ClientMigrationDriver migrationDriver;
     private volatile ServerMigrationDriver serverDriver;
     private volatile WireTrace wireTrace;
@@ -43,39 +37,22 @@ public final class KwikConnection {
         this.localAddress = localAddress;
         this.peerAddress = peerAddress;
         this.stallGuard = stallGuard;
+        this.streams = new ConnectionStreams(connection, declaredLosses, end);
         connection.setConnectionListener(new ConnectionListener() {
             @Override
             public void disconnected(ConnectionTerminatedEvent event) {
-                Termination how = translate(event);
-                ClientMigrationDriver driver = migrationDriver;
-                // Kwik reports its idle timeout as "connection lost" when it closes silently; either way, without a
-                // network the cause is the missing network.
-                boolean gaveUp = how.kind() == Termination.Kind.IDLE_TIMEOUT || how.kind() == Termination.Kind.LOST;
-                if (gaveUp && driver != null && driver.noUsableNetwork()) {
-                    how = new Termination(Termination.Kind.NO_USABLE_NETWORK, false, -1, false,
-                            "the active path failed (" + driver.localAddress() + ") and no other network came up");
-                }
-                terminated(how);
+                terminated(ConnectionEnd.disconnected(event, migrationDriver));
             }
         });
     }
 
     /** Called on Kwik's receiver thread for every stream the peer opens; never blocks. */
     void peerOpenedStream(QuicStream stream) {
-        if (stream.isBidirectional()) {
-            KwikStreams.orderRetransmissions(stream, declaredLosses);
-            acceptedStreams.add(new KwikStream(stream));
-        }
-        // Unidirectional streams from the peer are left unread: the public API offers bidirectional streams only.
-        // A client allows the server three of them, because HTTP/3 servers (ngtcp2's among them) open their control
-        // and QPACK streams at once and fail the handshake if they cannot; the flow-control window bounds what
-        // they can buffer here.
+        streams.peerOpened(stream);
     }
 
     void terminated(Termination how) {
-        if (termination == null) {
-            termination = how;
-        }
+        end.record(how);
         stallGuard.stop();
         ClientMigrationDriver driver = migrationDriver;
         if (driver != null) {
@@ -85,13 +62,13 @@ public final class KwikConnection {
         if (server != null) {
             server.stop();
         }
-        acceptedStreams.add(TERMINATED);
-        ended.complete(termination);
+        streams.ended();
+        end.complete();
     }
 
     /** Runs {@code action} once the connection has ended (at once if it has), on the thread that ended it. */
     public void onEnded(Runnable action) {
-        ended.whenComplete((how, error) -> action.run());
+        end.future().whenComplete((how, error) -> action.run());
     }
 
     /**
@@ -103,16 +80,12 @@ public final class KwikConnection {
      * the peer's code.
      */
     void peerClosed(tech.kwik.core.frame.ConnectionCloseFrame close) {
-        boolean application = close.hasApplicationProtocolError();
-        long code = close.getErrorCode();
-        Termination.Kind kind = Termination.Kind.CLOSED;
-        terminated(new Termination(kind, true, code, application,
-                close.hasReasonPhrase() ? Objects.requireNonNullElse(close.getReasonPhrase(), "") : ""));
+        terminated(ConnectionEnd.peerClosed(close));
     }
 
     /** Completes with the termination once the connection has ended. */
     java.util.concurrent.CompletableFuture<Termination> ended() {
-        return ended;
+        return end.future();
     }
 
     private volatile org.quicmigration.core.trace.PreferredAddress localPreferredAddress;
@@ -128,33 +101,11 @@ public final class KwikConnection {
 
     /** Opens a unidirectional stream and returns its output. */
     public java.io.OutputStream openUnidirectionalStream() throws IOException {
-        Termination ended = termination;
-        if (ended != null) {
-            throw new ConnectionEndedException(ended);
-        }
-        try {
-            QuicStream stream = connection.createStream(false);
-            KwikStreams.orderRetransmissions(stream, declaredLosses);
-            return stream.getOutputStream();
-        } catch (IOException e) {
-            ended = termination;
-            throw ended != null ? new ConnectionEndedException(ended) : e;
-        }
+        return streams.open(false).getOutputStream();
     }
 
     public KwikStream openStream() throws IOException {
-        Termination ended = termination;
-        if (ended != null) {
-            throw new ConnectionEndedException(ended);
-        }
-        try {
-            QuicStream stream = connection.createStream(true);
-            KwikStreams.orderRetransmissions(stream, declaredLosses);
-            return new KwikStream(stream);
-        } catch (IOException e) {
-            ended = termination;
-            throw ended != null ? new ConnectionEndedException(ended) : e;
-        }
+        return new KwikStream(streams.open(true));
     }
 
     /**
@@ -164,12 +115,7 @@ public final class KwikConnection {
      * @throws ConnectionEndedException if the connection ended (queued streams are handed out first)
      */
     public KwikStream acceptStream(Duration timeout) throws IOException, InterruptedException {
-        Object next = acceptedStreams.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        if (next == TERMINATED) {
-            acceptedStreams.add(TERMINATED); // every later caller sees the end too
-            throw new ConnectionEndedException(termination);
-        }
-        return (KwikStream) next;
+        return streams.accept(timeout);
     }
 
     /** Closes with NO_ERROR; returns at once, Kwik finishes the closing handshake in the background. */
@@ -254,7 +200,7 @@ public final class KwikConnection {
         if (server != null) {
             server.packetObserver(observer);
         } else if (socket != null) {
-            socket.traceSendsWithoutDriver(this, observer != null && termination == null);
+            socket.traceSendsWithoutDriver(this, observer != null && end.termination() == null);
         }
     }
 
@@ -314,7 +260,7 @@ public final class KwikConnection {
         ClientMigrationDriver driver = migrationDriver;
         if (driver != null) {
             driver.onNewConnectionId(frame);
-        } else if (termination == null) {
+        } else if (end.termination() == null) {
             earlyConnectionIds.add(frame);
         }
     }
@@ -427,29 +373,12 @@ public final class KwikConnection {
      * report. Returns null if the failure was not caused by the connection ending.
      */
     public Termination terminationBehind(IOException streamFailure) {
-        Termination known = termination;
-        if (known != null) {
-            return known;
-        }
-        String message = String.valueOf(streamFailure.getMessage()).toLowerCase(java.util.Locale.ROOT);
-        boolean connectionGone = streamFailure instanceof tech.kwik.core.StreamClosedException
-                || message.contains("connection closed") || message.contains("connection is closed");
-        if (!connectionGone) {
-            return null;
-        }
-        try {
-            return ended.get(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            return null;
-        }
+        return end.behind(streamFailure);
     }
 
     /** How the connection ended, or null while it is open. */
     public Termination termination() {
-        return termination;
+        return end.termination();
     }
 
     public InetSocketAddress localAddress() {
@@ -463,26 +392,5 @@ public final class KwikConnection {
     /** The Kwik connection object itself, for users who need Kwik features the API does not offer. */
     public Object kwikConnection() {
         return connection;
-    }
-
-    static Termination translate(ConnectionTerminatedEvent event) {
-        Termination.Kind kind = switch (event.closeReason()) {
-            case IdleTimeout -> Termination.Kind.IDLE_TIMEOUT;
-            case StatelessReset -> Termination.Kind.STATELESS_RESET;
-            case ConnectionLost -> Termination.Kind.LOST;
-            case ImmediateClose -> Termination.Kind.CLOSED;
-        };
-        long code = -1;
-        boolean application = false;
-        if (event.hasApplicationError()) {
-            code = event.applicationErrorCode();
-            application = true;
-        } else if (event.hasTransportError()) {
-            code = event.transportErrorCode();
-        } else if (kind == Termination.Kind.CLOSED) {
-            code = 0;
-        }
-        return new Termination(kind, event.closedByPeer(), code, application,
-                Objects.requireNonNullElse(event.errorDescription(), ""));
     }
 }

@@ -29,10 +29,11 @@ import org.quicmigration.core.ConnectionId;
  * stateless reset, without touching any connection.
  *
  * <p>A server with preferred addresses (RFC 9000 9.6) also owns one socket per preferred address. Kwik reads one
- * socket, so then each socket gets a reader thread of its own, and {@link #receive} hands Kwik what they received,
- * in arrival order, through a bounded queue of reusable buffers; each short-header datagram is tagged with the
- * local address it arrived on as well as its source. Long-header datagrams to a preferred address are dropped:
- * handshakes stay on the main address. Without preferred addresses Kwik's thread reads the main socket directly.
+ * socket, so then each socket gets a reader thread of its own ({@link ServerArrivals}), and {@link #receive} hands
+ * Kwik what they received, in arrival order, through a bounded queue of reusable buffers; each short-header
+ * datagram is tagged with the local address it arrived on as well as its source. Long-header datagrams to a
+ * preferred address are dropped: handshakes stay on the main address. Without preferred addresses Kwik's thread
+ * reads the main socket directly.
  *
  * <p>Kwik's server receive thread is the only caller of {@link #receive}; Kwik's sender threads call
  * {@link #send}.
@@ -42,22 +43,14 @@ final class ServerPathSocket extends DatagramSocket {
     private static final System.Logger LOG = System.getLogger(ServerPathSocket.class.getName());
     private static final int MAX_REMEMBERED_IDS = 65_536;
 
-    /** Datagrams received but not yet taken by Kwik, when reading several sockets; more are dropped. */
-    private static final int MERGE_QUEUE_DATAGRAMS = 1024;
-    /** Larger than any QUIC datagram Kwik accepts (its receive buffer is 1500 bytes). */
-    private static final int MAX_DATAGRAM = 2048;
-
     private final int connectionIdLength;
     private final boolean followMigration;
     private final InetSocketAddress primaryLocal;
     /** Sockets bound to the preferred addresses; empty for most servers. */
     private final java.util.List<DatagramSocket> preferredSockets;
     private final java.util.List<InetSocketAddress> preferredLocals;
-    /** Merge mode only (preferred addresses): filled by the reader threads, drained by {@link #receive}. */
-    private final java.util.concurrent.ArrayBlockingQueue<Arrival> arrivals;
-    private final java.util.concurrent.ArrayBlockingQueue<Arrival> freeArrivals;
-    private volatile boolean closed;
-    private final java.util.concurrent.atomic.AtomicLong mergeDropped = new java.util.concurrent.atomic.AtomicLong();
+    /** Merge mode only (preferred addresses): the reader threads and their queue; null without them. */
+    private final ServerArrivals arrivals;
     private final Function<byte[], ServerMigrationDriver> driverOfConnectionId;
     private final Map<ConnectionId, ServerMigrationDriver> driverById = java.util.Collections.synchronizedMap(
             new LinkedHashMap<>(1024, 0.75f, true) {
@@ -124,16 +117,11 @@ final class ServerPathSocket extends DatagramSocket {
         this.preferredLocals = sockets.stream().map(s -> (InetSocketAddress) s.getLocalSocketAddress()).toList();
         if (sockets.isEmpty()) {
             arrivals = null;
-            freeArrivals = null;
         } else {
-            arrivals = new java.util.concurrent.ArrayBlockingQueue<>(MERGE_QUEUE_DATAGRAMS);
-            freeArrivals = new java.util.concurrent.ArrayBlockingQueue<>(MERGE_QUEUE_DATAGRAMS + sockets.size() + 1);
-            for (int i = 0; i < MERGE_QUEUE_DATAGRAMS; i++) {
-                freeArrivals.add(new Arrival());
-            }
-            startReader(this::receiveDirect, primaryLocal);
+            arrivals = new ServerArrivals(sockets.size() + 1);
+            arrivals.startReader(this::receiveDirect, primaryLocal);
             for (int i = 0; i < sockets.size(); i++) {
-                startReader(sockets.get(i)::receive, preferredLocals.get(i));
+                arrivals.startReader(sockets.get(i)::receive, preferredLocals.get(i));
             }
         }
     }
@@ -191,62 +179,23 @@ final class ServerPathSocket extends DatagramSocket {
 
     /** Datagrams the merge queue had no room for (Kwik fell behind), for diagnostics. */
     long mergeDropped() {
-        return mergeDropped.get();
+        return arrivals == null ? 0 : arrivals.dropped();
     }
 
-    // ---- merge mode --------------------------------------------------------------------------------------------
-
-    /** A reusable receive buffer, with the local address its datagram arrived on. */
-    private static final class Arrival {
-        final DatagramPacket packet = new DatagramPacket(new byte[MAX_DATAGRAM], MAX_DATAGRAM);
-        InetSocketAddress local;
-    }
-
-    private interface Receive {
-        void into(DatagramPacket packet) throws IOException;
-    }
-
+    /** Merge mode: the main socket's own receive, for its reader thread. */
     private void receiveDirect(DatagramPacket packet) throws IOException {
         super.receive(packet);
     }
 
-    private void startReader(Receive receive, InetSocketAddress local) {
-        Thread reader = new Thread(() -> {
-            Arrival spare = null;
-            while (!closed) {
-                Arrival arrival = spare != null ? spare : freeArrivals.poll();
-                spare = null;
-                if (arrival == null) {
-                    arrival = new Arrival(); // all buffers queued: receive anyway, and drop below
-                }
-                arrival.packet.setLength(MAX_DATAGRAM);
-                try {
-                    receive.into(arrival.packet);
-                } catch (IOException e) {
-                    if (!closed) {
-                        LOG.log(System.Logger.Level.WARNING, "receiving on " + local + " failed; no longer reading it", e);
-                    }
-                    return;
-                }
-                arrival.local = local;
-                if (!arrivals.offer(arrival)) {
-                    mergeDropped.incrementAndGet(); // as a full kernel buffer would: QUIC recovers
-                    spare = arrival;
-                }
-            }
-        }, "quic-migration-server-receive " + local);
-        reader.setDaemon(true);
-        reader.start();
-    }
-
     @Override
     public void close() {
-        closed = true;
+        if (arrivals != null) {
+            arrivals.closing();
+        }
         preferredSockets.forEach(DatagramSocket::close);
         super.close();
         if (arrivals != null) {
-            arrivals.clear();
-            arrivals.offer(new Arrival()); // wakes a receive() waiting for datagrams; local null means closed
+            arrivals.closed(); // wakes a receive() waiting for datagrams
         }
     }
 
@@ -302,7 +251,7 @@ final class ServerPathSocket extends DatagramSocket {
                     local = primaryLocal;
                     super.receive(packet);
                 } else {
-                    local = takeArrival(packet, capacity);
+                    local = arrivals.take(packet, capacity);
                 }
             }
             InetSocketAddress source = (InetSocketAddress) packet.getSocketAddress();
@@ -317,28 +266,6 @@ final class ServerPathSocket extends DatagramSocket {
             }
             return;
         }
-    }
-
-    /** Merge mode: copies the next received datagram into {@code packet}; returns the address it arrived on. */
-    private InetSocketAddress takeArrival(DatagramPacket packet, int capacity) throws IOException {
-        Arrival arrival;
-        try {
-            arrival = arrivals.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SocketException("interrupted while receiving");
-        }
-        InetSocketAddress local = arrival.local;
-        if (local == null || closed) {
-            arrivals.offer(arrival); // wake any other caller too
-            throw new SocketException("Socket is closed");
-        }
-        int length = Math.min(capacity, arrival.packet.getLength());
-        System.arraycopy(arrival.packet.getData(), 0, packet.getData(), packet.getOffset(), length);
-        packet.setLength(length);
-        packet.setSocketAddress(arrival.packet.getSocketAddress());
-        freeArrivals.offer(arrival);
-        return local;
     }
 
     /** Rewrites the datagram's source for Kwik; false to drop it (a handshake packet sent to a preferred address). */
