@@ -56,17 +56,7 @@ public final class KwikClients {
         // read before that would be ignored for good (W6, docs/kwik-workarounds.md#w6).
         socket.get().holdReceivedUntil(() -> KwikHandshake.clientHelloSent(connection),
                 settings.connectTimeout().toMillis());
-        CompletableFuture<Void> handshake = new CompletableFuture<>();
-        Thread connector = new Thread(() -> {
-            try {
-                connection.connect();
-                handshake.complete(null);
-            } catch (Throwable e) {
-                handshake.completeExceptionally(e);
-            }
-        }, "quic-migration-connect " + settings.server());
-        connector.setDaemon(true);
-        connector.start();
+        CompletableFuture<Void> handshake = startHandshake(connection, settings.server());
         long waitMillis = settings.connectTimeout().toMillis() + REPORT_GRACE_MILLIS;
         try {
             CompletableFuture.anyOf(handshake, portUnreachable, result.ended()).get(waitMillis, TimeUnit.MILLISECONDS);
@@ -84,38 +74,66 @@ public final class KwikClients {
             throw e;
         }
         if (handshake.isDone() && !handshake.isCompletedExceptionally()) {
-            KwikCongestion.keepRttAboveZero(connection);
-            KwikAcks.shareIdleTimer(connection); // a thread less per connection (W9)
-            KwikAcks.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out (W8)
-            try {
-                PeerPreferredAddress.of(connection.getPeerTransportParameters());
-            } catch (org.quicmigration.core.TransportErrorException e) {
-                // RFC 9000 18.2 (see PeerPreferredAddress): "A client MUST treat a violation of these requirements as
-                // a connection error of type TRANSPORT_PARAMETER_ERROR."
-                connection.close(tech.kwik.core.QuicConstants.TransportErrorCode.TRANSPORT_PARAMETER_ERROR, e.getMessage());
-                result.terminated(new Termination(Termination.Kind.CLOSED, false, e.errorCode(), false, e.getMessage()));
-                throw new ConnectFailure(ConnectFailure.Kind.PROTOCOL_VIOLATION, "server " + settings.server() + " sent "
-                        + e.getMessage() + "; closed with TRANSPORT_PARAMETER_ERROR", e);
-            }
-            boolean localAddressChosen = settings.localAddress() != null && !settings.localAddress().getAddress().isAnyLocalAddress();
-            result.migrationDriver(ClientMigrationDriver.start(connection, socket.get(), settings.server(),
-                    new java.security.SecureRandom(), settings.followPreferredAddress(), settings.policy(),
-                    settings.networks(), localAddressChosen));
-            return result;
+            return established(settings, connection, socket.get(), result);
         }
+        throw failed(settings, connection, result, handshake, portUnreachable);
+    }
+
+    /** Runs Kwik's blocking {@code connect()} on a daemon thread of its own; the future says how it ended. */
+    private static CompletableFuture<Void> startHandshake(QuicClientConnectionImpl connection, InetSocketAddress server) {
+        CompletableFuture<Void> handshake = new CompletableFuture<>();
+        Thread connector = new Thread(() -> {
+            try {
+                connection.connect();
+                handshake.complete(null);
+            } catch (Throwable e) {
+                handshake.completeExceptionally(e);
+            }
+        }, "quic-migration-connect " + server);
+        connector.setDaemon(true);
+        connector.start();
+        return handshake;
+    }
+
+    /** The handshake completed: the work-arounds that need a live connection, then the migration driver. */
+    private static KwikConnection established(ClientSettings settings, QuicClientConnectionImpl connection,
+                                              ClientPathSocket socket, KwikConnection result) throws ConnectFailure {
+        KwikCongestion.keepRttAboveZero(connection);
+        KwikAcks.shareIdleTimer(connection); // a thread less per connection (W9)
+        KwikAcks.stopPingPongWhenIdle(connection); // else an idle connection on a fast path never idles out (W8)
+        try {
+            PeerPreferredAddress.of(connection.getPeerTransportParameters());
+        } catch (org.quicmigration.core.TransportErrorException e) {
+            // RFC 9000 18.2 (see PeerPreferredAddress): "A client MUST treat a violation of these requirements as
+            // a connection error of type TRANSPORT_PARAMETER_ERROR."
+            connection.close(tech.kwik.core.QuicConstants.TransportErrorCode.TRANSPORT_PARAMETER_ERROR, e.getMessage());
+            result.terminated(new Termination(Termination.Kind.CLOSED, false, e.errorCode(), false, e.getMessage()));
+            throw new ConnectFailure(ConnectFailure.Kind.PROTOCOL_VIOLATION, "server " + settings.server() + " sent "
+                    + e.getMessage() + "; closed with TRANSPORT_PARAMETER_ERROR", e);
+        }
+        boolean localAddressChosen = settings.localAddress() != null && !settings.localAddress().getAddress().isAnyLocalAddress();
+        result.migrationDriver(ClientMigrationDriver.start(connection, socket, settings.server(),
+                new java.security.SecureRandom(), settings.followPreferredAddress(), settings.policy(),
+                settings.networks(), localAddressChosen));
+        return result;
+    }
+
+    /** The handshake did not complete: the connection is aborted, and the failure says why. */
+    private static ConnectFailure failed(ClientSettings settings, QuicClientConnectionImpl connection,
+                                         KwikConnection result, CompletableFuture<Void> handshake,
+                                         CompletableFuture<Void> portUnreachable) {
         Termination ended = result.termination();
         result.terminated(new Termination(Termination.Kind.LOST, false, -1, false, "handshake failed"));
         if (portUnreachable.isDone() && !handshake.isDone()) {
             connection.abortConnection(new SocketException("port unreachable"));
-            throw new ConnectFailure(ConnectFailure.Kind.UNREACHABLE,
+            return new ConnectFailure(ConnectFailure.Kind.UNREACHABLE,
                     "nothing listens on UDP " + settings.server() + " (ICMP port unreachable)", null);
         }
-        // W28 (docs/kwik-workarounds.md#w28): Kwik 0.10.9 does not always wake connect() when the server closes during the
-        // handshake (3 of 12 handshakes refused with no_application_protocol); the termination event does arrive,
-        // so we use that.
+        // W28 (docs/kwik-workarounds.md#w28): Kwik 0.10.9 does not always wake connect() when the server closes
+        // during the handshake; the termination event does arrive, so it is used.
         Throwable cause = handshake.isDone() ? handshake.handle((ok, error) -> error).join() : null;
         connection.abortConnection(new SocketException("handshake failed"));
-        throw classify(settings, ended, cause, portUnreachable.isDone());
+        return classify(settings, ended, cause, portUnreachable.isDone());
     }
 
     private static QuicClientConnectionImpl build(ClientSettings settings, CompletableFuture<Void> portUnreachable,

@@ -120,9 +120,9 @@ final class PathReceiver {
      * Kwik (polling every 50 µs), for at most {@code maxWaitMillis} ms. Kwik's TLS engine (agent15 3.1) hands the
      * ClientHello to Kwik's sender and only then records that it waits for the ServerHello; a ServerHello processed
      * in between is acknowledged and silently ignored, so the server never resends it and the handshake times out. A
-     * fast peer on loopback (ngtcp2's gtlsserver) got its answer in that window when a busy CPU paused the connecting
-     * thread: 9 of 300 handshakes timed out with one core kept busy. Holding the first datagrams back until the
-     * engine waits for them closes the window: 0 of 300.
+     * fast peer on loopback (ngtcp2's gtlsserver) gets its answer in that window when a busy CPU pauses the
+     * connecting thread. Holding the first datagrams back until the engine waits for them closes the window
+     * (docs/kwik-workarounds.md#w6 has the measurements).
      */
     void holdReceivedUntil(java.util.function.BooleanSupplier ready, long maxWaitMillis) {
         receiveGateDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(maxWaitMillis);
