@@ -57,8 +57,10 @@ public final class MigratingConnection implements AutoCloseable {
      * {@link #migrate(InetSocketAddress, MigrationStrategy)} with {@link MigrationStrategy#VALIDATE_THEN_SWITCH}
      * moves without slowing the connection down.
      *
-     * <p>The future completes on a thread of the library's that serves no network: a stage chained to it may block
-     * without holding up this or any other connection.
+     * <p>Called right after {@link MigratingClient#connect}, it first waits (up to 3 s) for what a move needs and
+     * may still be on its way: the handshake's confirmation and the server's first spare connection ID. The future
+     * completes on a thread of the library's that serves no network: a stage chained to it may block without holding
+     * up this or any other connection.
      *
      * @param newLocal the local address to use from now on
      * @return completes with the result once the new path is validated; fails with {@link MigrationException}

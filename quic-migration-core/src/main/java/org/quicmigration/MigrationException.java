@@ -13,7 +13,10 @@ public final class MigrationException extends IOException {
 
     /** Why a migration did not happen. */
     public enum Reason {
-        /** RFC 9000 9: a client must not migrate before the handshake is confirmed. */
+        /**
+         * RFC 9000 9: a client must not migrate before the handshake is confirmed; a migration asked for before it
+         * is waits for it up to 3 s.
+         */
         HANDSHAKE_NOT_CONFIRMED,
         /** The server sent disable_active_migration (RFC 9000 18.2). */
         PEER_DISABLED_MIGRATION,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -236,16 +237,40 @@ class ClientMigrationTest {
     }
 
     @Test
-    void migratingBeforeTheHandshakeIsConfirmedIsRefused() throws Exception {
+    void aMigrationAskedForRightAfterConnectWaitsForTheHandshakesConfirmation() throws Exception {
         try (MigrationServer server = startServer();
              LossyRelay relay = new LossyRelay(server.localAddress(), 0, 1)) {
-            // With 300 ms from server to client, HANDSHAKE_DONE arrives 300 ms after connect() returns.
+            // With 300 ms from server to client, HANDSHAKE_DONE (and the first spare ID) arrive 300 ms after
+            // connect() returns.
             relay.delayServerToClient(300);
             try (MigratingConnection connection = Echo.client(server).server(relay.address())
                     .localAddress(new InetSocketAddress(WIFI, 0)).build().connect()) {
+                MigrationResult result = connection.migrate(new InetSocketAddress(CELLULAR, 0)).get(10, TimeUnit.SECONDS);
+
+                assertThat(result.newPath().local().getAddress()).isEqualTo(CELLULAR);
+                assertThat(connection.localAddress().getAddress()).isEqualTo(CELLULAR);
+                byte[] data = Echo.randomBytes(100_000, 7);
+                assertThat(Echo.exchange(connection, data)).as("echo on the new path").isEqualTo(Echo.sha256(data));
+            }
+        }
+    }
+
+    @Test
+    void aMigrationIsRefusedIfTheHandshakeIsNotConfirmedWithinThreeSeconds() throws Exception {
+        try (MigrationServer server = startServer();
+             LossyRelay relay = new LossyRelay(server.localAddress(), 0, 1)) {
+            // With 3.5 s from server to client, HANDSHAKE_DONE arrives 3.5 s after connect() returns.
+            relay.delayServerToClient(3_500);
+            try (MigratingConnection connection = Echo.client(server).server(relay.address())
+                    .connectTimeout(Duration.ofSeconds(20)).idleTimeout(Duration.ofSeconds(30))
+                    .localAddress(new InetSocketAddress(WIFI, 0)).build().connect()) {
+                long start = System.nanoTime();
                 MigrationException failure = migrationFailure(connection.migrate(new InetSocketAddress(CELLULAR, 0)));
 
                 assertThat(failure.reason()).isEqualTo(MigrationException.Reason.HANDSHAKE_NOT_CONFIRMED);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as("waited for the confirmation")
+                        .isGreaterThanOrEqualTo(Duration.ofMillis(2_900));
+                assertThat(connection.localAddress().getAddress()).isEqualTo(WIFI);
             }
         }
     }

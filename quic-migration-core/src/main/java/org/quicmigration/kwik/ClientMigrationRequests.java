@@ -18,6 +18,7 @@ import org.quicmigration.core.migration.MigrationAction;
 import org.quicmigration.core.migration.MigrationCause;
 import org.quicmigration.core.migration.MigrationMode;
 import org.quicmigration.core.migration.MigrationOutcome;
+import org.quicmigration.core.migration.MigrationRefusal;
 import org.quicmigration.core.migration.MigrationRefusedException;
 
 /**
@@ -34,6 +35,12 @@ final class ClientMigrationRequests {
     /** How long a migration waits for the spare ID a policy's standby held: the server's answer to its retirement. */
     private static final long SPARE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
     static final long SPARE_POLL_MILLIS = 5;
+    /**
+     * How long a migration asked for right after the handshake waits for what it needs, as a standby does: the
+     * handshake's confirmation (HANDSHAKE_DONE, RFC 9000 9: "An endpoint MUST NOT initiate connection migration
+     * before the handshake is confirmed"), and then the server's first spare connection ID, which follows it.
+     */
+    private static final long EARLY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
 
     private final ClientMigrationDriver driver;
     private final QuicClientConnectionImpl connection;
@@ -85,11 +92,16 @@ final class ClientMigrationRequests {
                     TimeUnit.MILLISECONDS);
             return;
         }
-        startNow(requested, remote, mode, cause, result);
+        startNow(requested, remote, mode, cause, result, System.nanoTime() + EARLY_WAIT_NANOS, false);
     }
 
+    /**
+     * @param deadline           until when a refusal that the handshake's end lifts is waited out
+     * @param waitedForHandshake whether this migration has waited for the handshake's confirmation
+     */
     private void startNow(InetSocketAddress requested, InetSocketAddress remote, MigrationMode mode,
-                          MigrationCause cause, CompletableFuture<MigrationOutcome> result) {
+                          MigrationCause cause, CompletableFuture<MigrationOutcome> result, long deadline,
+                          boolean waitedForHandshake) {
         boolean policyOwn = isPolicyCause(cause);
         if (driver.stopped()) {
             result.completeExceptionally(new SocketException("the connection has ended"));
@@ -136,13 +148,27 @@ final class ClientMigrationRequests {
             // Told on the next turn of the binding thread, after the actions that ended the migration are done.
             result.whenComplete((outcome, error) -> THREAD.execute(() -> ended(outcome)));
             driver.perform(actions);
-        } catch (MigrationRefusedException | SocketException | RuntimeException e) {
-            result.completeExceptionally(e);
-            if (policyOwn) {
-                LOG.log(System.Logger.Level.INFO,
-                        () -> "cannot move to " + requested + " (" + cause + "): " + e.getMessage());
-                THREAD.execute(() -> ended(null));
+        } catch (MigrationRefusedException e) {
+            boolean unconfirmed = e.refusal() == MigrationRefusal.HANDSHAKE_NOT_CONFIRMED;
+            boolean idBehind = e.refusal() == MigrationRefusal.NO_SPARE_CONNECTION_ID && waitedForHandshake
+                    && migrator.standbyTuple().isEmpty();
+            if ((unconfirmed || idBehind) && System.nanoTime() < deadline && !driver.stopped()) {
+                THREAD.schedule(() -> startNow(requested, remote, mode, cause, result, deadline,
+                        waitedForHandshake || unconfirmed), SPARE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                return;
             }
+            refused(requested, cause, policyOwn, result, e);
+        } catch (SocketException | RuntimeException e) {
+            refused(requested, cause, policyOwn, result, e);
+        }
+    }
+
+    private void refused(InetSocketAddress requested, MigrationCause cause, boolean policyOwn,
+                         CompletableFuture<MigrationOutcome> result, Exception e) {
+        result.completeExceptionally(e);
+        if (policyOwn) {
+            LOG.log(System.Logger.Level.INFO, () -> "cannot move to " + requested + " (" + cause + "): " + e.getMessage());
+            THREAD.execute(() -> ended(null));
         }
     }
 
