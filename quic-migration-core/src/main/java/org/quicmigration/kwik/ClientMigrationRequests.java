@@ -36,11 +36,11 @@ final class ClientMigrationRequests {
     private static final long SPARE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
     static final long SPARE_POLL_MILLIS = 5;
     /**
-     * How long a migration asked for right after the handshake waits for what it needs, as a standby does: the
+     * How long a migration or a standby asked for right after the handshake waits for what it needs: the
      * handshake's confirmation (HANDSHAKE_DONE, RFC 9000 9: "An endpoint MUST NOT initiate connection migration
-     * before the handshake is confirmed"), and then the server's first spare connection ID, which follows it.
+     * before the handshake is confirmed"), and the server's first spare connection ID, which follows it.
      */
-    private static final long EARLY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
+    static final long EARLY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
 
     private final ClientMigrationDriver driver;
     private final QuicClientConnectionImpl connection;

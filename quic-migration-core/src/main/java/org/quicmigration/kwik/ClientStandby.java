@@ -24,12 +24,6 @@ import org.quicmigration.core.migration.StandbyState;
  */
 final class ClientStandby {
 
-    /**
-     * How long a standby asked for right after the handshake waits for what it needs: the handshake's confirmation
-     * (HANDSHAKE_DONE) and the server's first spare connection ID, which may both still be on their way.
-     */
-    private static final long STANDBY_START_WAIT_NANOS = TimeUnit.SECONDS.toNanos(3);
-
     private static final ScheduledExecutorService THREAD = BindingThreads.SCHEDULER;
 
     private final ClientMigrationDriver driver;
@@ -64,7 +58,7 @@ final class ClientStandby {
      */
     CompletableFuture<InetSocketAddress> add(InetSocketAddress requested, Duration reprobeInterval, boolean forPolicy) {
         CompletableFuture<InetSocketAddress> result = new CompletableFuture<>();
-        long deadline = System.nanoTime() + STANDBY_START_WAIT_NANOS;
+        long deadline = System.nanoTime() + ClientMigrationRequests.EARLY_WAIT_NANOS;
         THREAD.execute(() -> start(requested, reprobeInterval, forPolicy, result, deadline));
         return result;
     }
