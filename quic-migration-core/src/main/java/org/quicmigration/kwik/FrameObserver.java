@@ -86,7 +86,7 @@ final class FrameObserver extends NullLogger {
             for (int i = 0, n = frames.size(); i < n; i++) {
                 QuicFrame frame = frames.get(i);
                 ackEliciting |= !(frame instanceof tech.kwik.core.frame.AckFrame || frame instanceof tech.kwik.core.frame.Padding);
-                observe(connection, frames, i, datagram);
+                observe(connection, frame, frames, i, datagram);
             }
             if (tracedClient != null) {
                 connection.stallGuard().packetReceived(ackEliciting);
@@ -122,9 +122,8 @@ final class FrameObserver extends NullLogger {
         return null;
     }
 
-    /** What the binding does with frame {@code i} of a packet before Kwik processes it. */
-    private void observe(KwikConnection connection, List<QuicFrame> frames, int i, int datagram) {
-        QuicFrame frame = frames.get(i);
+    /** What the binding does with {@code frame}, number {@code i} of its packet, before Kwik processes it. */
+    private void observe(KwikConnection connection, QuicFrame frame, List<QuicFrame> frames, int i, int datagram) {
         if (frame instanceof tech.kwik.core.frame.AckFrame ack) {
             connection.declaredLosses().acked(ack); // W33, docs/kwik-workarounds.md#w33: before Kwik reads it
         } else if (frame instanceof tech.kwik.core.frame.ConnectionCloseFrame close) {

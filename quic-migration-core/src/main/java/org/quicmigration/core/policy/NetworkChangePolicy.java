@@ -141,7 +141,7 @@ public final class NetworkChangePolicy {
         if (target != null && !target.equals(targetBefore) && outranksActive(target)) {
             // A preferred network appeared, or became preferred (the kernel's route moved to it), or usable again:
             // probe it at once; failures back off from the first retry.
-            returns.now(nowNanos);
+            returns.dueNow(nowNanos);
         }
         return evaluate(nowNanos);
     }

@@ -21,7 +21,7 @@ final class ReturnSchedule {
     }
 
     /** A preferred network is usable now: try at once; a failure backs off from the first retry. */
-    void now(long nowNanos) {
+    void dueNow(long nowNanos) {
         atNanos = nowNanos;
         retryNanos = config.returnFirstRetry().toNanos();
         left(nowNanos);
